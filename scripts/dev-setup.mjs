@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Prepares local development: .dev.vars with fresh secrets, local D1 migrations, demo data.
+// Idempotent: safe to run before every `wrangler dev` (npm run dev does).
+import { execFileSync } from 'node:child_process'
+import { randomBytes, webcrypto } from 'node:crypto'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+
+const root = new URL('..', import.meta.url).pathname
+process.chdir(root)
+
+function readVars(path) {
+  const vars = {}
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const match = line.match(/^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/)
+    if (match) vars[match[1]] = match[2].replace(/^"(.*)"$/, '$1')
+  }
+  return vars
+}
+
+if (!existsSync('.dev.vars')) {
+  copyFileSync('.dev.vars.example', '.dev.vars')
+  const text = readFileSync('.dev.vars', 'utf8')
+    .replace(/^JWT_SECRET=$/m, `JWT_SECRET=${randomBytes(32).toString('hex')}`)
+    .replace(/^URL_SIGNING_SECRET=$/m, `URL_SIGNING_SECRET=${randomBytes(32).toString('hex')}`)
+    .replace(/^WEBHOOK_SECRET=$/m, `WEBHOOK_SECRET=whsec_${randomBytes(24).toString('base64')}`)
+  writeFileSync('.dev.vars', text)
+  console.log('dev-setup: created .dev.vars with fresh local secrets')
+}
+const vars = { ...readVars('.dev.vars.example'), ...readVars('.dev.vars') }
+
+const wrangler = (...args) =>
+  execFileSync('wrangler', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CI: '1' } })
+
+wrangler('d1', 'migrations', 'apply', 'DB', '--local')
+
+// Same stored format as src/lib/passwords.ts: pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>.
+async function hashPassword(password) {
+  const salt = webcrypto.getRandomValues(new Uint8Array(16))
+  const key = await webcrypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveBits'])
+  const bits = await webcrypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: 100_000 }, key, 256)
+  return `pbkdf2_sha256$100000$${Buffer.from(salt).toString('base64')}$${Buffer.from(bits).toString('base64')}`
+}
+
+const q = (v) => (v === null || v === undefined ? 'NULL' : `'${String(v).replace(/'/g, "''")}'`)
+const now = Date.now()
+const seedUser = async (id, username, email, password, role, credits) =>
+  `INSERT OR IGNORE INTO users (id, username, email, password_hash, role, credits, created_at, updated_at)
+   VALUES (${q(id)}, ${q(username)}, ${q(email.toLowerCase())}, ${q(await hashPassword(password))}, ${q(role)}, ${credits}, ${now}, ${now});`
+
+const statements = [
+  await seedUser('usr_demo_admin', vars.ADMIN_USERNAME || 'admin', vars.ADMIN_EMAIL || 'admin@darkroom.local', vars.ADMIN_PASSWORD || 'darkroom-admin-1', 'admin', 1000),
+  await seedUser('usr_demo_user', vars.DEMO_USERNAME || 'demo', vars.DEMO_EMAIL || 'demo@darkroom.local', vars.DEMO_PASSWORD || 'darkroom-demo-1', 'user', 100),
+]
+mkdirSync('.wrangler', { recursive: true })
+writeFileSync('.wrangler/seed.sql', statements.join('\n') + '\n')
+wrangler('d1', 'execute', 'DB', '--local', '--file', '.wrangler/seed.sql')
+console.log(`dev-setup: demo data ready. Admin "${vars.ADMIN_USERNAME || 'admin'}", demo user "${vars.DEMO_USERNAME || 'demo'}" (passwords in .dev.vars)`)

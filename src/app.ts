@@ -1,0 +1,140 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { HTTPException } from 'hono/http-exception'
+import { requestId } from 'hono/request-id'
+import { secureHeaders } from 'hono/secure-headers'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { createDb } from './db/client'
+import type { AppEnv } from './env'
+import { authRoutes } from './features/auth/routes'
+import { docsPage } from './features/system/docs'
+import { systemRoutes } from './features/system/routes'
+import { userRoutes } from './features/users/routes'
+import { clientIp } from './lib/auth'
+import { maxImageBytes } from './lib/config'
+import { ApiError, payloadTooLarge, rateLimited } from './lib/errors'
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'VALIDATION_ERROR',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+}
+
+/** JSON bodies are small; upload routes get room for their files (checked again per file). */
+const JSON_BODY_LIMIT = 1024 * 1024
+const UPLOAD_PATHS = [/^\/api\/images\/upload$/, /^\/api\/live\/sessions\/[^/]+\/photos/, /^\/api\/auth\/register$/, /^\/api\/users\/avatar$/]
+
+export const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Darkroom API',
+    version: '0.1.0',
+    description:
+      'Edge-native backend for AI photo generation and live event photo sharing. Every answer is ' +
+      '`{success: true, data}` or `{success: false, error, code, details?}`; every response carries ' +
+      '`X-Request-Id`. Authenticate with `Authorization: Bearer <accessToken>` from `/api/auth/login`.',
+  },
+}
+
+/** Builds the Worker's HTTP app: middleware, error envelope, feature routers, OpenAPI and docs. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>()
+
+  app.use('*', requestId({ headerName: 'X-Request-Id' }))
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
+  app.use('*', async (c, next) => {
+    const allowed = (c.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean)
+    return cors({
+      origin: (origin) => (allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After', 'ETag', 'Content-Range'],
+      maxAge: 600,
+    })(c, next)
+  })
+  app.use('/api/*', async (c, next) => {
+    const isUpload = UPLOAD_PATHS.some((p) => p.test(c.req.path))
+    const maxSize = isUpload ? maxImageBytes(c.env) * 2 + 1024 * 1024 : JSON_BODY_LIMIT
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        throw payloadTooLarge(`Request body is larger than ${Math.floor(maxSize / 1024 / 1024)} MB`)
+      },
+    })(c, next)
+  })
+  app.use('/api/*', async (c, next) => {
+    // Coarse per-IP flood shield; exact product limits are enforced per route in D1.
+    const limiter = c.env.API_RATE_LIMITER
+    if (limiter) {
+      const { success } = await limiter.limit({ key: `ip:${clientIp(c.req.raw.headers)}` })
+      if (!success) throw rateLimited(60)
+    }
+    await next()
+  })
+  app.use('*', async (c, next) => {
+    c.set('db', createDb(c.env.DB))
+    await next()
+  })
+
+  app.route('/', systemRoutes)
+  app.route('/api', systemRoutes)
+  app.route('/api/auth', authRoutes)
+  app.route('/api/users', userRoutes)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  })
+  app.doc31('/openapi.json', (c) => ({
+    ...OPENAPI_INFO,
+    servers: [{ url: new URL(c.req.url).origin }],
+  }))
+  app.get('/docs', (c) => c.html(docsPage()))
+  for (const [path, summary] of [
+    ['/openapi.json', 'This OpenAPI 3.1 document'],
+    ['/docs', 'The rendered API reference (HTML)'],
+  ] as const) {
+    app.openAPIRegistry.registerPath({ method: 'get', path, tags: ['System'], summary, responses: { 200: { description: summary } } })
+  }
+
+  app.notFound((c) =>
+    c.json({ success: false, error: `No route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404),
+  )
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value)
+      const body: Record<string, unknown> = { success: false, error: error.message, code: error.code }
+      if (error.details !== undefined) body.details = error.details
+      return c.json(body, error.status)
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      const status = error.status as ContentfulStatusCode
+      const code = CODE_BY_STATUS[status] ?? 'BAD_REQUEST'
+      return c.json({ success: false, error: error.message || code, code }, status)
+    }
+    // Unknown throw: log with the request id (never the body or secrets), answer generically.
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        requestId: c.var.requestId,
+        method: c.req.method,
+        path: c.req.path,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      }),
+    )
+    return c.json(
+      { success: false, error: 'Internal server error', code: 'SERVER_ERROR', details: { requestId: c.var.requestId } },
+      500,
+    )
+  })
+
+  return app
+}

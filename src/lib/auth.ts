@@ -1,0 +1,58 @@
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv, AuthUser } from '../env'
+import { forbidden, unauthorized } from './errors'
+import { verifyAccessToken } from './tokens'
+
+const BEARER = /^Bearer\s+(\S+)$/i
+
+/** Reads a Bearer token, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  return header?.match(BEARER)?.[1] ?? null
+}
+
+interface SessionRow {
+  id: string
+  username: string
+  role: 'user' | 'admin'
+  revokedAt: number | null
+  expiresAt: number | null
+}
+
+/**
+ * Resolves an access token into the caller: signature and claims, then one D1 read that
+ * checks the user still exists and the session was not revoked (logout, password change,
+ * refresh-token reuse) or expired.
+ */
+export async function authenticate(env: Env, token: string): Promise<AuthUser> {
+  const claims = await verifyAccessToken(env, token)
+  const row = await env.DB.prepare(
+    `SELECT u.id, u.username, u.role, s.revoked_at AS revokedAt, s.expires_at AS expiresAt
+       FROM users u JOIN sessions s ON s.user_id = u.id
+      WHERE u.id = ?1 AND s.id = ?2`,
+  )
+    .bind(claims.userId, claims.sessionId)
+    .first<SessionRow>()
+  if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= Date.now())) {
+    throw unauthorized('Session has ended, sign in again')
+  }
+  return { id: row.id, username: row.username, role: row.role, sessionId: claims.sessionId }
+}
+
+/** Requires `Authorization: Bearer <accessToken>` and sets `c.var.user`. */
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header('Authorization'))
+  if (!token) throw unauthorized('Missing Authorization: Bearer <accessToken> header')
+  c.set('user', await authenticate(c.env, token))
+  await next()
+})
+
+/** After `requireAuth`: only admins pass, everyone else gets 403. */
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.var.user.role !== 'admin') throw forbidden('Administrator role required')
+  await next()
+})
+
+/** The client's IP as Cloudflare reports it (`local` when run without the edge). */
+export function clientIp(headers: Headers): string {
+  return headers.get('CF-Connecting-IP') ?? 'local'
+}

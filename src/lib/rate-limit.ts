@@ -1,0 +1,54 @@
+import { rateLimited } from './errors'
+
+export interface RateLimitRule {
+  /** How many hits a key may make per window. */
+  limit: number
+  windowSeconds: number
+}
+
+export const RATE_LIMITS = {
+  loginPerIp: { limit: 5, windowSeconds: 60 },
+  loginPerAccount: { limit: 5, windowSeconds: 60 },
+  registerPerIp: { limit: 3, windowSeconds: 3600 },
+} satisfies Record<string, RateLimitRule>
+
+const UPSERT = `
+  INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
+  ON CONFLICT(key) DO UPDATE SET
+    count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END,
+    window_start = excluded.window_start
+  RETURNING count, window_start AS windowStart`
+
+/**
+ * Counts one hit for each `[key, rule]` in its current fixed window: one D1 round trip,
+ * atomic upserts. Throws 429 RATE_LIMITED with the longest Retry-After when any key is over.
+ */
+export async function hitRateLimits(
+  d1: D1Database,
+  hits: ReadonlyArray<readonly [key: string, rule: RateLimitRule]>,
+  now = Date.now(),
+): Promise<void> {
+  const windows = hits.map(([, rule]) => {
+    const windowMs = rule.windowSeconds * 1000
+    return { windowMs, start: Math.floor(now / windowMs) * windowMs }
+  })
+  const results = await d1.batch<{ count: number; windowStart: number }>(
+    hits.map(([key], i) => d1.prepare(UPSERT).bind(key, windows[i]!.start)),
+  )
+  let retryAfter = 0
+  results.forEach((result, i) => {
+    const row = result.results[0]
+    const [, rule] = hits[i]!
+    if (row && row.count > rule.limit) {
+      const wait = Math.ceil((row.windowStart + windows[i]!.windowMs - now) / 1000)
+      retryAfter = Math.max(retryAfter, wait, 1)
+    }
+  })
+  if (retryAfter > 0) throw rateLimited(retryAfter)
+}
+
+/** Removes windows that ended long ago (run from the cron sweep). */
+export async function pruneRateLimits(d1: D1Database, now = Date.now()): Promise<void> {
+  // The longest window is one hour; anything older than a day is dead.
+  await d1.prepare('DELETE FROM rate_limits WHERE window_start < ?').bind(now - 86_400_000).run()
+}

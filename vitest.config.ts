@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        // Tests never read .dev.vars: every value they depend on is set here.
+        bindings: {
+          ENVIRONMENT: 'test',
+          JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789abcdef',
+          URL_SIGNING_SECRET: 'test-url-signing-secret-0123456789abcdef012345',
+          WEBHOOK_SECRET: 'whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5',
+          WECHAT_APP_ID: 'wx-test-app',
+          WECHAT_APP_SECRET: 'wx-test-secret',
+          WECHAT_API_BASE: 'https://wechat.test',
+          CORS_ORIGINS: 'http://localhost:5173,https://app.example.com',
+          TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url))),
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['./test/setup.ts'],
+    testTimeout: 20_000,
+  },
+})
