@@ -1,6 +1,16 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
+
+// Real camera JPEGs from ../shared/fixtures/photos, handed to workerd as base64 strings
+// (bindings must be JSON-serialisable; tests cannot read the file system).
+const fixtureDir = fileURLToPath(new URL('../shared/fixtures/photos', import.meta.url))
+const FIXTURE_PHOTOS = Object.fromEntries(
+  readdirSync(fixtureDir)
+    .filter((name) => /\.(jpe?g|png|webp|gif|heic|avif)$/i.test(name))
+    .map((name) => [name, readFileSync(`${fixtureDir}/${name}`).toString('base64')]),
+)
 
 export default defineConfig({
   plugins: [
@@ -17,6 +27,7 @@ export default defineConfig({
           WECHAT_APP_SECRET: 'wx-test-secret',
           WECHAT_API_BASE: 'https://wechat.test',
           CORS_ORIGINS: 'http://localhost:5173,https://app.example.com',
+          FIXTURE_PHOTOS,
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url))),
         },
       },

@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { createDb } from './db/client'
 import type { AppEnv } from './env'
 import { authRoutes } from './features/auth/routes'
+import { imageRoutes } from './features/images/routes'
 import { docsPage } from './features/system/docs'
 import { systemRoutes } from './features/system/routes'
 import { userRoutes } from './features/users/routes'
@@ -86,6 +87,7 @@ export function createApp() {
   app.route('/api', systemRoutes)
   app.route('/api/auth', authRoutes)
   app.route('/api/users', userRoutes)
+  app.route('/api/images', imageRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -4,4 +4,9 @@
  */
 export const storageKeys = {
   avatar: (userId: string, version: string, ext: string) => `avatars/${userId}/${version}.${ext}`,
+  /** Original and derivatives of an image live side by side under its id. */
+  image: (ownerId: string, imageId: string, variant: 'original' | 'thumb' | 'preview' | 'clean', ext: string) =>
+    `images/${ownerId}/${imageId}/${variant}.${ext}`,
+  /** Watermark overlays (PNG) used by live sessions. */
+  watermark: (ownerId: string, id: string) => `watermarks/${ownerId}/${id}.png`,
 }

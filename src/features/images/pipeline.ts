@@ -1,0 +1,173 @@
+import { rgbaToThumbHash } from 'thumbhash'
+import { maxImageBytes } from '../../lib/config'
+import { ApiError, badRequest, invalidImage, payloadTooLarge, unsupportedMediaType } from '../../lib/errors'
+import { type ExifResult, readExif } from '../../lib/exif'
+import { sha256Hex, toBase64 } from '../../lib/ids'
+import { headerDimensions, type ImageMime, sniffImageMime } from '../../lib/media'
+import { decodePng } from '../../lib/png'
+
+export const MAX_PIXELS = 100_000_000
+export const MAX_SIDE = 12_000
+export const THUMB_SIDE = 256
+export const PREVIEW_SIDE = 1600
+const BINDING_TIMEOUT_MS = 30_000
+
+/** One file as it arrived, before anything is trusted. */
+export interface IncomingImage {
+  bytes: Uint8Array
+  declaredType: string | null
+  filename: string | null
+}
+
+/** An image that passed every check, with its thumb and placeholder ready to store. */
+export interface InspectedImage {
+  original: Uint8Array
+  mime: ImageMime
+  width: number
+  height: number
+  sha256: string
+  exif: ExifResult
+  thumb: Uint8Array
+  thumbhash: string | null
+  filename: string | null
+}
+
+const stream = (bytes: Uint8Array) => new Blob([bytes]).stream()
+
+async function bytesOf(result: ImageTransformationResult): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(result.image()).arrayBuffer())
+}
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: number | null = null
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(invalidImage(`${what} took too long; the image may be corrupted`)), BINDING_TIMEOUT_MS)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** Formats we recognise but the runtime may not decode (e.g. HEIC in local development). */
+const MAYBE_UNDECODABLE = new Set<ImageMime>(['image/heic', 'image/avif'])
+
+function decodeFailure(mime: ImageMime): ApiError {
+  return MAYBE_UNDECODABLE.has(mime)
+    ? unsupportedMediaType(`${mime} images cannot be processed by this server`)
+    : invalidImage('The image is corrupted or could not be decoded')
+}
+
+/**
+ * The bytes decide the type. A declared image type that disagrees is tolerated (browsers and
+ * curl declare by file extension, so a PNG named .jpg arrives as image/jpeg); a declared
+ * non-image type (text/plain, application/pdf...) contradicts the bytes and is refused.
+ */
+function checkDeclaredType(declared: string | null, sniffed: ImageMime) {
+  const type = declared?.split(';')[0]?.trim().toLowerCase()
+  if (!type || type === 'application/octet-stream' || type.startsWith('image/')) return
+  throw unsupportedMediaType(`Content is ${sniffed} but was declared as ${type}`)
+}
+
+function checkPixelLimits(width: number, height: number) {
+  if (width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS) {
+    throw invalidImage(
+      `Image is ${width}x${height}; the limits are ${MAX_SIDE} px a side and ${MAX_PIXELS / 1_000_000} megapixels`,
+    )
+  }
+  if (width === 0 || height === 0) throw invalidImage('Image has no pixels')
+}
+
+/** Displayed size after EXIF orientation (5–8 swap the axes). */
+export function orientedSize(width: number, height: number, orientation: number) {
+  return orientation >= 5 && orientation <= 8 ? { width: height, height: width } : { width, height }
+}
+
+/** The size of a scale-down fit of `width`×`height` into a `side`×`side` box. */
+export function fitInside(width: number, height: number, side: number) {
+  const scale = Math.min(1, side / Math.max(width, height))
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) }
+}
+
+/**
+ * Checks one image end to end (size, magic bytes, declared type, real decoded dimensions,
+ * pixel limits) and makes its thumb and ThumbHash. Throws a 4xx ApiError for anything bad.
+ */
+export async function inspectImage(env: Env, file: IncomingImage): Promise<InspectedImage> {
+  if (file.bytes.length === 0) throw badRequest('The file is empty')
+  const limit = maxImageBytes(env)
+  if (file.bytes.length > limit) {
+    throw payloadTooLarge(`Image is ${file.bytes.length} bytes; the limit is ${limit} bytes`)
+  }
+  const mime = sniffImageMime(file.bytes)
+  if (!mime) throw unsupportedMediaType('Not an image Darkroom can process (JPEG, PNG, WebP, GIF, AVIF or HEIC)')
+  checkDeclaredType(file.declaredType, mime)
+  const declared = headerDimensions(file.bytes, mime)
+  if (declared) checkPixelLimits(declared.width, declared.height)
+
+  let info: ImageInfoResponse
+  try {
+    info = await withTimeout(env.IMAGES.info(stream(file.bytes)), 'Reading the image')
+  } catch (error) {
+    if (error instanceof ApiError) throw error
+    throw decodeFailure(mime)
+  }
+  if (!('width' in info)) throw unsupportedMediaType('Vector images are not accepted')
+  checkPixelLimits(info.width, info.height)
+
+  const [exif, sha256, thumb] = await Promise.all([
+    readExif(file.bytes),
+    sha256Hex(file.bytes),
+    renderThumb(env, file.bytes, mime),
+  ])
+  const { width, height } = orientedSize(info.width, info.height, exif.orientation)
+  return {
+    original: file.bytes,
+    mime,
+    width,
+    height,
+    sha256,
+    exif,
+    thumb,
+    thumbhash: await thumbHashOf(env, thumb),
+    filename: file.filename,
+  }
+}
+
+/** Longest side ≤ 256, WebP, orientation applied, no metadata. */
+async function renderThumb(env: Env, bytes: Uint8Array, mime: ImageMime): Promise<Uint8Array> {
+  try {
+    const result = await withTimeout(
+      env.IMAGES.input(stream(bytes))
+        .transform({ width: THUMB_SIDE, height: THUMB_SIDE, fit: 'scale-down' })
+        .output({ format: 'image/webp', quality: 80 }),
+      'Making the thumbnail',
+    )
+    return await bytesOf(result)
+  } catch (error) {
+    if (error instanceof ApiError) throw error
+    throw decodeFailure(mime)
+  }
+}
+
+/** Longest side ≤ 1600, WebP, orientation applied, no metadata. */
+export async function renderPreview(env: Env, original: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const result = await env.IMAGES.input(original)
+    .transform({ width: PREVIEW_SIDE, height: PREVIEW_SIDE, fit: 'scale-down' })
+    .output({ format: 'image/webp', quality: 82 })
+  return bytesOf(result)
+}
+
+/**
+ * A ThumbHash placeholder from a ≤ 64 px PNG rendition of the thumb. A placeholder is a nicety:
+ * failures give null, never a failed upload.
+ */
+async function thumbHashOf(env: Env, thumb: Uint8Array): Promise<string | null> {
+  try {
+    const tiny = await env.IMAGES.input(stream(thumb))
+      .transform({ width: 64, height: 64, fit: 'scale-down' })
+      .output({ format: 'image/png' })
+    const { width, height, rgba } = await decodePng(await bytesOf(tiny))
+    return toBase64(rgbaToThumbHash(width, height, rgba))
+  } catch (error) {
+    console.warn('thumbhash failed', error instanceof Error ? error.message : String(error))
+    return null
+  }
+}

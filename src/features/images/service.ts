@@ -1,0 +1,215 @@
+import { and, count, desc, eq, isNull, sql } from 'drizzle-orm'
+import { images, type Image } from '../../db/schema'
+import type { Db } from '../../env'
+import { EXTENSION_BY_MIME, type ImageMime } from '../../lib/media'
+import { iso } from '../../lib/openapi'
+import { stableExpiry, signResource } from '../../lib/signed-urls'
+import { newId } from '../../lib/ids'
+import { storageKeys } from '../../lib/storage-keys'
+import { stripJpegMetadata, stripPngMetadata } from '../../lib/strip-metadata'
+import { type InspectedImage, renderPreview } from './pipeline'
+
+export type ImageType = Image['type']
+export type Variant = 'thumb' | 'preview' | 'original'
+
+export interface ImageContext {
+  type: ImageType
+  sessionId?: string | null
+  liveSessionId?: string | null
+  taskId?: string | null
+  visibility?: 'private' | 'public'
+}
+
+/**
+ * Stores inspected images: originals and thumbs to R2, then every row in one D1 batch. If any
+ * step fails, the R2 objects already written are deleted, so nothing is left half-stored.
+ */
+export async function storeImages(
+  env: Env,
+  db: Db,
+  ownerId: string,
+  inspected: InspectedImage[],
+  context: ImageContext,
+): Promise<Image[]> {
+  const now = new Date()
+  const rows = inspected.map((img) => {
+    const id = newId('img')
+    return {
+      id,
+      ownerId,
+      type: context.type,
+      visibility: context.visibility ?? 'private',
+      sessionId: context.sessionId ?? null,
+      liveSessionId: context.liveSessionId ?? null,
+      taskId: context.taskId ?? null,
+      filename: img.filename,
+      mime: img.mime,
+      width: img.width,
+      height: img.height,
+      bytes: img.original.length,
+      sha256: img.sha256,
+      exif: img.exif.exif ? { ...img.exif.exif } : null,
+      gps: img.exif.gps,
+      takenAt: img.exif.exif?.takenAt ? new Date(img.exif.exif.takenAt) : null,
+      thumbhash: img.thumbhash,
+      originalKey: storageKeys.image(ownerId, id, 'original', EXTENSION_BY_MIME[img.mime]),
+      thumbKey: storageKeys.image(ownerId, id, 'thumb', 'webp'),
+      previewKey: storageKeys.image(ownerId, id, 'preview', 'webp'),
+      previewReady: false,
+      refCount: 1,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies typeof images.$inferInsert
+  })
+
+  const written: string[] = []
+  try {
+    await Promise.all(
+      rows.flatMap((row, i) => [
+        env.MEDIA.put(row.originalKey, inspected[i]!.original, {
+          httpMetadata: { contentType: row.mime },
+          sha256: row.sha256,
+        }).then(() => written.push(row.originalKey)),
+        env.MEDIA.put(row.thumbKey, inspected[i]!.thumb, {
+          httpMetadata: { contentType: 'image/webp' },
+        }).then(() => written.push(row.thumbKey)),
+      ]),
+    )
+    // One statement per row keeps each under D1's 100 bound parameters.
+    const [first, ...rest] = rows.map((row) => db.insert(images).values(row))
+    if (first) await db.batch([first, ...rest])
+  } catch (error) {
+    await env.MEDIA.delete(written)
+    throw error
+  }
+  return rows.map((row) => ({ ...row, cleanOriginalKey: null, deletedAt: null }) as Image)
+}
+
+/** Makes and stores the preview if it is not there yet. Idempotent. */
+export async function ensurePreview(env: Env, db: Db, image: Image, original?: Uint8Array): Promise<void> {
+  if (image.previewReady) return
+  const source = original ? new Blob([original]).stream() : (await env.MEDIA.get(image.originalKey))?.body
+  if (!source) throw new Error(`original missing for ${image.id}`)
+  const preview = await renderPreview(env, source)
+  await env.MEDIA.put(image.previewKey, preview, { httpMetadata: { contentType: 'image/webp' } })
+  await db.update(images).set({ previewReady: true, updatedAt: new Date() }).where(eq(images.id, image.id))
+  image.previewReady = true
+}
+
+/** Background derivative work after an upload answered; failures are logged, served lazily. */
+export async function finishDerivatives(env: Env, db: Db, stored: Image[], inspected: InspectedImage[]) {
+  for (const [i, image] of stored.entries()) {
+    try {
+      await ensurePreview(env, db, image, inspected[i]!.original)
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', msg: 'preview failed', imageId: image.id, error: String(error) }))
+    }
+  }
+}
+
+/**
+ * The original as anyone but its owner may see it: no EXIF/GPS, XMP, IPTC or comments.
+ * JPEG and PNG are cleaned losslessly; other formats are re-encoded at full size once.
+ * Stored next to the original on first need.
+ */
+export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promise<string> {
+  if (image.cleanOriginalKey) return image.cleanOriginalKey
+  const object = await env.MEDIA.get(image.originalKey)
+  if (!object) throw new Error(`original missing for ${image.id}`)
+  const bytes = new Uint8Array(await object.arrayBuffer())
+  const orientation = typeof image.exif?.orientation === 'number' ? image.exif.orientation : 1
+  let clean: Uint8Array | null = null
+  let mime: ImageMime = image.mime as ImageMime
+  if (mime === 'image/jpeg') clean = stripJpegMetadata(bytes, orientation)
+  else if (mime === 'image/png') clean = stripPngMetadata(bytes)
+  if (!clean) {
+    const target = mime === 'image/webp' ? 'image/webp' : mime === 'image/jpeg' ? 'image/jpeg' : 'image/png'
+    const result = await env.IMAGES.input(new Blob([bytes]).stream()).output({ format: target, quality: 92 })
+    clean = new Uint8Array(await new Response(result.image()).arrayBuffer())
+    mime = target
+  }
+  const key = storageKeys.image(image.ownerId, image.id, 'clean', EXTENSION_BY_MIME[mime])
+  await env.MEDIA.put(key, clean, { httpMetadata: { contentType: mime } })
+  await db.update(images).set({ cleanOriginalKey: key }).where(eq(images.id, image.id))
+  image.cleanOriginalKey = key
+  return key
+}
+
+/**
+ * Drops one reference. The owner's delete hides the image from their lists at once; the R2
+ * objects and the row go when the last reference goes (a task or live photo may still use it).
+ */
+export async function releaseImage(env: Env, db: Db, image: Image, opts: { ownerDelete: boolean }) {
+  const [after] = await db
+    .update(images)
+    .set({
+      refCount: sql`${images.refCount} - 1`,
+      ...(opts.ownerDelete ? { deletedAt: new Date() } : {}),
+      updatedAt: new Date(),
+    })
+    .where(and(eq(images.id, image.id), opts.ownerDelete ? isNull(images.deletedAt) : sql`1 = 1`))
+    .returning({ refCount: images.refCount })
+  if (!after || after.refCount > 0) return
+  const keys = [image.originalKey, image.thumbKey, image.previewKey, image.cleanOriginalKey].filter(
+    (k): k is string => Boolean(k),
+  )
+  await env.MEDIA.delete(keys)
+  await db.delete(images).where(and(eq(images.id, image.id), sql`${images.refCount} <= 0`))
+}
+
+export async function findOwnImage(db: Db, ownerId: string, id: string): Promise<Image | undefined> {
+  return db.query.images.findFirst({
+    where: (i, { and, eq, isNull }) => and(eq(i.id, id), eq(i.ownerId, ownerId), isNull(i.deletedAt)),
+  })
+}
+
+export async function listOwnImages(
+  db: Db,
+  ownerId: string,
+  filters: { sessionId?: string | undefined; type?: ImageType | undefined },
+  page: number,
+  limit: number,
+) {
+  const where = and(
+    eq(images.ownerId, ownerId),
+    isNull(images.deletedAt),
+    filters.sessionId ? eq(images.sessionId, filters.sessionId) : undefined,
+    filters.type ? eq(images.type, filters.type) : undefined,
+  )
+  const [rows, [total]] = await db.batch([
+    db.select().from(images).where(where).orderBy(desc(images.createdAt), desc(images.id)).limit(limit).offset((page - 1) * limit),
+    db.select({ n: count() }).from(images).where(where),
+  ])
+  return { rows, total: total?.n ?? 0 }
+}
+
+/** The image as the API shows it. GPS only when `viewerIsOwner`. Variant URLs are signed. */
+export async function toImageDto(env: Env, image: Image, viewerIsOwner: boolean) {
+  const exp = stableExpiry()
+  const url = async (variant: Variant) =>
+    `/api/images/${image.id}/${variant}?${await signResource(env, `image:${image.id}:${variant}`, exp)}`
+  const [thumb, preview, original] = await Promise.all([url('thumb'), url('preview'), url('original')])
+  const exif = image.exif ? { ...image.exif, ...(viewerIsOwner && image.gps ? { gps: image.gps } : {}) } : viewerIsOwner && image.gps ? { gps: image.gps } : null
+  return {
+    id: image.id,
+    type: image.type,
+    visibility: image.visibility,
+    sessionId: image.sessionId,
+    liveSessionId: image.liveSessionId,
+    taskId: image.taskId,
+    filename: image.filename,
+    mime: image.mime,
+    width: image.width,
+    height: image.height,
+    size: image.bytes,
+    sha256: image.sha256,
+    thumbhash: image.thumbhash,
+    exif,
+    takenAt: iso(image.takenAt),
+    variants: { thumb, preview, original },
+    variantsReady: { thumb: true, preview: image.previewReady, original: true },
+    variantsExpireAt: new Date(exp * 1000).toISOString(),
+    createdAt: image.createdAt.toISOString(),
+    updatedAt: image.updatedAt.toISOString(),
+  }
+}
