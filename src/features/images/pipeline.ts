@@ -28,6 +28,8 @@ export interface InspectedImage {
   sha256: string
   exif: ExifResult
   thumb: Uint8Array
+  /** Started as soon as the file is known to be good; awaited after the upload answers. */
+  preview: Promise<Uint8Array>
   thumbhash: string | null
   filename: string | null
 }
@@ -102,21 +104,21 @@ export async function inspectImage(env: Env, file: IncomingImage): Promise<Inspe
   const declared = headerDimensions(file.bytes, mime)
   if (declared) checkPixelLimits(declared.width, declared.height)
 
-  let info: ImageInfoResponse
-  try {
-    info = await withTimeout(env.IMAGES.info(stream(file.bytes)), 'Reading the image')
-  } catch (error) {
-    if (error instanceof ApiError) throw error
-    throw decodeFailure(mime)
-  }
-  if (!('width' in info)) throw unsupportedMediaType('Vector images are not accepted')
-  checkPixelLimits(info.width, info.height)
-
-  const [exif, sha256, thumb] = await Promise.all([
+  // With header dimensions already checked, decoding is safe and info() can run alongside the
+  // thumb; otherwise (AVIF/HEIC) the decoder's answer must come first.
+  const infoPromise = readInfo(env, file.bytes, mime)
+  if (!declared) checkPixelLimits(...dims(await infoPromise))
+  const [info, exif, sha256, thumb] = await Promise.all([
+    infoPromise,
     readExif(file.bytes),
     sha256Hex(file.bytes),
     renderThumb(env, file.bytes, mime),
   ])
+  checkPixelLimits(...dims(info))
+  // The file decodes: start the preview (the slowest derivative) now, so it overlaps the
+  // placeholder, storage and the answer. A corrupted file never costs a preview this way.
+  const preview = renderPreview(env, stream(file.bytes))
+  preview.catch(() => {})
   const { width, height } = orientedSize(info.width, info.height, exif.orientation)
   return {
     original: file.bytes,
@@ -126,9 +128,24 @@ export async function inspectImage(env: Env, file: IncomingImage): Promise<Inspe
     sha256,
     exif,
     thumb,
+    preview,
     thumbhash: await thumbHashOf(env, thumb),
     filename: file.filename,
   }
+}
+
+const dims = (info: { width: number; height: number }) => [info.width, info.height] as const
+
+async function readInfo(env: Env, bytes: Uint8Array, mime: ImageMime): Promise<{ width: number; height: number }> {
+  let info: ImageInfoResponse
+  try {
+    info = await withTimeout(env.IMAGES.info(stream(bytes)), 'Reading the image')
+  } catch (error) {
+    if (error instanceof ApiError) throw error
+    throw decodeFailure(mime)
+  }
+  if (!('width' in info)) throw unsupportedMediaType('Vector images are not accepted')
+  return info
 }
 
 /** Longest side ≤ 256, WebP, orientation applied, no metadata. */

@@ -85,12 +85,16 @@ export async function storeImages(
   return rows.map((row) => ({ ...row, cleanOriginalKey: null, deletedAt: null }) as Image)
 }
 
-/** Makes and stores the preview if it is not there yet. Idempotent. */
-export async function ensurePreview(env: Env, db: Db, image: Image, original?: Uint8Array): Promise<void> {
+/** Makes (or takes the already started rendering) and stores the preview. Idempotent. */
+export async function ensurePreview(env: Env, db: Db, image: Image, rendering?: Promise<Uint8Array>): Promise<void> {
   if (image.previewReady) return
-  const source = original ? new Blob([original]).stream() : (await env.MEDIA.get(image.originalKey))?.body
-  if (!source) throw new Error(`original missing for ${image.id}`)
-  const preview = await renderPreview(env, source)
+  let preview: Uint8Array
+  if (rendering) preview = await rendering
+  else {
+    const source = (await env.MEDIA.get(image.originalKey))?.body
+    if (!source) throw new Error(`original missing for ${image.id}`)
+    preview = await renderPreview(env, source)
+  }
   await env.MEDIA.put(image.previewKey, preview, { httpMetadata: { contentType: 'image/webp' } })
   await db.update(images).set({ previewReady: true, updatedAt: new Date() }).where(eq(images.id, image.id))
   image.previewReady = true
@@ -98,13 +102,15 @@ export async function ensurePreview(env: Env, db: Db, image: Image, original?: U
 
 /** Background derivative work after an upload answered; failures are logged, served lazily. */
 export async function finishDerivatives(env: Env, db: Db, stored: Image[], inspected: InspectedImage[]) {
-  for (const [i, image] of stored.entries()) {
-    try {
-      await ensurePreview(env, db, image, inspected[i]!.original)
-    } catch (error) {
-      console.error(JSON.stringify({ level: 'error', msg: 'preview failed', imageId: image.id, error: String(error) }))
-    }
-  }
+  await Promise.all(
+    stored.map(async (image, i) => {
+      try {
+        await ensurePreview(env, db, image, inspected[i]!.preview)
+      } catch (error) {
+        console.error(JSON.stringify({ level: 'error', msg: 'preview failed', imageId: image.id, error: String(error) }))
+      }
+    }),
+  )
 }
 
 /**
