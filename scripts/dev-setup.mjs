@@ -51,6 +51,14 @@ const statements = [
   await seedUser('usr_demo_admin', vars.ADMIN_USERNAME || 'admin', vars.ADMIN_EMAIL || 'admin@darkroom.local', vars.ADMIN_PASSWORD || 'darkroom-admin-1', 'admin', 1000),
   await seedUser('usr_demo_user', vars.DEMO_USERNAME || 'demo', vars.DEMO_EMAIL || 'demo@darkroom.local', vars.DEMO_PASSWORD || 'darkroom-demo-1', 'user', 100),
 ]
+const scene = (id, name, category, template, negative, cost, order, description) =>
+  `INSERT OR IGNORE INTO scenes (id, name, description, category, prompt_template, negative_prompt, default_params, cost, active, sort_order, created_at, updated_at)
+   VALUES (${q(id)}, ${q(name)}, ${q(description)}, ${q(category)}, ${q(template)}, ${q(negative)}, '{"size":"512x768","steps":25}', ${cost}, 1, ${order}, ${now}, ${now});`
+statements.push(
+  scene('scn_demo_portrait', 'Studio portrait', 'portrait', 'studio portrait of {prompt}, soft key light, 85mm, shallow depth of field', 'blurry, deformed hands', 2, 10, 'Clean studio headshot lighting'),
+  scene('scn_demo_film', 'Film noir', 'style', '{prompt}, black and white film noir, hard shadows, 1940s', 'color, cartoon', 2, 20, 'High-contrast monochrome mood'),
+  scene('scn_demo_wedding', 'Wedding day', 'event', '{prompt} at a {venue} wedding, golden hour, candid documentary photo', 'text, watermark', 3, 30, 'Warm candid wedding scene; needs variables.venue'),
+)
 mkdirSync('.wrangler', { recursive: true })
 writeFileSync('.wrangler/seed.sql', statements.join('\n') + '\n')
 wrangler('d1', 'execute', 'DB', '--local', '--file', '.wrangler/seed.sql')

@@ -8,7 +8,13 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { createDb } from './db/client'
 import type { AppEnv } from './env'
 import { authRoutes } from './features/auth/routes'
+import { callbackRoutes } from './features/callbacks/routes'
+import { creditRoutes } from './features/credits/routes'
 import { imageRoutes } from './features/images/routes'
+import { modelRoutes } from './features/models/routes'
+import { sceneRoutes } from './features/scenes/routes'
+import { taskRoutes } from './features/tasks/routes'
+import { userSocketRoutes } from './realtime/user-socket-route'
 import { docsPage } from './features/system/docs'
 import { systemRoutes } from './features/system/routes'
 import { userRoutes } from './features/users/routes'
@@ -88,6 +94,12 @@ export function createApp() {
   app.route('/api/auth', authRoutes)
   app.route('/api/users', userRoutes)
   app.route('/api/images', imageRoutes)
+  app.route('/api/credits', creditRoutes)
+  app.route('/api/models', modelRoutes)
+  app.route('/api/scenes', sceneRoutes)
+  app.route('/api/tasks', taskRoutes)
+  app.route('/api', callbackRoutes)
+  app.route('/api', userSocketRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

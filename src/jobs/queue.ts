@@ -1,13 +1,67 @@
+import { ApiError } from '../lib/errors'
+import type { GenerationMessage } from '../features/tasks/service'
+import { backoffSeconds, failTask, processGeneration, RetryableProviderError } from './generation'
+
+function isGenerationMessage(body: unknown): body is GenerationMessage {
+  return (
+    typeof body === 'object' && body !== null && (body as { type?: unknown }).type === 'generate' &&
+    typeof (body as { taskId?: unknown }).taskId === 'string'
+  )
+}
+
+function log(level: 'warn' | 'error', msg: string, fields: Record<string, unknown>) {
+  console[level](JSON.stringify({ level, msg, ...fields }))
+}
+
 /**
- * Queue entry point. Each message is acked or retried on its own. Until the generation issue
- * defines job messages, anything that arrives is unknown: it is logged (type only) and acked so
- * it cannot loop through retries into the dead-letter queue.
+ * Queue entry point for the generation queue and its dead-letter queue. Each message is acked
+ * or retried on its own: one bad job never holds back or re-runs the others.
+ * - Generation: retryable failures (network, 5xx, D1 hiccups) retry with exponential backoff;
+ *   a definite failure (the provider refused, bad output) fails the task and refunds at once.
+ *   Pollers (ComfyUI) re-enqueue a delayed message instead of burning retries.
+ * - Dead letter: the task failed every retry: fail it and refund (once).
  */
-export async function handleQueue(batch: MessageBatch<unknown>, _env: Env): Promise<void> {
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const deadLetter = batch.queue.endsWith('-dlq')
   for (const message of batch.messages) {
-    const type =
-      message.body && typeof message.body === 'object' && 'type' in message.body ? String(message.body.type) : 'unknown'
-    console.warn(JSON.stringify({ level: 'warn', queue: batch.queue, messageId: message.id, type, msg: 'unhandled message acked' }))
-    message.ack()
+    const body = message.body
+    if (!isGenerationMessage(body)) {
+      log('warn', 'unknown message acked', { queue: batch.queue, messageId: message.id })
+      message.ack()
+      continue
+    }
+    if (deadLetter) {
+      try {
+        await failTask(env, await taskOwner(env, body.taskId), 'Generation failed after several attempts')
+        message.ack()
+      } catch (error) {
+        log('error', 'dead letter handling failed', { taskId: body.taskId, error: String(error) })
+        message.retry({ delaySeconds: 30 })
+      }
+      continue
+    }
+    try {
+      const result = await processGeneration(env, body)
+      if (result.kind === 'poll') await env.GENERATION_QUEUE.send(body, { delaySeconds: result.delaySeconds, contentType: 'json' })
+      message.ack()
+    } catch (error) {
+      if (error instanceof ApiError || (error instanceof Error && !(error instanceof RetryableProviderError) && /not configured/.test(error.message))) {
+        // Retrying cannot help: the output was invalid or the server is misconfigured.
+        await failTask(env, await taskOwner(env, body.taskId), error.message).catch(() => {})
+        message.ack()
+        continue
+      }
+      log('warn', 'generation step failed, retrying', {
+        taskId: body.taskId,
+        attempt: message.attempts,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      message.retry({ delaySeconds: backoffSeconds(message.attempts) })
+    }
   }
+}
+
+async function taskOwner(env: Env, taskId: string): Promise<{ id: string; userId: string }> {
+  const row = await env.DB.prepare('SELECT user_id AS userId FROM tasks WHERE id = ?1').bind(taskId).first<{ userId: string }>()
+  return { id: taskId, userId: row?.userId ?? '' }
 }

@@ -1,9 +1,29 @@
 import { pruneSessions } from '../features/auth/sessions'
 import { pruneRateLimits } from '../lib/rate-limit'
+import { failTask } from './generation'
 
-/** The cron sweep: housekeeping that keeps D1 small. Each step runs even if another fails. */
+function taskTimeoutSeconds(env: Env): number {
+  const n = Number(env.TASK_TIMEOUT_SECONDS)
+  return Number.isFinite(n) && n > 0 ? n : 900
+}
+
+/** Fails and refunds tasks that have been queued or running for longer than the timeout. */
+export async function sweepStuckTasks(env: Env, now = Date.now()): Promise<number> {
+  const cutoff = now - taskTimeoutSeconds(env) * 1000
+  const { results } = await env.DB.prepare(
+    `SELECT id, user_id AS userId FROM tasks
+      WHERE status IN ('queued', 'running') AND COALESCE(started_at, created_at) < ?1 LIMIT 100`,
+  )
+    .bind(cutoff)
+    .all<{ id: string; userId: string }>()
+  for (const task of results) await failTask(env, task, 'Timed out: the generation service did not finish in time')
+  return results.length
+}
+
+/** The cron sweep: nothing left running forever, and D1 kept small. Each step runs even if another fails. */
 export async function handleScheduled(_controller: ScheduledController, env: Env): Promise<void> {
   const steps: Array<[string, () => Promise<unknown>]> = [
+    ['sweep stuck tasks', () => sweepStuckTasks(env)],
     ['prune rate limits', () => pruneRateLimits(env.DB)],
     ['prune sessions', () => pruneSessions(env.DB)],
   ]

@@ -137,7 +137,7 @@ export const authRoutes = createRouter()
     const { code } = c.req.valid('json')
     await hitRateLimits(c.env.DB, [[`login:ip:${clientIp(c.req.raw.headers)}`, RATE_LIMITS.loginPerIp]])
     const openId = await exchangeWechatCode(c.env, code)
-    const { user, created } = await findOrCreateWechatUser(c.var.db, openId)
+    const { user, created } = await findOrCreateWechatUser(c.env, c.var.db, openId)
     const tokens = await startSession(c.env, c.var.db, user, {
       rememberMe: true,
       userAgent: c.req.header('User-Agent'),

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
-import { users, type User } from '../../db/schema'
+import { creditLedger, users, type User } from '../../db/schema'
+import { signupCredits, signupLedgerRow } from '../credits/service'
 import type { Db } from '../../env'
 import { ApiError, conflict, forbidden, invalidCredentials } from '../../lib/errors'
 import { newId } from '../../lib/ids'
@@ -50,20 +51,25 @@ export async function registerUser(
   const id = newId('usr')
   const now = new Date()
   const stored = avatar ? await storeAvatar(env, id, avatar) : null
+  const credits = signupCredits(env)
   try {
-    const [user] = await db
-      .insert(users)
-      .values({
-        id,
-        username: input.username,
-        email: input.email.toLowerCase(),
-        passwordHash: await hashPassword(input.password),
-        avatarKey: stored?.avatarKey ?? null,
-        avatarUrl: stored?.avatarUrl ?? null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
+    const [[user]] = await db.batch([
+      db
+        .insert(users)
+        .values({
+          id,
+          username: input.username,
+          email: input.email.toLowerCase(),
+          passwordHash: await hashPassword(input.password),
+          credits,
+          avatarKey: stored?.avatarKey ?? null,
+          avatarUrl: stored?.avatarUrl ?? null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning(),
+      db.insert(creditLedger).values(signupLedgerRow(id, credits, now)),
+    ])
     return user!
   } catch (error) {
     // Never leave an avatar behind for an account that was not created.

@@ -1,4 +1,5 @@
-import { users, type User } from '../../db/schema'
+import { creditLedger, users, type User } from '../../db/schema'
+import { signupCredits, signupLedgerRow } from '../credits/service'
 import type { Db } from '../../env'
 import { ApiError, upstreamError } from '../../lib/errors'
 import { newId, randomToken } from '../../lib/ids'
@@ -55,17 +56,22 @@ export async function exchangeWechatCode(env: Env, code: string): Promise<string
 }
 
 /** The user for a WeChat openid, created on first sign-in (no email, no password). */
-export async function findOrCreateWechatUser(db: Db, openId: string): Promise<{ user: User; created: boolean }> {
+export async function findOrCreateWechatUser(env: Env, db: Db, openId: string): Promise<{ user: User; created: boolean }> {
   const existing = await db.query.users.findFirst({ where: (u, { eq }) => eq(u.wechatOpenId, openId) })
   if (existing) return { user: existing, created: false }
   const now = new Date()
   const username = `wx_${randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 10).toLowerCase()}`
+  const id = newId('usr')
+  const credits = signupCredits(env)
   const inserted = await db
     .insert(users)
-    .values({ id: newId('usr'), username, wechatOpenId: openId, createdAt: now, updatedAt: now })
+    .values({ id, username, wechatOpenId: openId, credits, createdAt: now, updatedAt: now })
     .onConflictDoNothing()
     .returning()
-  if (inserted[0]) return { user: inserted[0], created: true }
+  if (inserted[0]) {
+    await db.insert(creditLedger).values(signupLedgerRow(id, credits, now))
+    return { user: inserted[0], created: true }
+  }
   // A concurrent first sign-in created it.
   const raced = await db.query.users.findFirst({ where: (u, { eq }) => eq(u.wechatOpenId, openId) })
   if (!raced) throw new Error('WeChat user vanished after conflict')

@@ -1,0 +1,26 @@
+import { configurationError } from '../../lib/errors'
+import { comfyuiProvider } from './comfyui'
+import { localProvider } from './local'
+import { replicateProvider } from './replicate'
+import type { GenerationProvider } from './types'
+import { webhookProvider } from './webhook'
+
+export const PROVIDERS: Record<string, GenerationProvider> = {
+  local: localProvider,
+  webhook: webhookProvider,
+  comfyui: comfyuiProvider,
+  replicate: replicateProvider,
+}
+
+/** The provider new tasks use (`GENERATION_PROVIDER`, default `local`). */
+export function configuredProvider(env: Env): string {
+  const name = env.GENERATION_PROVIDER || 'local'
+  if (!(name in PROVIDERS)) throw configurationError(`GENERATION_PROVIDER "${name}" is not one of ${Object.keys(PROVIDERS).join(', ')}`)
+  return name
+}
+
+/** Where providers call back: PUBLIC_BASE_URL, or the dev server locally. */
+export function callbackBase(env: Env): string {
+  if (env.PUBLIC_BASE_URL) return env.PUBLIC_BASE_URL.replace(/\/+$/, '')
+  return 'http://localhost:8787'
+}

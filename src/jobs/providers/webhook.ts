@@ -1,0 +1,52 @@
+import type { Task } from '../../db/schema'
+import { signWebhook } from '../../lib/webhooks'
+import { type GenerationProvider, RetryableProviderError } from './types'
+
+/** The job as n8n-style flows receive it. */
+export function jobPayload(task: Task, callbackBase: string) {
+  return {
+    taskId: task.id,
+    prompt: task.prompt,
+    negativePrompt: task.negativePrompt,
+    model: task.model,
+    width: task.width,
+    height: task.height,
+    batchSize: task.batchSize,
+    cfgScale: task.cfgScale,
+    steps: task.steps,
+    seed: task.seed,
+    sampler: task.sampler,
+    clipSkip: task.clipSkip,
+    inputImageIds: task.inputImageIds ?? [],
+    callbackUrl: `${callbackBase}/api/callbacks/webhook`,
+    callbacks: {
+      complete: `${callbackBase}/api/callback/task-complete`,
+      failed: `${callbackBase}/api/callback/task-failed`,
+    },
+  }
+}
+
+/**
+ * `webhook`: POSTs the job (signed with Standard Webhooks headers, so the flow can verify it)
+ * to WEBHOOK_PROVIDER_URL; results come back to the callback URLs in the payload.
+ */
+export const webhookProvider: GenerationProvider = {
+  name: 'webhook',
+  async run(env, task, ctx) {
+    if (!env.WEBHOOK_PROVIDER_URL) return { kind: 'failed', error: 'WEBHOOK_PROVIDER_URL is not configured' }
+    const body = JSON.stringify(jobPayload(task, ctx.callbackBase))
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (env.WEBHOOK_SECRET) Object.assign(headers, await signWebhook(env.WEBHOOK_SECRET, `job_${task.id}`, body))
+    let res: Response
+    try {
+      res = await fetch(env.WEBHOOK_PROVIDER_URL, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) })
+    } catch (error) {
+      throw new RetryableProviderError(`webhook provider unreachable: ${String(error)}`)
+    }
+    if (res.status >= 500 || res.status === 429) throw new RetryableProviderError(`webhook provider answered ${res.status}`)
+    if (!res.ok) return { kind: 'failed', error: `Generation service refused the job (${res.status})` }
+    const answer = (await res.json().catch(() => ({}))) as { jobId?: unknown; executionId?: unknown }
+    const jobId = typeof answer.jobId === 'string' ? answer.jobId : typeof answer.executionId === 'string' ? answer.executionId : task.id
+    return { kind: 'submitted', jobId }
+  },
+}

@@ -1,0 +1,19 @@
+/** Events the UserHub sends to every device of a user. */
+export type UserEvent =
+  | { type: 'task.progress'; data: { taskId: string; progress: number; status: string } }
+  | { type: 'task.completed'; data: { taskId: string; images: unknown[] } }
+  | { type: 'task.failed'; data: { taskId: string; error: string | null; status: string } }
+  | { type: 'credits.changed'; data: { balance: number } }
+
+/**
+ * Pushes an event to the user's sockets. Best effort: a failed push is logged and never fails
+ * the work that caused it (clients also poll `GET /api/tasks/:id`).
+ */
+export async function publishToUser(env: Env, userId: string, event: UserEvent): Promise<void> {
+  try {
+    const hub = env.USER_HUB.get(env.USER_HUB.idFromName(userId))
+    await hub.publish({ ...event, ts: new Date().toISOString() })
+  } catch (error) {
+    console.warn(JSON.stringify({ level: 'warn', msg: 'user event not delivered', type: event.type, error: String(error) }))
+  }
+}
