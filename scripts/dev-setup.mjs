@@ -43,9 +43,13 @@ async function hashPassword(password) {
 
 const q = (v) => (v === null || v === undefined ? 'NULL' : `'${String(v).replace(/'/g, "''")}'`)
 const now = Date.now()
+// Each seeded account starts with its ledger row, so balances always equal their ledger.
 const seedUser = async (id, username, email, password, role, credits) =>
   `INSERT OR IGNORE INTO users (id, username, email, password_hash, role, credits, created_at, updated_at)
-   VALUES (${q(id)}, ${q(username)}, ${q(email.toLowerCase())}, ${q(await hashPassword(password))}, ${q(role)}, ${credits}, ${now}, ${now});`
+   VALUES (${q(id)}, ${q(username)}, ${q(email.toLowerCase())}, ${q(await hashPassword(password))}, ${q(role)}, ${credits}, ${now}, ${now});
+   INSERT OR IGNORE INTO credit_ledger (id, user_id, amount, reason, balance_after, created_at)
+   SELECT ${q(`cl_seed_${id}`)}, id, ${credits}, 'signup_bonus', ${credits}, ${now} FROM users WHERE id = ${q(id)}
+     AND NOT EXISTS (SELECT 1 FROM credit_ledger WHERE user_id = ${q(id)});`
 
 const statements = [
   await seedUser('usr_demo_admin', vars.ADMIN_USERNAME || 'admin', vars.ADMIN_EMAIL || 'admin@darkroom.local', vars.ADMIN_PASSWORD || 'darkroom-admin-1', 'admin', 1000),

@@ -15,11 +15,11 @@ function devVars() {
   return vars
 }
 
-/** Signs in as the seeded demo user (or BENCH_LOGIN / BENCH_PASSWORD). */
-export async function signIn() {
+/** Signs in as the seeded demo user (or BENCH_LOGIN / BENCH_PASSWORD), or the admin. */
+export async function signIn(as = 'demo') {
   const vars = devVars()
-  const login = process.env.BENCH_LOGIN ?? vars.DEMO_USERNAME ?? 'demo'
-  const password = process.env.BENCH_PASSWORD ?? vars.DEMO_PASSWORD ?? 'darkroom-demo-1'
+  const login = as === 'admin' ? (vars.ADMIN_USERNAME ?? 'admin') : (process.env.BENCH_LOGIN ?? vars.DEMO_USERNAME ?? 'demo')
+  const password = as === 'admin' ? (vars.ADMIN_PASSWORD ?? 'darkroom-admin-1') : (process.env.BENCH_PASSWORD ?? vars.DEMO_PASSWORD ?? 'darkroom-demo-1')
   let res
   try {
     res = await fetch(`${BASE_URL}/api/auth/login`, {
@@ -33,6 +33,22 @@ export async function signIn() {
   const body = await res.json()
   if (!res.ok) throw new Error(`login failed: ${JSON.stringify(body)}`)
   return body.data.accessToken
+}
+
+/** Signs in and also answers the user id. */
+export async function signInWithUser(as = 'demo') {
+  const token = await signIn(as)
+  const me = await (await fetch(`${BASE_URL}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })).json()
+  return { token, userId: me.data.user.id }
+}
+
+export async function api(method, path, token, body) {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  return { status: res.status, body: await res.json() }
 }
 
 export function percentile(values, p) {

@@ -23,42 +23,53 @@ function log(level: 'warn' | 'error', msg: string, fields: Record<string, unknow
  */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const deadLetter = batch.queue.endsWith('-dlq')
-  for (const message of batch.messages) {
-    const body = message.body
-    if (!isGenerationMessage(body)) {
-      log('warn', 'unknown message acked', { queue: batch.queue, messageId: message.id })
-      message.ack()
-      continue
-    }
-    if (deadLetter) {
-      try {
-        await failTask(env, await taskOwner(env, body.taskId), 'Generation failed after several attempts')
-        message.ack()
-      } catch (error) {
-        log('error', 'dead letter handling failed', { taskId: body.taskId, error: String(error) })
-        message.retry({ delaySeconds: 30 })
-      }
-      continue
-    }
-    try {
-      const result = await processGeneration(env, body)
-      if (result.kind === 'poll') await env.GENERATION_QUEUE.send(body, { delaySeconds: result.delaySeconds, contentType: 'json' })
-      message.ack()
-    } catch (error) {
-      if (error instanceof ApiError || (error instanceof Error && !(error instanceof RetryableProviderError) && /not configured/.test(error.message))) {
-        // Retrying cannot help: the output was invalid or the server is misconfigured.
-        await failTask(env, await taskOwner(env, body.taskId), error.message).catch(() => {})
-        message.ack()
-        continue
-      }
-      log('warn', 'generation step failed, retrying', {
-        taskId: body.taskId,
-        attempt: message.attempts,
-        error: error instanceof Error ? error.message : String(error),
-      })
-      message.retry({ delaySeconds: backoffSeconds(message.attempts) })
-    }
+  // Messages are independent (each about its own task): work on them concurrently.
+  await Promise.all(batch.messages.map((message) => (deadLetter ? handleDeadLetter(env, message) : handleGenerationMessage(env, message))))
+}
+
+async function handleDeadLetter(env: Env, message: Message<unknown>) {
+  const body = message.body
+  if (!isGenerationMessage(body)) {
+    log('warn', 'unknown dead letter acked', { messageId: message.id })
+    return message.ack()
   }
+  try {
+    await failTask(env, await taskOwner(env, body.taskId), 'Generation failed after several attempts')
+    message.ack()
+  } catch (error) {
+    log('error', 'dead letter handling failed', { taskId: body.taskId, error: String(error) })
+    message.retry({ delaySeconds: 30 })
+  }
+}
+
+async function handleGenerationMessage(env: Env, message: Message<unknown>) {
+  const body = message.body
+  if (!isGenerationMessage(body)) {
+    log('warn', 'unknown message acked', { messageId: message.id })
+    return message.ack()
+  }
+  try {
+    const result = await processGeneration(env, body)
+    if (result.kind === 'poll') await env.GENERATION_QUEUE.send(body, { delaySeconds: result.delaySeconds, contentType: 'json' })
+    message.ack()
+  } catch (error) {
+    if (isPermanent(error)) {
+      // Retrying cannot help: the output was invalid or the server is misconfigured.
+      await failTask(env, await taskOwner(env, body.taskId), (error as Error).message).catch(() => {})
+      return message.ack()
+    }
+    log('warn', 'generation step failed, retrying', {
+      taskId: body.taskId,
+      attempt: message.attempts,
+      error: error instanceof Error ? error.message : String(error),
+    })
+    message.retry({ delaySeconds: backoffSeconds(message.attempts) })
+  }
+}
+
+function isPermanent(error: unknown): boolean {
+  if (error instanceof ApiError) return true
+  return error instanceof Error && !(error instanceof RetryableProviderError) && /not configured/.test(error.message)
 }
 
 async function taskOwner(env: Env, taskId: string): Promise<{ id: string; userId: string }> {

@@ -1,8 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, count, desc, eq } from 'drizzle-orm'
 import { creditLedger } from '../../db/schema'
-import { requireAuth } from '../../lib/auth'
-import { bearerAuth, createRouter, errors, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
+import { requireAdmin, requireAuth } from '../../lib/auth'
+import { notFound } from '../../lib/errors'
+import { newId } from '../../lib/ids'
+import { bearerAuth, createRouter, errors, jsonBody, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
+import { publishToUser } from '../../realtime/publish'
 import { balanceOf } from './service'
 
 const tags = ['Credits']
@@ -32,8 +35,39 @@ const records = createRoute({
   responses: { 200: ok(paginationSchema(LedgerEntry), 'Ledger entries'), ...errors(400, 401) },
 })
 
+const GrantBody = z
+  .object({
+    userId: z.string().max(64),
+    amount: z.number().int().min(1).max(1_000_000),
+    orderId: z.string().max(100).optional().openapi({ description: 'A payment or order reference; makes the grant a `purchase`' }),
+  })
+  .openapi('CreditGrant')
+
+const grant = createRoute({
+  method: 'post', path: '/grant', tags, security: bearerAuth, middleware: [requireAuth, requireAdmin],
+  summary: 'Add credits to an account (admin)',
+  description: 'One D1 batch: the balance and its ledger row (`admin_grant`, or `purchase` with `orderId`) change together.',
+  request: { body: jsonBody(GrantBody) },
+  responses: { 200: ok(z.object({ balance: z.number().int() }), 'New balance'), ...errors(400, 401, 403, 404) },
+})
+
 export const creditRoutes = createRouter()
   .openapi(balance, async (c) => c.json({ success: true as const, data: { balance: await balanceOf(c.env, c.var.user.id) } }, 200))
+  .openapi(grant, async (c) => {
+    const { userId, amount, orderId } = c.req.valid('json')
+    const now = Date.now()
+    const [updated] = await c.env.DB.batch([
+      c.env.DB.prepare('UPDATE users SET credits = credits + ?2, updated_at = ?3 WHERE id = ?1').bind(userId, amount, now),
+      c.env.DB.prepare(
+        `INSERT INTO credit_ledger (id, user_id, amount, reason, order_id, balance_after, created_at)
+         SELECT ?1, id, ?3, ?4, ?5, credits, ?6 FROM users WHERE id = ?2`,
+      ).bind(newId('cl'), userId, amount, orderId ? 'purchase' : 'admin_grant', orderId ?? null, now),
+    ])
+    if (!updated || updated.meta.changes === 0) throw notFound('User')
+    const balance = await balanceOf(c.env, userId)
+    await publishToUser(c.env, userId, { type: 'credits.changed', data: { balance } })
+    return c.json({ success: true as const, data: { balance } }, 200)
+  })
   .openapi(records, async (c) => {
     const { page, limit, reason } = c.req.valid('query')
     const db = c.var.db

@@ -2,7 +2,7 @@ import { images, type Image, type Task } from '../../db/schema'
 import type { Db } from '../../env'
 import { ApiError } from '../../lib/errors'
 import { sha256Hex } from '../../lib/ids'
-import { EXTENSION_BY_MIME, sniffImageMime } from '../../lib/media'
+import { EXTENSION_BY_MIME, headerDimensions, sniffImageMime } from '../../lib/media'
 import { storageKeys } from '../../lib/storage-keys'
 import type { GeneratedImage } from '../../jobs/providers/types'
 import { inspectImage, PREVIEW_SIDE, renderPreview } from './pipeline'
@@ -29,10 +29,12 @@ export async function storeGeneratedImages(env: Env, db: Db, task: Task, generat
     let height: number
     let exifFields: Record<string, unknown> | null = null
     if (thumb) {
-      const info = await env.IMAGES.info(new Blob([item.bytes]).stream())
-      if (!('width' in info)) throw new ApiError(422, 'INVALID_IMAGE', 'Provider returned a vector image')
-      width = info.width
-      height = info.height
+      // The provider made its own thumbnail (the local renderer does): read the size from the
+      // header when it is there, else ask the binding (info() is free).
+      const size = headerDimensions(item.bytes, mime) ?? (await env.IMAGES.info(new Blob([item.bytes]).stream()))
+      if (!('width' in size)) throw new ApiError(422, 'INVALID_IMAGE', 'Provider returned a vector image')
+      width = size.width
+      height = size.height
     } else {
       const inspected = await inspectImage(env, { bytes: item.bytes, declaredType: mime, filename: null })
       inspected.preview.catch(() => {})
