@@ -1,4 +1,7 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
+import { expect } from 'vitest'
+import { createApp } from '../src/app'
 
 let ipCounter = 0
 
@@ -39,6 +42,12 @@ export async function callJson(method: string, path: string, body?: unknown, opt
 
 let userCounter = 0
 
+/** A unique, valid username (3-20 letters, digits, underscores) starting with `prefix`. */
+export function uniqueName(prefix = 'user'): string {
+  userCounter += 1
+  return `${prefix}_${userCounter}_${Math.random().toString(36).slice(2, 6)}`.slice(0, 20)
+}
+
 export interface TestUser {
   id: string
   username: string
@@ -50,8 +59,7 @@ export interface TestUser {
 
 /** Registers and signs in a new user with a unique name. */
 export async function newUser(prefix = 'user'): Promise<TestUser> {
-  userCounter += 1
-  const username = `${prefix}_${userCounter}_${Math.random().toString(36).slice(2, 6)}`.slice(0, 20)
+  const username = uniqueName(prefix)
   const email = `${username}@example.com`
   const password = 'secret-pass-1'
   const reg = await callJson('POST', '/api/auth/register', { username, email, password })
@@ -66,4 +74,122 @@ export async function newUser(prefix = 'user'): Promise<TestUser> {
     accessToken: login.body.data.accessToken,
     refreshToken: login.body.data.refreshToken,
   }
+}
+
+export interface RegisteredUser {
+  id: string
+  username: string
+  email: string
+  password: string
+}
+
+/**
+ * Registers a user without signing in, so no login attempt is spent (login rate limits and
+ * lockout tests count every attempt).
+ */
+export async function registerOnly(prefix = 'user', password = 'secret-pass-1'): Promise<RegisteredUser> {
+  const username = uniqueName(prefix)
+  const email = `${username}@example.com`
+  const reg = await callJson('POST', '/api/auth/register', { username, email, password })
+  if (reg.status !== 201) throw new Error(`register failed: ${JSON.stringify(reg.body)}`)
+  return { id: reg.body.data.user.id, username, email, password }
+}
+
+/** POST /api/auth/login with `{login, password, ...extra}`. */
+export function login(loginName: string, password: string, extra: Record<string, unknown> = {}, opts?: CallOptions) {
+  return callJson('POST', '/api/auth/login', { login: loginName, password, ...extra }, opts)
+}
+
+/** Asserts the documented error envelope: `{success: false, error, code}` with `status`. */
+export function expectError(result: { status: number; body: Json; res?: Response }, status: number, code: string) {
+  const dump = JSON.stringify(result.body)
+  expect(result.status, dump).toBe(status)
+  expect(result.body.success, dump).toBe(false)
+  expect(result.body.code, dump).toBe(code)
+  expect(typeof result.body.error, dump).toBe('string')
+  expect(result.body.error.length, dump).toBeGreaterThan(0)
+  if (result.res) expect(result.res.headers.get('Content-Type') ?? '').toMatch(/application\/json/)
+}
+
+/** One row from D1, for assertions on what the API stored. */
+export function dbFirst<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T | null> {
+  return env.DB.prepare(query).bind(...params).first<T>()
+}
+
+export async function dbRun(query: string, ...params: unknown[]): Promise<void> {
+  await env.DB.prepare(query).bind(...params).run()
+}
+
+/** Number of rows in `table` (whitelisted names only: this is test-only SQL). */
+export async function countRows(table: 'users' | 'sessions' | 'refresh_tokens'): Promise<number> {
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>()
+  return row?.n ?? 0
+}
+
+/**
+ * The test D1 binding with a hook that runs before any statement whose SQL matches `pattern`
+ * executes. Lets a test simulate another request committing between a handler's "is it
+ * free?" check and its write, a race that concurrent requests in tests do not hit reliably.
+ */
+export function d1WithHook(pattern: RegExp, hook: () => Promise<void>): D1Database {
+  const real = env.DB
+  // Proxied statement -> [real statement, its SQL], so batches can be inspected and unwrapped.
+  const statements = new WeakMap<object, [D1PreparedStatement, string]>()
+  let fired = false
+  const fire = async (query: string) => {
+    if (!fired && pattern.test(query)) {
+      fired = true
+      await hook()
+    }
+  }
+  const wrap = (stmt: D1PreparedStatement, query: string): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === 'bind') return (...args: unknown[]) => wrap(target.bind(...args), query)
+        if (prop === 'all' || prop === 'raw' || prop === 'first' || prop === 'run') {
+          return async (...args: unknown[]) => {
+            await fire(query)
+            return (target[prop] as (...a: unknown[]) => unknown).apply(target, args)
+          }
+        }
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    statements.set(proxy, [stmt, query])
+    return proxy
+  }
+  return new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'prepare') return (query: string) => wrap(target.prepare(query), query)
+      if (prop === 'batch') {
+        return async (list: D1PreparedStatement[]) => {
+          for (const stmt of list) {
+            const query = statements.get(stmt)?.[1]
+            if (query) await fire(query)
+          }
+          return target.batch(list.map((stmt) => statements.get(stmt)?.[0] ?? stmt))
+        }
+      }
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+/** Calls a fresh app (src/app.ts createApp) with some bindings replaced, as the Worker would. */
+export async function callApp(overrides: Partial<Env>, method: string, path: string, body?: unknown, opts: CallOptions = {}) {
+  const headers = new Headers(opts.headers)
+  headers.set('CF-Connecting-IP', opts.ip ?? freshIp())
+  if (opts.token) headers.set('Authorization', `Bearer ${opts.token}`)
+  let payload: BodyInit | undefined
+  if (body instanceof FormData || typeof body === 'string' || body instanceof Uint8Array) payload = body as BodyInit
+  else if (body !== undefined) {
+    headers.set('Content-Type', 'application/json')
+    payload = JSON.stringify(body)
+  }
+  const ctx = createExecutionContext()
+  const res = await createApp().fetch(new Request(`http://localhost${path}`, { method, headers, body: payload }), { ...env, ...overrides }, ctx)
+  await waitOnExecutionContext(ctx)
+  return { res, status: res.status, body: (await res.json()) as Json }
 }

@@ -1,4 +1,6 @@
 import { env } from 'cloudflare:test'
+import { expect } from 'vitest'
+import { callJson } from './helpers'
 
 /** Bytes of a real camera photo from ../shared/fixtures/photos. */
 export function fixturePhoto(name: string): Uint8Array {
@@ -70,10 +72,110 @@ export async function makePng(
   return out
 }
 
+/**
+ * A PNG from already filtered scanlines (each row: filter byte + data), for decoder tests that
+ * need layouts makePng does not write (alpha, gray, palette, 16-bit, row filters 1-4).
+ */
+export async function encodePng(
+  header: { width: number; height: number; colorType: number; depth: number },
+  scanlines: Uint8Array,
+  chunksBeforeIdat: Array<[string, Uint8Array]> = [],
+): Promise<Uint8Array> {
+  const ihdr = new Uint8Array(13)
+  const view = new DataView(ihdr.buffer)
+  view.setUint32(0, header.width)
+  view.setUint32(4, header.height)
+  ihdr.set([header.depth, header.colorType, 0, 0, 0], 8)
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    ...chunksBeforeIdat.map(([type, data]) => chunk(type, data)),
+    chunk('IDAT', await deflate(scanlines)),
+    chunk('IEND', new Uint8Array()),
+  ]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  parts.reduce((offset, p) => (out.set(p, offset), offset + p.length), 0)
+  return out
+}
+
 /** A multipart body with files under `field`. */
 export function formWith(field: string, files: Array<{ bytes: Uint8Array; name: string; type?: string }>, extra: Record<string, string> = {}) {
   const form = new FormData()
   for (const f of files) form.append(field, new File([f.bytes], f.name, { type: f.type ?? '' }))
   for (const [k, v] of Object.entries(extra)) form.append(k, v)
   return form
+}
+
+/** Bytes as a Latin-1 string, to search binary data for markers such as "Exif" or "GPS". */
+export function latin1(bytes: Uint8Array): string {
+  let out = ''
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192))
+  return out
+}
+
+/** The body of a Response as bytes. */
+export async function bytesOf(res: Response): Promise<Uint8Array> {
+  return new Uint8Array(await res.arrayBuffer())
+}
+
+/** What the Images binding decodes from `bytes` (format and stored pixel size). */
+export async function infoOf(bytes: Uint8Array): Promise<{ format: string; width?: number; height?: number }> {
+  return (await env.IMAGES.info(new Blob([bytes]).stream())) as { format: string; width?: number; height?: number }
+}
+
+/** Re-encodes `bytes` with the Images binding, to get real WebP/AVIF/JPEG files for uploads. */
+export async function encodeAs(bytes: Uint8Array, format: 'image/webp' | 'image/avif' | 'image/jpeg' | 'image/png'): Promise<Uint8Array> {
+  const result = await env.IMAGES.input(new Blob([bytes]).stream()).output({ format })
+  return new Uint8Array(await new Response(result.image()).arrayBuffer())
+}
+
+/** Base64 of bytes (for JSON uploads). */
+export function base64(bytes: Uint8Array): string {
+  return btoa(latin1(bytes))
+}
+
+/** A 1x1 GIF89a (the classic transparent pixel). */
+export const TINY_GIF = Uint8Array.from(atob('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=='), (c) => c.charCodeAt(0))
+
+/**
+ * Uploads one file as multipart `image` and returns the stored image record; throws with the
+ * response body if the upload was not a 201, so setup failures are explicit.
+ */
+// biome-ignore lint: tests read arbitrary JSON.
+export async function uploadImage(token: string, bytes: Uint8Array, name: string, extra: Record<string, string> = {}): Promise<any> {
+  const { status, body } = await callJson('POST', '/api/images/upload', formWith('image', [{ bytes, name }], extra), { token })
+  if (status !== 201) throw new Error(`upload of ${name} failed: ${status} ${JSON.stringify(body)}`)
+  return body.data.images[0]
+}
+
+/** Waits until the background preview of `imageId` is stored (D1 preview_ready = 1). */
+export async function waitForPreview(imageId: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const row = await env.DB.prepare('SELECT preview_ready AS ready FROM images WHERE id = ?').bind(imageId).first<{ ready: number }>()
+    if (row?.ready === 1) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`preview of ${imageId} not ready after ${timeoutMs} ms`)
+}
+
+/** R2 keys stored for one image (original, thumb, preview, clean copy). */
+export async function imageKeys(ownerId: string, imageId: string): Promise<string[]> {
+  const listed = await env.MEDIA.list({ prefix: `images/${ownerId}/${imageId}/` })
+  return listed.objects.map((o) => o.key).sort()
+}
+
+/**
+ * Asserts the API error envelope `{success:false, error, code}` with `status`, as JSON.
+ * (Local to the image tests so they do not depend on helpers other suites are editing.)
+ */
+// biome-ignore lint: tests read arbitrary JSON.
+export function expectApiError(result: { status: number; body: any; res?: Response }, status: number, code: string) {
+  const dump = JSON.stringify(result.body)
+  expect(result.status, dump).toBe(status)
+  expect(result.body?.success, dump).toBe(false)
+  expect(result.body?.code, dump).toBe(code)
+  expect(result.body?.error, dump).toEqual(expect.any(String))
+  expect(result.body.error.length, dump).toBeGreaterThan(0)
+  if (result.res) expect(result.res.headers.get('Content-Type') ?? '').toMatch(/application\/json/)
 }

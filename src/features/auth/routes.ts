@@ -1,13 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Db } from '../../env'
 import { clientIp, requireAuth } from '../../lib/auth'
+import { requireSecret } from '../../lib/config'
 import { badRequest } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
 import { hitRateLimits, RATE_LIMITS } from '../../lib/rate-limit'
 import { toUserDto } from '../users/dto'
 import { readAvatar } from '../users/avatar'
 import { LoginBody, RefreshBody, RegisterBody, RegisterForm, TokensSchema, UserSchema, WechatLoginBody } from './schemas'
-import { checkCredentials, registerUser } from './service'
+import { checkCredentials, findUserByLogin, registerUser } from './service'
 import { revokeSession, rotateRefreshToken, startSession } from './sessions'
 import { exchangeWechatCode, findOrCreateWechatUser } from './wechat'
 
@@ -121,7 +122,9 @@ export const authRoutes = createRouter()
       throw badRequest('Send JSON or multipart/form-data with username, email and password')
     }
     await hitRateLimits(c.env.DB, [[`register:ip:${clientIp(c.req.raw.headers)}`, RATE_LIMITS.registerPerIp]])
-    const avatar = avatarField === undefined || avatarField === '' ? undefined : await readAvatar(c.env, avatarField)
+    // A form with no file chosen sends an empty file: that is "no avatar", not an error.
+    const noAvatar = avatarField === undefined || avatarField === '' || (avatarField instanceof File && avatarField.size === 0)
+    const avatar = noAvatar ? undefined : await readAvatar(c.env, avatarField)
     const user = await registerUser(c.env, c.var.db, input, avatar)
     return c.json({ success: true as const, data: { user: toUserDto(user) }, message: 'Account created' }, 201)
   })
@@ -135,6 +138,7 @@ export const authRoutes = createRouter()
   })
   .openapi(wechatLogin, async (c) => {
     const { code } = c.req.valid('json')
+    requireSecret(c.env, 'JWT_SECRET') // fail before creating anyone if tokens cannot be signed
     await hitRateLimits(c.env.DB, [[`login:ip:${clientIp(c.req.raw.headers)}`, RATE_LIMITS.loginPerIp]])
     const openId = await exchangeWechatCode(c.env, code)
     const { user, created } = await findOrCreateWechatUser(c.env, c.var.db, openId)
@@ -160,10 +164,12 @@ export const authRoutes = createRouter()
 
 async function signIn(env: Env, db: Db, headers: Headers, body: z.infer<typeof LoginBody>, adminOnly: boolean) {
   const login = (body.login ?? body.username ?? body.email ?? '').trim()
+  // Count per account, not per spelling: username and email of one account share a budget.
+  const account = await findUserByLogin(db, login)
   await hitRateLimits(env.DB, [
     [`login:ip:${clientIp(headers)}`, RATE_LIMITS.loginPerIp],
-    [`login:account:${login.toLowerCase()}`, RATE_LIMITS.loginPerAccount],
+    [account ? `login:account:${account.id}` : `login:unknown:${login.toLowerCase()}`, RATE_LIMITS.loginPerAccount],
   ])
-  const user = await checkCredentials(db, login, body.password, { adminOnly })
+  const user = await checkCredentials(db, login, body.password, { adminOnly, user: account })
   return startSession(env, db, user, { rememberMe: body.rememberMe, userAgent: headers.get('User-Agent') ?? undefined })
 }

@@ -37,7 +37,7 @@ export async function assertIdentityFree(
   }
 }
 
-function isUniqueViolation(error: unknown) {
+export function isUniqueViolation(error: unknown) {
   return error instanceof Error && /UNIQUE constraint failed/i.test(`${error.message} ${String(error.cause ?? '')}`)
 }
 
@@ -100,9 +100,9 @@ export async function checkCredentials(
   db: Db,
   login: string,
   password: string,
-  opts: { adminOnly?: boolean } = {},
+  opts: { adminOnly?: boolean; user?: User | undefined } = {},
 ): Promise<User> {
-  const user = await findUserByLogin(db, login)
+  const user = 'user' in opts ? opts.user : await findUserByLogin(db, login)
   if (!user || !user.passwordHash) {
     await burnPasswordCheck(password)
     throw invalidCredentials()

@@ -62,7 +62,7 @@ function decodeFailure(mime: ImageMime): ApiError {
  * curl declare by file extension, so a PNG named .jpg arrives as image/jpeg); a declared
  * non-image type (text/plain, application/pdf...) contradicts the bytes and is refused.
  */
-function checkDeclaredType(declared: string | null, sniffed: ImageMime) {
+export function checkDeclaredType(declared: string | null, sniffed: ImageMime) {
   const type = declared?.split(';')[0]?.trim().toLowerCase()
   if (!type || type === 'application/octet-stream' || type.startsWith('image/')) return
   throw unsupportedMediaType(`Content is ${sniffed} but was declared as ${type}`)

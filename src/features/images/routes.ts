@@ -91,6 +91,36 @@ const variantRoute = createRoute({
 
 type Access = 'owner' | 'grant'
 
+/**
+ * A single `bytes=` range checked against the object's size (RFC 9110): null for no range or
+ * one we ignore (malformed, multiple ranges: the whole file is served), 416 when unsatisfiable.
+ */
+async function resolveRange(env: Env, key: string, header: string | undefined): Promise<{ offset: number; length: number } | null> {
+  const match = header?.trim().match(/^bytes=(\d*)-(\d*)$/)
+  if (!match || (match[1] === '' && match[2] === '')) return null
+  const head = await env.MEDIA.head(key)
+  if (!head) throw notFound('Image')
+  const size = head.size
+  let start: number
+  let end: number
+  if (match[1] === '') {
+    const suffix = Number(match[2])
+    if (suffix === 0) throw unsatisfiable(size)
+    start = Math.max(0, size - suffix)
+    end = size - 1
+  } else {
+    start = Number(match[1])
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)
+    if (match[2] !== '' && Number(match[2]) < start) return null
+  }
+  if (start >= size) throw unsatisfiable(size)
+  return { offset: start, length: end - start + 1 }
+}
+
+function unsatisfiable(size: number) {
+  return new ApiError(416, 'RANGE_NOT_SATISFIABLE', 'Requested range is not satisfiable', { size }, { 'Content-Range': `bytes */${size}` })
+}
+
 async function resolveAccess(c: Context<AppEnv>, image: Image | undefined, variant: Variant, q: z.infer<typeof VariantQuery>): Promise<Access> {
   const token = bearerToken(c.req.header('Authorization'))
   const viewer = token ? await authenticate(c.env, token) : null
@@ -149,15 +179,8 @@ export const imageRoutes = createRouter()
     } else key = access === 'owner' ? img.originalKey : await ensureCleanOriginal(c.env, c.var.db, img)
 
     const isOriginal = variant === 'original'
-    let object: R2Object | R2ObjectBody | null
-    try {
-      object = await c.env.MEDIA.get(key, {
-        onlyIf: c.req.raw.headers,
-        ...(isOriginal && c.req.header('Range') ? { range: c.req.raw.headers } : {}),
-      })
-    } catch {
-      throw new ApiError(416, 'RANGE_NOT_SATISFIABLE', 'Requested range is not satisfiable')
-    }
+    const range = isOriginal ? await resolveRange(c.env, key, c.req.header('Range')) : null
+    const object = await c.env.MEDIA.get(key, { onlyIf: c.req.raw.headers, ...(range ? { range } : {}) })
     if (!object) throw notFound('Image')
     const headers = new Headers()
     object.writeHttpMetadata(headers)
@@ -175,11 +198,9 @@ export const imageRoutes = createRouter()
       headers.set('Vary', 'Authorization')
     }
     if (!('body' in object)) return c.body(null, 304, Object.fromEntries(headers))
-    const range = object.range as { offset?: number; length?: number } | undefined
-    if (isOriginal && c.req.header('Range') && range && range.offset !== undefined) {
-      const length = range.length ?? object.size - range.offset
-      headers.set('Content-Range', `bytes ${range.offset}-${range.offset + length - 1}/${object.size}`)
-      headers.set('Content-Length', String(length))
+    if (range) {
+      headers.set('Content-Range', `bytes ${range.offset}-${range.offset + range.length - 1}/${object.size}`)
+      headers.set('Content-Length', String(range.length))
       return c.body(object.body, 206, Object.fromEntries(headers))
     }
     headers.set('Content-Length', String(object.size))

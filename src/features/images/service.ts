@@ -96,7 +96,13 @@ export async function ensurePreview(env: Env, db: Db, image: Image, rendering?: 
     preview = await renderPreview(env, source)
   }
   await env.MEDIA.put(image.previewKey, preview, { httpMetadata: { contentType: 'image/webp' } })
-  await db.update(images).set({ previewReady: true, updatedAt: new Date() }).where(eq(images.id, image.id))
+  const marked = await db
+    .update(images)
+    .set({ previewReady: true, updatedAt: new Date() })
+    .where(eq(images.id, image.id))
+    .returning({ id: images.id })
+  // Deleted while the preview was rendering: do not leave the file behind.
+  if (marked.length === 0) await env.MEDIA.delete(image.previewKey)
   image.previewReady = true
 }
 

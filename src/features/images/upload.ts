@@ -69,7 +69,7 @@ export interface ParsedUpload {
 }
 
 /** Reads a multipart or JSON upload request into files and options. */
-export async function parseUpload(env: Env, request: Request): Promise<ParsedUpload> {
+export async function parseUpload(env: Env, request: Request, fileFields: readonly string[] = FILE_FIELDS): Promise<ParsedUpload> {
   const contentType = request.headers.get('Content-Type') ?? ''
   const maxBytes = maxImageBytes(env)
   if (contentType.startsWith('multipart/form-data')) {
@@ -79,8 +79,10 @@ export async function parseUpload(env: Env, request: Request): Promise<ParsedUpl
     } catch {
       throw badRequest('Malformed multipart body')
     }
-    const entries = FILE_FIELDS.flatMap((field) => form.getAll(field))
-    if (entries.length === 0) throw badRequest('Attach a file in the `image` field (or several in `images`)')
+    const entries = fileFields.flatMap((field) => form.getAll(field))
+    if (entries.length === 0) {
+      throw badRequest(`Attach a file in the \`${fileFields[0]}\` field (or several in \`${fileFields[1]}\`)`)
+    }
     if (entries.length > MAX_FILES_PER_UPLOAD) throw badRequest(`At most ${MAX_FILES_PER_UPLOAD} images per upload`)
     const options = UploadOptions.safeParse({
       sessionId: form.get('sessionId') ?? undefined,

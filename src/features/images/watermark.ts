@@ -58,7 +58,8 @@ export async function drawWatermark(
   if (!('width' in info)) return photo
   const width = Math.max(1, Math.round(base.width * watermark.scale))
   const height = Math.max(1, Math.round((info.height / info.width) * width))
-  const overlay = env.IMAGES.input(new Blob([overlayBytes]).stream()).transform({ width, height, fit: 'scale-down' })
+  // `contain` may enlarge: a small logo still covers `scale` of a large photo.
+  const overlay = env.IMAGES.input(new Blob([overlayBytes]).stream()).transform({ width, height, fit: 'contain' })
   return photo.draw(overlay, {
     opacity: watermark.opacity,
     ...watermarkPlacement(base, { width, height }, watermark.position),

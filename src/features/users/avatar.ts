@@ -1,20 +1,23 @@
 import type { User } from '../../db/schema'
 import { ApiError, badRequest, invalidImage, payloadTooLarge, unsupportedMediaType } from '../../lib/errors'
-import { EXTENSION_BY_MIME, sniffImageMime } from '../../lib/media'
+import { EXTENSION_BY_MIME, headerDimensions, sniffImageMime } from '../../lib/media'
 import { storageKeys } from '../../lib/storage-keys'
+import { checkDeclaredType } from '../images/pipeline'
 
 export const AVATAR_MAX_BYTES = 2 * 1024 * 1024
 const AVATAR_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp'])
 const AVATAR_MAX_SIDE = 8000
 
+/** Avatars are stored as a 512 px WebP rendition: decoded (so a broken file is refused), upright, no metadata (no GPS in a public picture). */
 export interface AvatarUpload {
   bytes: Uint8Array
-  mime: 'image/jpeg' | 'image/png' | 'image/webp'
+  mime: 'image/webp'
 }
+const AVATAR_SIDE = 512
 
 /**
  * Checks an uploaded avatar: a file, at most 2 MB, JPEG/PNG/WebP by its bytes (not its name
- * or declared type), and decodable with sane dimensions.
+ * or an image type it declares: the same rule as every upload), and decodable with sane dimensions.
  */
 export async function readAvatar(env: Env, value: unknown): Promise<AvatarUpload> {
   if (!(value instanceof File)) throw badRequest('avatar must be a file field')
@@ -25,19 +28,24 @@ export async function readAvatar(env: Env, value: unknown): Promise<AvatarUpload
   if (!mime || !AVATAR_TYPES.has(mime)) {
     throw unsupportedMediaType('Avatar must be a JPEG, PNG or WebP image')
   }
-  if (value.type && value.type !== 'application/octet-stream' && value.type !== mime) {
-    throw unsupportedMediaType(`Avatar is ${mime} but was declared as ${value.type}`)
+  checkDeclaredType(value.type || null, mime)
+  const declared = headerDimensions(bytes, mime)
+  if (declared && (declared.width > AVATAR_MAX_SIDE || declared.height > AVATAR_MAX_SIDE)) {
+    throw invalidImage(`Avatar must be at most ${AVATAR_MAX_SIDE} pixels a side`)
   }
   try {
     const info = await env.IMAGES.info(new Blob([bytes]).stream())
     if (!('width' in info) || info.width > AVATAR_MAX_SIDE || info.height > AVATAR_MAX_SIDE) {
       throw invalidImage(`Avatar must be at most ${AVATAR_MAX_SIDE} pixels a side`)
     }
+    const rendition = await env.IMAGES.input(new Blob([bytes]).stream())
+      .transform({ width: AVATAR_SIDE, height: AVATAR_SIDE, fit: 'scale-down' })
+      .output({ format: 'image/webp', quality: 85 })
+    return { bytes: new Uint8Array(await new Response(rendition.image()).arrayBuffer()), mime: 'image/webp' }
   } catch (error) {
     if (error instanceof ApiError) throw error
     throw invalidImage('Avatar could not be decoded as an image')
   }
-  return { bytes, mime: mime as AvatarUpload['mime'] }
 }
 
 /** Stores the avatar in R2 and returns the columns to save on the user. */

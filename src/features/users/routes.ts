@@ -2,11 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { eq } from 'drizzle-orm'
 import { users } from '../../db/schema'
 import { requireAuth } from '../../lib/auth'
-import { ApiError, badRequest, notFound } from '../../lib/errors'
+import { ApiError, badRequest, conflict, notFound } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
 import { hashPassword, verifyPassword } from '../../lib/passwords'
 import { EmailSchema, PasswordSchema, UserSchema, UsernameSchema } from '../auth/schemas'
-import { assertIdentityFree } from '../auth/service'
+import { assertIdentityFree, isUniqueViolation } from '../auth/service'
 import { revokeOtherSessions } from '../auth/sessions'
 import { deleteAvatarObject, readAvatar, storeAvatar } from './avatar'
 import { toUserDto } from './dto'
@@ -118,6 +118,11 @@ export const userRoutes = createRouter()
       })
       .where(eq(users.id, current.id))
       .returning()
+      .catch((error: unknown) => {
+        // Taken by someone else between the check above and this write: the index decides.
+        if (isUniqueViolation(error)) throw conflict('That username or email is already registered', 'USER_EXISTS')
+        throw error
+      })
     if (replacesStoredAvatar) await deleteAvatarObject(c.env, current)
     return c.json({ success: true as const, data: { user: toUserDto(user!) }, message: 'Profile updated' }, 200)
   })

@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { callJson, dbFirst, dbRun, expectError, login, newUser, registerOnly } from '../helpers'
+
+afterEach(() => vi.useRealTimers())
+
+const refresh = (refreshToken: unknown) => callJson('POST', '/api/auth/refresh', { refreshToken })
+const me = (token: string) => callJson('GET', '/api/auth/me', undefined, { token })
+const logout = (token: string) => callJson('POST', '/api/auth/logout', undefined, { token })
+
+describe('POST /api/auth/refresh', () => {
+  it('rotates: a new pair works, the presented refresh token stops working', async () => {
+    const user = await newUser('rot')
+    const first = await refresh(user.refreshToken)
+    expect(first.status, JSON.stringify(first.body)).toBe(200)
+    const pair = first.body.data
+    expect(pair.refreshToken).toMatch(/^rt_/)
+    expect(pair.refreshToken).not.toBe(user.refreshToken)
+    expect(pair.tokenType).toBe('Bearer')
+    expect(pair.expiresIn).toBe(900)
+    expect(pair.user.id).toBe(user.id)
+    expect((await me(pair.accessToken)).status).toBe(200)
+    // The next rotation works with the new token.
+    const second = await refresh(pair.refreshToken)
+    expect(second.status).toBe(200)
+    // Only a hash of the refresh token is stored.
+    expect(await dbFirst('SELECT 1 FROM refresh_tokens WHERE token_hash = ?', second.body.data.refreshToken)).toBeNull()
+  })
+
+  it('treats reuse of a rotated token as theft: 401 and the whole session is revoked', async () => {
+    const user = await newUser('reuse')
+    const other = await login(user.username, user.password) // a second, unrelated session
+    const rotated = (await refresh(user.refreshToken)).body.data
+    const newest = (await refresh(rotated.refreshToken)).body.data
+
+    const reuse = await refresh(user.refreshToken)
+    expectError(reuse, 401, 'UNAUTHORIZED')
+    // Every token of that session is dead: the newest refresh token and every access token.
+    expectError(await refresh(newest.refreshToken), 401, 'UNAUTHORIZED')
+    expectError(await me(newest.accessToken), 401, 'UNAUTHORIZED')
+    expectError(await me(rotated.accessToken), 401, 'UNAUTHORIZED')
+    expectError(await me(user.accessToken), 401, 'UNAUTHORIZED')
+    // Other sessions of the same user are untouched.
+    expect((await me(other.body.data.accessToken)).status).toBe(200)
+    expect((await refresh(other.body.data.refreshToken)).status).toBe(200)
+  })
+
+  it('lets only one of two concurrent refreshes with the same token win', async () => {
+    const user = await newUser('race')
+    const results = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)])
+    const statuses = results.map((r) => r.status).sort()
+    // Never two valid successors of one token: at most one 200.
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(1)
+    for (const r of results) expect([200, 401]).toContain(r.status)
+  })
+
+  it('401 for an unknown token, 400 for a missing or empty one', async () => {
+    expectError(await refresh('rt_never_issued_by_this_server'), 401, 'UNAUTHORIZED')
+    const user = await newUser('rt')
+    // An access token is not a refresh token (it is also longer than any refresh token).
+    const wrongKind = await refresh(user.accessToken)
+    expect([400, 401]).toContain(wrongKind.status)
+    expect(wrongKind.body.success).toBe(false)
+    expectError(await callJson('POST', '/api/auth/refresh', {}), 400, 'VALIDATION_ERROR')
+    expectError(await refresh(''), 400, 'VALIDATION_ERROR')
+    expectError(await refresh(123), 400, 'VALIDATION_ERROR')
+  })
+
+  it('keeps the session lifetime: 24 h normally, 30 days with rememberMe', async () => {
+    const user = await registerOnly('remember')
+    const normal = await login(user.username, user.password)
+    expect(normal.body.data.refreshExpiresIn).toBe(86_400)
+    const remembered = await login(user.username, user.password, { rememberMe: true })
+    expect(remembered.body.data.refreshExpiresIn).toBe(2_592_000)
+    const explicitFalse = await login(user.username, user.password, { rememberMe: false })
+    expect(explicitFalse.body.data.refreshExpiresIn).toBe(86_400)
+    // Rotation keeps each session's kind.
+    expect((await refresh(normal.body.data.refreshToken)).body.data.refreshExpiresIn).toBe(86_400)
+    expect((await refresh(remembered.body.data.refreshToken)).body.data.refreshExpiresIn).toBe(2_592_000)
+  })
+
+  it('expires a session after its lifetime and slides it on each refresh', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    let now = Date.parse('2026-08-01T00:00:00Z')
+    vi.setSystemTime(now)
+    const user = await registerOnly('slide')
+    const a = (await login(user.username, user.password)).body.data
+    const b = (await login(user.username, user.password)).body.data
+
+    now += 23 * 3600_000
+    vi.setSystemTime(now)
+    const slid = await refresh(a.refreshToken)
+    expect(slid.status, JSON.stringify(slid.body)).toBe(200)
+
+    now += 2 * 3600_000 // 25 h after sign-in: b never refreshed, a slid at 23 h
+    vi.setSystemTime(now)
+    expectError(await refresh(b.refreshToken), 401, 'UNAUTHORIZED')
+    const again = await refresh(slid.body.data.refreshToken)
+    expect(again.status).toBe(200)
+    expect((await me(again.body.data.accessToken)).status).toBe(200)
+
+  })
+
+  it('refuses a still-valid access token once its session has expired', async () => {
+    const user = await newUser('sesexp')
+    expect((await me(user.accessToken)).status).toBe(200)
+    await dbRun('UPDATE sessions SET expires_at = ? WHERE user_id = ?', Date.now() - 1000, user.id)
+    expectError(await me(user.accessToken), 401, 'UNAUTHORIZED')
+  })
+
+  it('expires a rememberMe session only after 30 days', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.parse('2026-08-10T00:00:00Z')
+    vi.setSystemTime(start)
+    const user = await registerOnly('rm30')
+    const remembered = (await login(user.username, user.password, { rememberMe: true })).body.data
+    const other = (await login(user.username, user.password, { rememberMe: true })).body.data
+    vi.setSystemTime(start + 29 * 86_400_000)
+    expect((await refresh(remembered.refreshToken)).status).toBe(200)
+    vi.setSystemTime(start + 30 * 86_400_000 + 1000)
+    expectError(await refresh(other.refreshToken), 401, 'UNAUTHORIZED')
+  })
+})
+
+describe('POST /api/auth/logout', () => {
+  it('stops the current access token and refresh token at once, and only this session', async () => {
+    const user = await newUser('logout')
+    const other = (await login(user.username, user.password)).body.data
+    const res = await logout(user.accessToken)
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.data).toEqual({ loggedOut: true })
+
+    expectError(await me(user.accessToken), 401, 'UNAUTHORIZED')
+    expectError(await refresh(user.refreshToken), 401, 'UNAUTHORIZED')
+    expectError(await logout(user.accessToken), 401, 'UNAUTHORIZED')
+    expect((await me(other.accessToken)).status).toBe(200)
+  })
+
+  it('also ends the tokens a rotation produced in the same session', async () => {
+    const user = await newUser('logout')
+    const rotated = (await refresh(user.refreshToken)).body.data
+    expect((await logout(rotated.accessToken)).status).toBe(200)
+    expectError(await refresh(rotated.refreshToken), 401, 'UNAUTHORIZED')
+    expectError(await me(user.accessToken), 401, 'UNAUTHORIZED')
+  })
+
+  it('401 without a token', async () => {
+    expectError(await callJson('POST', '/api/auth/logout'), 401, 'UNAUTHORIZED')
+  })
+})
+
+describe('PUT /api/users/password and sessions', () => {
+  it('keeps the current session, revokes every other one, and swaps the password', async () => {
+    const user = await newUser('pwchange')
+    const other = (await login(user.username, user.password)).body.data
+    const res = await callJson('PUT', '/api/users/password', { currentPassword: user.password, newPassword: 'brand-new-pass-7' }, { token: user.accessToken })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.data).toEqual({ changed: true })
+
+    expect((await me(user.accessToken)).status).toBe(200)
+    expect((await refresh(user.refreshToken)).status).toBe(200)
+    expectError(await me(other.accessToken), 401, 'UNAUTHORIZED')
+    expectError(await refresh(other.refreshToken), 401, 'UNAUTHORIZED')
+
+    expectError(await login(user.username, user.password), 401, 'INVALID_CREDENTIALS')
+    expect((await login(user.username, 'brand-new-pass-7')).status).toBe(200)
+    const row = await dbFirst<{ revoked_reason: string }>('SELECT revoked_reason FROM sessions WHERE id = (SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NOT NULL)', user.id)
+    expect(row?.revoked_reason).toBe('password_changed')
+  })
+})

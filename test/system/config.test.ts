@@ -1,0 +1,95 @@
+import { describe, expect, it, vi } from 'vitest'
+import { callApp, countRows, dbRun, expectError, newUser } from '../helpers'
+
+// The app is built per test and given a modified env, as production would run it with a
+// missing or weak secret. ENVIRONMENT=test (the normal test env) allows a dev fallback;
+// production must refuse clearly instead of signing tokens with a guessable key.
+function fetchWith(overrides: Partial<Env>, method: string, path: string, body?: unknown, token?: string) {
+  return callApp(overrides, method, path, body, token ? { token } : {})
+}
+
+const PRODUCTION_WITHOUT_SECRET = { ENVIRONMENT: 'production', JWT_SECRET: '' }
+
+describe('JWT_SECRET configuration', () => {
+  it('refuses login and admin login with 500 CONFIGURATION_ERROR naming the secret, and starts no session', async () => {
+    const user = await newUser('cfg')
+    // An admin, so admin login gets as far as signing (a non-admin stops at 403 first).
+    await dbRun("UPDATE users SET role = 'admin' WHERE id = ?", user.id)
+    const sessions = await countRows('sessions')
+    for (const path of ['/api/auth/login', '/api/auth/admin/login']) {
+      const res = await fetchWith(PRODUCTION_WITHOUT_SECRET, 'POST', path, { login: user.username, password: user.password })
+      expectError(res, 500, 'CONFIGURATION_ERROR')
+      expect(res.body.error).toMatch(/JWT_SECRET/)
+      expect(res.body.error).toMatch(/not set/)
+    }
+    expect(await countRows('sessions')).toBe(sessions)
+  })
+
+  it('refuses protected routes rather than trusting tokens', async () => {
+    const user = await newUser('cfg')
+    for (const path of ['/api/auth/me', '/api/users/profile']) {
+      expectError(await fetchWith(PRODUCTION_WITHOUT_SECRET, 'GET', path, undefined, user.accessToken), 500, 'CONFIGURATION_ERROR')
+    }
+  })
+
+  it('refuses refresh without burning the refresh token', async () => {
+    const user = await newUser('cfg')
+    const res = await fetchWith(PRODUCTION_WITHOUT_SECRET, 'POST', '/api/auth/refresh', { refreshToken: user.refreshToken })
+    expectError(res, 500, 'CONFIGURATION_ERROR')
+    // Once configured, the same token still rotates: the failed attempt wrote nothing.
+    const again = await fetchWith({}, 'POST', '/api/auth/refresh', { refreshToken: user.refreshToken })
+    expect(again.status, JSON.stringify(again.body)).toBe(200)
+  })
+
+  it('refuses WeChat login too, with the same clear error', async () => {
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(JSON.stringify({ openid: 'openid-cfg', session_key: 'k' })))
+    try {
+      const res = await fetchWith(PRODUCTION_WITHOUT_SECRET, 'POST', '/api/auth/wechat/login', { code: 'abc' })
+      expectError(res, 500, 'CONFIGURATION_ERROR')
+      expect(res.body.error).toMatch(/JWT_SECRET/)
+    } finally {
+      vi.restoreAllMocks()
+    }
+  })
+
+  it('treats a secret shorter than 32 characters as misconfigured', async () => {
+    const user = await newUser('cfg')
+    const res = await fetchWith({ ENVIRONMENT: 'production', JWT_SECRET: 'too-short-secret' }, 'POST', '/api/auth/login', { login: user.username, password: user.password })
+    expectError(res, 500, 'CONFIGURATION_ERROR')
+    expect(res.body.error).toMatch(/32/)
+    // The message never echoes the secret itself.
+    expect(res.body.error).not.toContain('too-short-secret')
+  })
+
+  it('refuses any environment that is not development or test', async () => {
+    const user = await newUser('cfg')
+    for (const ENVIRONMENT of ['staging', 'prod', '']) {
+      const res = await fetchWith({ ENVIRONMENT, JWT_SECRET: '' }, 'POST', '/api/auth/login', { login: user.username, password: user.password })
+      expectError(res, 500, 'CONFIGURATION_ERROR')
+    }
+  })
+
+  it('works in production with a proper secret, and tokens from one key do not open another', async () => {
+    const user = await newUser('cfg')
+    const prodSecret = { ENVIRONMENT: 'production', JWT_SECRET: 'production-secret-0123456789abcdef0123456789' }
+    const signedIn = await fetchWith(prodSecret, 'POST', '/api/auth/login', { login: user.username, password: user.password })
+    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200)
+    const token = signedIn.body.data.accessToken
+    expect((await fetchWith(prodSecret, 'GET', '/api/auth/me', undefined, token)).status).toBe(200)
+    // The test key (normal env) rejects the production-signed token.
+    expectError(await fetchWith({}, 'GET', '/api/auth/me', undefined, token), 401, 'UNAUTHORIZED')
+  })
+
+  it('lets local development run without a secret, using a development key', async () => {
+    const user = await newUser('cfg')
+    const dev = { ENVIRONMENT: 'development', JWT_SECRET: '' }
+    const signedIn = await fetchWith(dev, 'POST', '/api/auth/login', { login: user.username, password: user.password })
+    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200)
+    expect((await fetchWith(dev, 'GET', '/api/auth/me', undefined, signedIn.body.data.accessToken)).status).toBe(200)
+  })
+
+  it('keeps routes that need no secret working, e.g. health', async () => {
+    const res = await fetchWith(PRODUCTION_WITHOUT_SECRET, 'GET', '/health')
+    expect(res.status).toBe(200)
+  })
+})
