@@ -11,6 +11,11 @@ import { authRoutes } from './features/auth/routes'
 import { callbackRoutes } from './features/callbacks/routes'
 import { creditRoutes } from './features/credits/routes'
 import { imageRoutes } from './features/images/routes'
+import { livePageRoutes } from './features/live/page'
+import { livePhotoRoutes } from './features/live/photos-routes'
+import { liveSessionRoutes } from './features/live/sessions-routes'
+import { liveSocketRoutes } from './features/live/socket-route'
+import { liveUploadRoutes } from './features/live/uploads-routes'
 import { modelRoutes } from './features/models/routes'
 import { sceneRoutes } from './features/scenes/routes'
 import { taskRoutes } from './features/tasks/routes'
@@ -36,7 +41,7 @@ const CODE_BY_STATUS: Record<number, string> = {
 
 /** JSON bodies are small; upload routes get room for their files (checked again per file). */
 const JSON_BODY_LIMIT = 1024 * 1024
-const UPLOAD_PATHS = [/^\/api\/images\/upload$/, /^\/api\/live\/sessions\/[^/]+\/photos/, /^\/api\/auth\/register$/, /^\/api\/users\/avatar$/]
+const UPLOAD_PATHS = [/^\/api\/images\/upload$/, /^\/api\/live\/sessions\/[^/]+\/(photos|uploads)/, /^\/api\/auth\/register$/, /^\/api\/users\/avatar$/]
 
 export const OPENAPI_INFO = {
   openapi: '3.1.0',
@@ -100,6 +105,11 @@ export function createApp() {
   app.route('/api/tasks', taskRoutes)
   app.route('/api', callbackRoutes)
   app.route('/api', userSocketRoutes)
+  app.route('/api/live', liveSessionRoutes)
+  app.route('/api/live', livePhotoRoutes)
+  app.route('/api/live', liveSocketRoutes)
+  app.route('/api/live', liveUploadRoutes)
+  app.route('/', livePageRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
