@@ -41,11 +41,13 @@ async function bytesOf(result: ImageTransformationResult): Promise<Uint8Array> {
 }
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: number | null = null
+  let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(invalidImage(`${what} took too long; the image may be corrupted`)), BINDING_TIMEOUT_MS)
   })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  return Promise.race([promise, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer)
+  })
 }
 
 /** Formats we recognise but the runtime may not decode (e.g. HEIC in local development). */
