@@ -39,6 +39,8 @@ const CODE_BY_STATUS: Record<number, string> = {
   429: 'RATE_LIMITED',
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
 /** JSON bodies are small; upload routes get room for their files (checked again per file). */
 const JSON_BODY_LIMIT = 1024 * 1024
 const UPLOAD_PATHS = [/^\/api\/images\/upload$/, /^\/api\/live\/sessions\/[^/]+\/(photos|uploads)/, /^\/api\/auth\/register$/, /^\/api\/users\/avatar$/]
@@ -81,9 +83,10 @@ export function createApp() {
     })(c, next)
   })
   app.use('/api/*', async (c, next) => {
-    // Coarse per-IP flood shield; exact product limits are enforced per route in D1.
+    // Coarse per-IP flood shield on writes; exact product limits are enforced per route in D1.
+    // Reads stay unshielded: a venue's guests share one NAT address and each loads many photos.
     const limiter = c.env.API_RATE_LIMITER
-    if (limiter) {
+    if (limiter && !SAFE_METHODS.has(c.req.method)) {
       const { success } = await limiter.limit({ key: `ip:${clientIp(c.req.raw.headers)}` })
       if (!success) throw rateLimited(60)
     }

@@ -4,9 +4,7 @@ import type { RoomEvent } from '../../realtime/live-room'
 export async function publishToRoom(env: Env, sessionId: string, events: RoomEvent[]): Promise<void> {
   if (events.length === 0) return
   try {
-    const room = env.LIVE_ROOM.get(env.LIVE_ROOM.idFromName(sessionId))
-    await room.bind(sessionId)
-    await room.publish(events)
+    await liveRoom(env, sessionId).publish(events, sessionId)
   } catch (error) {
     console.warn(JSON.stringify({ level: 'warn', msg: 'live event not delivered', sessionId, error: String(error) }))
   }

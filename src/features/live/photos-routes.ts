@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, count, desc, eq, gt, inArray, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
-import { livePhotos, type LivePhoto, type LiveSession } from '../../db/schema'
+import { livePhotos, liveSessions, type LivePhoto, type LiveSession } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { requireAuth } from '../../lib/auth'
 import { ApiError, forbidden, notFound, unauthorized } from '../../lib/errors'
@@ -11,7 +11,7 @@ import { finishDerivatives } from '../images/service'
 import { inspectAll, parseUpload } from '../images/upload'
 import { type LiveViewer, loadOwnSession, loadSession, presentedToken, resolveViewer } from './access'
 import { publishToRoom } from './events'
-import { addPhotos, deletePhotos, findSessionPhotos, photoDtos, photoEvents, type PhotoVariant } from './photos'
+import { addPhotos, bothDtos, deletePhotos, photoDtos, photoEvents, type PhotoVariant } from './photos'
 import { PhotoSchema } from './schemas'
 import { serveLiveVariant } from './serve'
 
@@ -102,10 +102,11 @@ const variant = createRoute({
   responses: { 200: { description: 'Image bytes', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } }, 304: { description: 'Not modified' }, ...errors(401, 403, 404, 410) },
 })
 
+/** The photo and its session in one D1 round trip. */
 async function loadPhoto(c: Context<AppEnv>, id: string): Promise<{ photo: LivePhoto; session: LiveSession }> {
-  const photo = await c.var.db.query.livePhotos.findFirst({ where: (p, { eq }) => eq(p.id, id) })
-  if (!photo) throw notFound('Photo')
-  return { photo, session: await loadSession(c, photo.sessionId) }
+  const [row] = await c.var.db.select().from(livePhotos).innerJoin(liveSessions, eq(livePhotos.sessionId, liveSessions.id)).where(eq(livePhotos.id, id))
+  if (!row) throw notFound('Photo')
+  return { photo: row.live_photos, session: row.live_sessions }
 }
 
 /** Guests see approved photos only; to them anything else does not exist. */
@@ -115,8 +116,7 @@ function assertVisible(viewer: LiveViewer, photo: LivePhoto) {
 
 async function eventsFor(env: Env, c: Context<AppEnv>, session: LiveSession, before: LivePhoto | null, after: LivePhoto | null, id: string) {
   if (!after) return photoEvents(before, null, id)
-  const [dto] = await photoDtos(env, c.var.db, session, [after], true)
-  const [guestDto] = await photoDtos(env, c.var.db, session, [after], false)
+  const [dto, guestDto] = await bothDtos(env, c.var.db, session, after)
   return photoEvents(before, { ...after, dto, guestDto }, id)
 }
 

@@ -45,6 +45,12 @@ export async function photoDtos(env: Env, db: Db, session: LiveSession, photos: 
   return Promise.all(photos.map((p) => toPhotoDto(env, session, p, byId.get(p.imageId), owner)))
 }
 
+/** The owner's and the guests' view of one photo, from one image lookup. */
+export async function bothDtos(env: Env, db: Db, session: LiveSession, photo: LivePhoto) {
+  const image = await db.query.images.findFirst({ where: (i, { eq }) => eq(i.id, photo.imageId) })
+  return Promise.all([toPhotoDto(env, session, photo, image, true), toPhotoDto(env, session, photo, image, false)])
+}
+
 /**
  * Stores inspected photos in a session: images (type `live`), then photo rows numbered from the
  * session's counter. If the rows cannot be written, the images are released again.
@@ -128,7 +134,4 @@ export async function deletePhotos(env: Env, db: Db, photos: LivePhoto[]) {
   if (guestKeys.length) await env.MEDIA.delete(guestKeys)
 }
 
-export async function findSessionPhotos(db: Db, sessionId: string, ids: string[]) {
-  return db.select().from(livePhotos).where(and(eq(livePhotos.sessionId, sessionId), inArray(livePhotos.id, ids)))
-}
 
