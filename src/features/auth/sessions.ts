@@ -12,6 +12,18 @@ function sessionSeconds(env: Env, rememberMe: boolean) {
   return rememberMe ? lifetimes.rememberMeSeconds : lifetimes.sessionSeconds
 }
 
+/** The answer of every sign-in and refresh. */
+function tokenPair(access: { token: string; expiresIn: number }, refreshToken: string, lifetime: number, user: User) {
+  return {
+    accessToken: access.token,
+    refreshToken,
+    tokenType: 'Bearer' as const,
+    expiresIn: access.expiresIn,
+    refreshExpiresIn: lifetime,
+    user: toUserDto(user),
+  }
+}
+
 /** Starts a session (refresh-token family) for `user` and answers the token pair. */
 export async function startSession(
   env: Env,
@@ -40,14 +52,7 @@ export async function startSession(
       createdAt: new Date(now),
     }),
   ])
-  return {
-    accessToken: access.token,
-    refreshToken,
-    tokenType: 'Bearer' as const,
-    expiresIn: access.expiresIn,
-    refreshExpiresIn: lifetime,
-    user: toUserDto(user),
-  }
+  return tokenPair(access, refreshToken, lifetime, user)
 }
 
 interface RefreshRow {
@@ -109,14 +114,7 @@ export async function rotateRefreshToken(env: Env, db: Db, presented: string) {
     await revokeSession(env, row.sessionId, 'refresh_token_reuse')
     throw unauthorized('Refresh token was already used; the session has been revoked')
   }
-  return {
-    accessToken: access.token,
-    refreshToken,
-    tokenType: 'Bearer' as const,
-    expiresIn: access.expiresIn,
-    refreshExpiresIn: lifetime,
-    user: toUserDto(user),
-  }
+  return tokenPair(access, refreshToken, lifetime, user)
 }
 
 export async function revokeSession(env: Env, sessionId: string, reason: string) {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { eq, inArray, sql } from 'drizzle-orm'
 import { livePhotos, liveSessions, type Image, type LivePhoto, type LiveSession } from '../../db/schema'
 import type { Db } from '../../env'
 import { newId } from '../../lib/ids'
