@@ -35,6 +35,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
+    // Browser tests run in Node against wrangler dev: `npm run test:e2e` (vitest.e2e.config.ts).
+    exclude: ['test/e2e/**', 'node_modules/**'],
     setupFiles: ['./test/setup.ts'],
     testTimeout: 20_000,
   },

@@ -1,6 +1,6 @@
 import { ApiError } from '../lib/errors'
 import type { GenerationMessage } from '../features/tasks/service'
-import { backoffSeconds, failTask, processGeneration, RetryableProviderError } from './generation'
+import { backoffSeconds, failTask, processGeneration } from './generation'
 
 function isGenerationMessage(body: unknown): body is GenerationMessage {
   return (
@@ -67,9 +67,9 @@ async function handleGenerationMessage(env: Env, message: Message<unknown>) {
   }
 }
 
+/** Bad output (422) or a misconfigured server: retrying cannot help. */
 function isPermanent(error: unknown): boolean {
-  if (error instanceof ApiError) return true
-  return error instanceof Error && !(error instanceof RetryableProviderError) && /not configured/.test(error.message)
+  return error instanceof ApiError
 }
 
 async function taskOwner(env: Env, taskId: string): Promise<{ id: string; userId: string }> {

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { comfyuiModels } from '../../jobs/providers/comfyui'
+import { RetryableProviderError } from '../../jobs/providers/types'
+import { ApiError } from '../../lib/errors'
 import { createRouter, ok } from '../../lib/openapi'
 
 export const DEFAULT_MODELS = [
@@ -31,7 +33,7 @@ export async function listModels(env: Env, now = Date.now()): Promise<{ models: 
     cache = { at: now, models }
     return { models, source: 'comfyui' }
   } catch (error) {
-    const unreachable = error instanceof Error && /unreachable|answered 5|not configured/.test(error.message)
+    const unreachable = error instanceof RetryableProviderError || error instanceof ApiError
     return { models: cache?.models ?? DEFAULT_MODELS, source: unreachable ? 'fallback' : 'error' }
   }
 }

@@ -1,4 +1,5 @@
 import type { Task } from '../../db/schema'
+import { configurationError } from '../../lib/errors'
 import { maxImageBytes } from '../../lib/config'
 import { downloadResult, type GenerationProvider, type ProviderOutcome, RetryableProviderError } from './types'
 
@@ -31,7 +32,7 @@ export function buildWorkflow(task: Task) {
 }
 
 function base(env: Env): string {
-  if (!env.COMFYUI_URL) throw new Error('COMFYUI_URL is not configured')
+  if (!env.COMFYUI_URL) throw configurationError('COMFYUI_URL is not configured')
   return env.COMFYUI_URL.replace(/\/+$/, '')
 }
 

@@ -1,4 +1,5 @@
 import type { Task } from '../../db/schema'
+import { configurationError } from '../../lib/errors'
 import { type GenerationProvider, RetryableProviderError } from './types'
 
 const SCHEDULERS: Record<string, string> = {
@@ -13,7 +14,7 @@ function apiBase(env: Env) {
 }
 
 async function call(env: Env, path: string, init: RequestInit): Promise<Response> {
-  if (!env.REPLICATE_API_TOKEN) throw new Error('REPLICATE_API_TOKEN is not configured')
+  if (!env.REPLICATE_API_TOKEN) throw configurationError('REPLICATE_API_TOKEN is not configured')
   try {
     const res = await fetch(`${apiBase(env)}${path}`, {
       ...init,
