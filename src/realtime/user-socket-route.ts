@@ -37,7 +37,10 @@ function acceptWithFirstFrameAuth(env: Env, url: string): Response {
     if (!upstream) fail('No auth frame within 5 seconds')
   }, AUTH_TIMEOUT_MS)
 
-  server.addEventListener('message', async (event) => {
+  server.addEventListener('message', (event) => {
+    void onMessage(event).catch(() => fail('Authentication failed'))
+  })
+  const onMessage = async (event: MessageEvent) => {
     if (upstream) return upstream.send(event.data)
     if (authenticating) return void pending.push(event.data)
     authenticating = true
@@ -64,7 +67,7 @@ function acceptWithFirstFrameAuth(env: Env, url: string): Response {
     } catch (error) {
       fail(error instanceof ApiError ? error.message : 'Authentication failed')
     }
-  })
+  }
   server.addEventListener('close', () => clearTimeout(timer))
   return new Response(null, { status: 101, webSocket: client })
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, count, desc, eq, sql } from 'drizzle-orm'
+import { and, count, desc, eq, gte, sql } from 'drizzle-orm'
 import { tasks, TASK_STATUSES } from '../../db/schema'
 import { failTask } from '../../jobs/generation'
 import { PROVIDERS } from '../../jobs/providers'
@@ -111,15 +111,16 @@ export const taskRoutes = createRouter()
   .openapi(stats, async (c) => {
     const db = c.var.db
     const since = new Date(Date.now() - 86_400_000)
-    const [all, mine, avg] = await db.batch([
+    const [all, mine] = await db.batch([
       db.select({ status: tasks.status, n: count() }).from(tasks).groupBy(tasks.status),
       db.select({ status: tasks.status, n: count() }).from(tasks).where(eq(tasks.userId, c.var.user.id)).groupBy(tasks.status),
-      // Durations of recent successes, in seconds.
-      db.all<{ avg: number | null }>(
-        sql`SELECT AVG((finished_at - started_at) / 1000.0) AS avg FROM tasks WHERE status = 'succeeded' AND finished_at >= ${since.getTime()}`,
-      ),
     ])
-    const average = (avg as Array<{ avg: number | null }>)[0]?.avg ?? null
+    // Durations of recent successes, in seconds. (A raw query with parameters cannot join a drizzle batch.)
+    const [avgRow] = await db
+      .select({ avg: sql<number | null>`AVG((${tasks.finishedAt} - ${tasks.startedAt}) / 1000.0)` })
+      .from(tasks)
+      .where(and(eq(tasks.status, 'succeeded'), gte(tasks.finishedAt, since)))
+    const average = avgRow?.avg ?? null
     return c.json({
       success: true as const,
       data: { queue: counts(all), mine: counts(mine), averageDurationSeconds: average === null ? null : Math.round(average * 10) / 10 },

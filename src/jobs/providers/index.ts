@@ -1,3 +1,4 @@
+import { isLocal } from '../../lib/config'
 import { configurationError } from '../../lib/errors'
 import { comfyuiProvider } from './comfyui'
 import { localProvider } from './local'
@@ -19,8 +20,12 @@ export function configuredProvider(env: Env): string {
   return name
 }
 
-/** Where providers call back: PUBLIC_BASE_URL, or the dev server locally. */
+/**
+ * Where providers call back: PUBLIC_BASE_URL, or the dev server in local development. Anywhere
+ * else a missing PUBLIC_BASE_URL is a configuration error, never a silent localhost.
+ */
 export function callbackBase(env: Env): string {
   if (env.PUBLIC_BASE_URL) return env.PUBLIC_BASE_URL.replace(/\/+$/, '')
-  return 'http://localhost:8787'
+  if (isLocal(env)) return 'http://localhost:8787'
+  throw configurationError('PUBLIC_BASE_URL is not set: providers would not know where to call back')
 }

@@ -1,0 +1,173 @@
+import { exports } from 'cloudflare:workers'
+import { afterEach, describe, expect, it } from 'vitest'
+import { callJson, newUser, type Json } from '../helpers'
+import { envWith, queuedTask } from '../generation/gen-helpers'
+
+interface Client {
+  ws: WebSocket
+  frames: Json[]
+  closed: Promise<{ code: number; reason: string }>
+  waitFor(match: (frame: Json) => boolean, timeoutMs?: number): Promise<Json>
+}
+
+const open: Client[] = []
+
+afterEach(() => {
+  for (const c of open.splice(0)) {
+    try {
+      c.ws.close(1000, 'test done')
+    } catch {
+      // already closed
+    }
+  }
+})
+
+function upgrade(path: string, headers: Record<string, string> = { Upgrade: 'websocket' }) {
+  return exports.default.fetch(new Request(`http://localhost${path}`, { headers }))
+}
+
+/** Accepts the client end of a 101 and records every JSON frame it receives. */
+function client(res: Response): Client {
+  const ws = res.webSocket
+  if (!ws) throw new Error(`no WebSocket (status ${res.status})`)
+  const frames: Json[] = []
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })))
+  ws.addEventListener('message', (e) => {
+    frames.push(JSON.parse(String(e.data)))
+  })
+  ws.accept()
+  const c: Client = {
+    ws,
+    frames,
+    closed,
+    async waitFor(match, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const found = frames.find(match)
+        if (found) return found
+        if (Date.now() > deadline) throw new Error(`no matching frame in ${JSON.stringify(frames.map((f) => f.type))}`)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    },
+  }
+  open.push(c)
+  return c
+}
+
+async function connect(token: string): Promise<Client> {
+  const res = await upgrade(`/api/ws?token=${encodeURIComponent(token)}`)
+  expect(res.status).toBe(101)
+  const c = client(res)
+  await c.waitFor((f) => f.type === 'connected')
+  return c
+}
+
+async function connectFirstFrame(token: string): Promise<Client> {
+  const c = client(await upgrade('/api/ws'))
+  c.ws.send(JSON.stringify({ type: 'auth', token }))
+  await c.waitFor((f) => f.type === 'connected')
+  return c
+}
+
+describe('GET /api/ws handshake', () => {
+  it('a plain GET without Upgrade is 426 with the JSON error envelope', async () => {
+    const res = await upgrade('/api/ws', {})
+    expect(res.status).toBe(426)
+    expect(res.headers.get('Content-Type')).toMatch(/application\/json/)
+    const body = (await res.json()) as Json
+    expect(body).toMatchObject({ success: false, code: expect.any(String), error: expect.any(String) })
+  })
+
+  it('?token= connects straight away: connected {userId}, and ping is answered pong', async () => {
+    const user = await newUser('ws')
+    const c = await connect(user.accessToken)
+    const hello = c.frames[0]
+    expect(hello).toMatchObject({ type: 'connected', data: { userId: user.id } })
+    expect(new Date(hello.ts).toISOString()).toBe(hello.ts)
+    c.ws.send('{"type":"ping"}')
+    await c.waitFor((f) => f.type === 'pong')
+    // A ping with extra fields misses the runtime auto-response and is answered by the hub.
+    c.frames.length = 0
+    c.ws.send(JSON.stringify({ type: 'ping', id: 7 }))
+    await c.waitFor((f) => f.type === 'pong')
+  })
+
+  it('a bad, or signed-out, ?token= is refused with 401 and no socket', async () => {
+    const user = await newUser('ws')
+    for (const token of ['not-a-jwt', `${user.accessToken}x`]) {
+      const res = await upgrade(`/api/ws?token=${token}`)
+      expect(res.status).toBe(401)
+      expect(res.webSocket).toBeNull()
+      expect(((await res.json()) as Json).code).toBe('UNAUTHORIZED')
+    }
+    await callJson('POST', '/api/auth/logout', { refreshToken: user.refreshToken }, { token: user.accessToken })
+    expect((await upgrade(`/api/ws?token=${user.accessToken}`)).status).toBe(401)
+  })
+
+  it('first-frame auth {"type":"auth","token"} works, and frames are relayed both ways', async () => {
+    const user = await newUser('ws')
+    const c = await connectFirstFrame(user.accessToken)
+    expect(c.frames.find((f) => f.type === 'connected').data.userId).toBe(user.id)
+    c.ws.send('{"type":"ping"}')
+    await c.waitFor((f) => f.type === 'pong')
+  })
+
+  it('a first frame that is not auth, or carries a bad token, closes the socket with 4401', async () => {
+    for (const frame of ['hello', JSON.stringify({ type: 'ping' }), JSON.stringify({ type: 'auth', token: 'forged.token.here' })]) {
+      const c = client(await upgrade('/api/ws'))
+      c.ws.send(frame)
+      const { code } = await c.closed
+      expect(code).toBe(4401)
+      expect(c.frames).toEqual([expect.objectContaining({ type: 'error', data: expect.objectContaining({ code: 'UNAUTHORIZED' }) })])
+    }
+  })
+
+  it('no auth frame within 5 seconds closes with 4401', async () => {
+    const started = Date.now()
+    const c = client(await upgrade('/api/ws'))
+    const { code } = await c.closed
+    expect(code).toBe(4401)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4900)
+  }, 15_000)
+})
+
+describe('user events', () => {
+  it('every device of the user gets task.progress, task.completed and credits.changed; other users get nothing', async () => {
+    const user = await newUser('ws')
+    const stranger = await newUser('ws')
+    const phone = await connect(user.accessToken)
+    const laptop = await connectFirstFrame(user.accessToken)
+    const other = await connect(stranger.accessToken)
+
+    // The real Worker and queue consumer run the task; events flow from them to the hub.
+    const created = await callJson('POST', '/api/tasks', { prompt: 'a lantern in fog' }, { token: user.accessToken })
+    expect(created.status).toBe(202)
+    const taskId = created.body.data.task.id
+
+    for (const device of [phone, laptop]) {
+      const done = await device.waitFor((f) => f.type === 'task.completed' && f.data.taskId === taskId)
+      expect(done.data.images).toHaveLength(1)
+      expect(done.data.images[0]).toMatchObject({ taskId, type: 'generated' })
+      expect(await device.waitFor((f) => f.type === 'credits.changed')).toMatchObject({ data: { balance: 98 } })
+      const progress = device.frames.filter((f) => f.type === 'task.progress' && f.data.taskId === taskId)
+      expect(progress.length).toBeGreaterThan(1)
+      expect(progress.every((f) => f.data.status === 'running')).toBe(true)
+      const values = progress.map((f) => f.data.progress as number)
+      expect(values).toEqual([...values].sort((a, b) => a - b))
+      expect(device.frames.every((f) => typeof f.ts === 'string')).toBe(true)
+    }
+    // Give any stray event time to arrive before asserting the stranger saw none.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(other.frames.map((f) => f.type)).toEqual(['connected'])
+  })
+
+  it('a cancel is pushed as task.failed {status: canceled} with the refunded balance', async () => {
+    const user = await newUser('ws')
+    const task = await queuedTask(envWith(), user.accessToken)
+    const device = await connect(user.accessToken)
+    const r = await callJson('POST', `/api/tasks/${task.id}/cancel`, undefined, { token: user.accessToken })
+    expect(r.status).toBe(200)
+    expect(await device.waitFor((f) => f.type === 'task.failed')).toMatchObject({ data: { taskId: task.id, status: 'canceled', error: expect.any(String) } })
+    expect(await device.waitFor((f) => f.type === 'credits.changed')).toMatchObject({ data: { balance: 100 } })
+  })
+})
