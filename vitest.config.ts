@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config'
 // Real camera JPEGs from ../shared/fixtures/photos, handed to workerd as base64 strings
 // (bindings must be JSON-serialisable; tests cannot read the file system).
 const fixtureDir = fileURLToPath(new URL('../shared/fixtures/photos', import.meta.url))
+if (!existsSync(fixtureDir)) {
+  throw new Error(`Test fixtures not found at ${fixtureDir}: the repository expects shared/ beside it`)
+}
 const FIXTURE_PHOTOS = Object.fromEntries(
   readdirSync(fixtureDir)
     .filter((name) => /\.(jpe?g|png|webp|gif|heic|avif)$/i.test(name))
