@@ -94,7 +94,7 @@ export function fitInside(width: number, height: number, side: number) {
  * Checks one image end to end (size, magic bytes, declared type, real decoded dimensions,
  * pixel limits) and makes its thumb and ThumbHash. Throws a 4xx ApiError for anything bad.
  */
-export async function inspectImage(env: Env, file: IncomingImage): Promise<InspectedImage> {
+export async function inspectImage(env: Env, file: IncomingImage, opts: { eagerPreview?: boolean } = {}): Promise<InspectedImage> {
   if (file.bytes.length === 0) throw badRequest('The file is empty')
   const limit = maxImageBytes(env)
   if (file.bytes.length > limit) {
@@ -110,6 +110,11 @@ export async function inspectImage(env: Env, file: IncomingImage): Promise<Inspe
   // thumb; otherwise (AVIF/HEIC) the decoder's answer must come first.
   const infoPromise = readInfo(env, file.bytes, mime)
   if (!declared) checkPixelLimits(...dims(await infoPromise))
+  // The preview is the slowest derivative. For a single file, start it with the checks so it
+  // overlaps them (a bad file's attempt simply fails). In a batch, wait until this file passed, so
+  // a batch refused for another file costs few transformations.
+  let preview = opts.eagerPreview ? renderPreview(env, stream(file.bytes)) : null
+  preview?.catch(() => {})
   const [info, exif, sha256, thumb] = await Promise.all([
     infoPromise,
     readExif(file.bytes),
@@ -117,9 +122,7 @@ export async function inspectImage(env: Env, file: IncomingImage): Promise<Inspe
     renderThumb(env, file.bytes, mime),
   ])
   checkPixelLimits(...dims(info))
-  // The file decodes: start the preview (the slowest derivative) now, so it overlaps the
-  // placeholder, storage and the answer. A corrupted file never costs a preview this way.
-  const preview = renderPreview(env, stream(file.bytes))
+  preview ??= renderPreview(env, stream(file.bytes))
   preview.catch(() => {})
   const { width, height } = orientedSize(info.width, info.height, exif.orientation)
   return {

@@ -127,7 +127,7 @@ export async function inspectAll(env: Env, files: IncomingImage[]): Promise<Insp
     while (next < files.length) {
       const index = next++
       try {
-        results[index] = await inspectImage(env, files[index]!)
+        results[index] = await inspectImage(env, files[index]!, { eagerPreview: files.length === 1 })
       } catch (error) {
         if (!(error instanceof ApiError)) throw error
         results[index] = error
