@@ -171,12 +171,11 @@ export class LiveRoom extends DurableObject<Env> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (typeof message !== 'string') return
     let frame: { type?: unknown; token?: unknown } | null = null
     try {
-      frame = JSON.parse(message) as { type?: unknown; token?: unknown }
+      frame = typeof message === 'string' ? (JSON.parse(message) as { type?: unknown; token?: unknown }) : null
     } catch {
-      return
+      frame = null
     }
     const attachment = socket.deserializeAttachment() as Attachment | null
     if (attachment?.role === 'pending') {

@@ -4,6 +4,7 @@ import { createRouter, errors } from '../../lib/openapi'
 import { hasEnded, loadSession, presentedToken, sessionEnded } from './access'
 import { liveRoom } from './events'
 import { verifyLiveSocketToken } from './socket-auth'
+import { readViewerToken } from './viewer-tokens'
 
 const route = createRoute({
   method: 'get',
@@ -29,7 +30,12 @@ export const liveSocketRoutes = createRouter().openapi(route, async (c) => {
   let role: 'owner' | 'guest' | 'pending'
   if (token) {
     const verified = await verifyLiveSocketToken(c.env, session.id, token)
-    if (!verified) throw unauthorized('Token is not valid for this live session')
+    if (!verified) {
+      // A guest whose token was fine until the session ended hears why, as over HTTP.
+      const viewer = await readViewerToken(c.env, token).catch(() => null)
+      if (viewer?.sessionId === session.id && viewer.codeVersion === session.codeVersion && hasEnded(session)) throw sessionEnded()
+      throw unauthorized('Token is not valid for this live session')
+    }
     role = verified
   } else {
     role = session.accessCode === null ? 'guest' : 'pending'
