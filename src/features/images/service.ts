@@ -165,8 +165,10 @@ export async function releaseImage(env: Env, db: Db, image: Image, opts: { owner
   const keys = [image.originalKey, image.thumbKey, image.previewKey, image.cleanOriginalKey].filter(
     (k): k is string => Boolean(k),
   )
-  await env.MEDIA.delete(keys)
+  // Row first, files second: a preview that finishes in between finds no row and removes its
+  // own file (ensurePreview), so no order of events leaves an orphan behind.
   await db.delete(images).where(and(eq(images.id, image.id), sql`${images.refCount} <= 0`))
+  await env.MEDIA.delete(keys)
 }
 
 export async function findOwnImage(db: Db, ownerId: string, id: string): Promise<Image | undefined> {
