@@ -2,6 +2,7 @@ import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { callJson, freshIp, type Json } from '../helpers'
 import { formWith, makePng } from '../images-helpers'
+import { mulberry32 } from '../../src/jobs/providers/local'
 
 /** Creates a live session as `token`'s user; throws with the body unless it answered 201. */
 export async function createSession(token: string, body: Record<string, unknown> = {}): Promise<Json> {
@@ -53,17 +54,8 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   }
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so random scenarios replay. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Deterministic pseudo-random numbers (mulberry32), so random scenarios replay. */
+export const seededRandom = mulberry32
 
 export interface LiveSocket {
   ws: WebSocket

@@ -11,7 +11,8 @@ function hashString(text: string): number {
   return h >>> 0
 }
 
-function mulberry32(seed: number) {
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
