@@ -19,14 +19,16 @@ async function loadTask(db: Db, id: string) {
 }
 
 /** Moves a queued task to running (once; a redelivery finds it running and goes on). */
-async function claimTask(env: Env, task: Task): Promise<Task> {
+async function claimTask(env: Env, task: Task): Promise<Task | null> {
   const now = Date.now()
-  await env.DB.prepare(
+  const claimed = await env.DB.prepare(
     `UPDATE tasks SET status = 'running', started_at = COALESCE(started_at, ?2), attempts = attempts + 1, updated_at = ?2
       WHERE id = ?1 AND status IN ('queued', 'running')`,
   )
     .bind(task.id, now)
     .run()
+  // Canceled or failed since it was loaded: never start (and pay a provider for) it.
+  if (claimed.meta.changes === 0) return null
   await publishToUser(env, task.userId, { type: 'task.progress', data: { taskId: task.id, progress: task.progress, status: 'running' } })
   return { ...task, status: 'running', startedAt: task.startedAt ?? new Date(now) }
 }
@@ -114,6 +116,7 @@ export async function processGeneration(env: Env, message: GenerationMessage): P
     return { kind: 'done' }
   }
   const task = await claimTask(env, found)
+  if (!task) return { kind: 'done' }
   if (task.providerJobId) {
     // Submitted before: webhook providers answer by callback, pollers are asked again.
     if (!provider.poll) return { kind: 'done' }

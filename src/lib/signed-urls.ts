@@ -47,5 +47,9 @@ export async function verifyResourceSignature(
   const nowSeconds = Math.floor(now / 1000)
   if (expiry <= nowSeconds || expiry > nowSeconds + MAX_SIGNED_URL_SECONDS + BUCKET_SECONDS) return false
   const expected = await sign(env, `${resource}:${expiry}`)
-  return timingSafeEqual(expected, fromBase64(sig))
+  try {
+    return timingSafeEqual(expected, fromBase64(sig))
+  } catch {
+    return false // not valid base64: not a signature
+  }
 }

@@ -125,6 +125,12 @@ export class LiveRoom extends DurableObject<Env> {
     return last
   }
 
+  /** Closes every guest socket (the access code changed or the session ended): they must verify again. */
+  async revokeGuests(reason: string): Promise<void> {
+    for (const socket of this.socketsOf('guest')) this.close(socket, 4401, reason.slice(0, 100))
+    await this.schedule(Date.now() + PRESENCE_DELAY_MS)
+  }
+
   /** Closes every socket and forgets the log (the session was deleted). */
   async destroy(): Promise<void> {
     for (const socket of this.ctx.getWebSockets()) this.close(socket, 4404, 'Live session deleted')

@@ -60,7 +60,13 @@ function decodeBase64Image(value: string, filename: string | undefined, maxBytes
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(payload) || payload.length % 4 === 1) {
     throw badRequest('Image data is not valid base64')
   }
-  return { bytes: fromBase64(payload), declaredType, filename: cleanFilename(filename) }
+  let bytes: Uint8Array
+  try {
+    bytes = fromBase64(payload)
+  } catch {
+    throw badRequest('Image data is not valid base64')
+  }
+  return { bytes, declaredType, filename: cleanFilename(filename) }
 }
 
 export interface ParsedUpload {

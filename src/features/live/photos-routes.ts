@@ -11,7 +11,7 @@ import { finishDerivatives } from '../images/service'
 import { inspectAll, parseUpload } from '../images/upload'
 import { type LiveViewer, loadOwnSession, loadSession, presentedToken, resolveViewer } from './access'
 import { publishToRoom } from './events'
-import { addPhotos, bothDtos, deletePhotos, photoDtos, photoEvents, type PhotoVariant } from './photos'
+import { addPhotos, bothDtos, deletePhotos, liveResource, photoDtos, photoEvents, type PhotoVariant } from './photos'
 import { PhotoSchema } from './schemas'
 import { serveLiveVariant } from './serve'
 
@@ -246,7 +246,7 @@ export const livePhotoRoutes = createRouter()
     const { photo, session } = await loadPhoto(c, id)
     const q = c.req.valid('query')
     let viewer: LiveViewer
-    if (await verifyResourceSignature(c.env, `live:${photo.id}:${name}`, q.exp, q.sig)) {
+    if (await verifyResourceSignature(c.env, liveResource(photo.id, name, session.codeVersion), q.exp, q.sig)) {
       // A signed URL proves the holder was allowed to see this session; state still applies.
       const token = presentedToken(c)
       viewer = token ? await resolveViewer(c, session, token).catch(() => ({ role: 'guest' as const, guestId: null })) : { role: 'guest', guestId: null }

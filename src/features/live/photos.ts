@@ -10,11 +10,14 @@ import { releaseImage, storeImages } from '../images/service'
 
 export type PhotoVariant = 'thumb' | 'preview' | 'download'
 
+/** What a guest URL signs: the photo, the variant and the code version (a new code ends old URLs). */
+export const liveResource = (photoId: string, variant: string, codeVersion: number) => `live:${photoId}:${variant}:${codeVersion}`
+
 /** A photo as guests (or, with `owner`, the photographer) see it. Image URLs are signed. */
 export async function toPhotoDto(env: Env, session: LiveSession, photo: LivePhoto, image: Image | undefined, owner: boolean) {
   const exp = stableExpiry()
   const url = async (variant: PhotoVariant) =>
-    `/api/live/photos/${photo.id}/${variant}?${await signResource(env, `live:${photo.id}:${variant}`, exp)}`
+    `/api/live/photos/${photo.id}/${variant}?${await signResource(env, liveResource(photo.id, variant, session.codeVersion), exp)}`
   const canDownload = owner || session.downloadPolicy !== 'none'
   return {
     id: photo.id,

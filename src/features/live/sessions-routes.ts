@@ -177,6 +177,12 @@ export const liveSessionRoutes = createRouter()
       .where(eq(liveSessions.id, current.id))
       .returning()
     await publishToRoom(c.env, session!.id, [{ type: 'session.updated', data: { session: toSessionDto(session!, false) }, audience: 'all' }])
+    // A new code or an ended session must end what guests already have, sockets included.
+    if (codeChanges || (hasEnded(session!) && !hasEnded(current))) {
+      await liveRoom(c.env, session!.id)
+        .revokeGuests(codeChanges ? 'The access code changed' : 'This live session has ended')
+        .catch((error: unknown) => console.warn(JSON.stringify({ level: 'warn', msg: 'revoking guests failed', error: String(error) })))
+    }
     return c.json({ success: true as const, data: { session: toSessionDto(session!, true, await photoCount(c, session!.id)) } }, 200)
   })
   .openapi(remove, async (c) => {
