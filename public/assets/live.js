@@ -4,6 +4,12 @@
   const $ = (id) => document.getElementById(id)
   const sessionId = document.body.dataset.session
   const storageKey = `darkroom:viewer:${sessionId}`
+  // One random id per browser: the same device stays the same guest (likes count once).
+  const deviceId = localStorage.getItem('darkroom:device') || (() => {
+    const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+    localStorage.setItem('darkroom:device', id)
+    return id
+  })()
   const state = { token: localStorage.getItem(storageKey), photos: new Map(), order: [], lastSeq: 0, ws: null, retry: 0, open: -1, wall: new URLSearchParams(location.search).has('wall') }
 
   function show(id, visible) { $(id).hidden = !visible }
@@ -69,7 +75,10 @@
   }
 
   function updatePhoto(photo) {
-    if (!state.photos.has(photo.id)) return addPhoto(photo, true)
+    const known = state.photos.get(photo.id)
+    if (!known) return addPhoto(photo, true)
+    // An older version (a replay racing a list load) never overwrites a newer tile.
+    if (known.updatedAt > photo.updatedAt) return
     state.photos.set(photo.id, photo)
     const old = $('grid').querySelector(`li[data-id="${CSS.escape(photo.id)}"]`)
     if (old) old.replaceWith(tile(photo, false))
@@ -84,9 +93,14 @@
   }
 
   function applyEvent(event) {
-    if (typeof event.seq === 'number') state.lastSeq = Math.max(state.lastSeq, event.seq)
+    if (typeof event.seq === 'number') {
+      // Each event once, in order: a resumed socket replays from lastSeq.
+      if (event.type !== 'connected' && event.type !== 'resync' && event.seq <= state.lastSeq) return
+      if (event.type !== 'connected') state.lastSeq = Math.max(state.lastSeq, event.seq)
+    }
     switch (event.type) {
-      case 'connected': state.lastSeq = Math.max(state.lastSeq, event.data.seq); status('Live'); break
+      case 'connected': status('Live'); break
+      case 'resync': state.ws?.close(1000, 'resync'); state.ws = null; return void start()
       case 'photo.added': addPhoto(event.data.photo, true); break
       case 'photo.updated': updatePhoto(event.data.photo); break
       case 'photo.removed': removePhoto(event.data.id); break
@@ -107,6 +121,7 @@
       for (const event of Array.isArray(frame) ? frame : [frame]) applyEvent(event)
     })
     ws.addEventListener('close', (e) => {
+      if (state.ws !== ws) return
       if (e.code === 4401 || e.code === 4404) return start()
       status('Reconnecting…')
       const delay = Math.min(15000, 500 * 2 ** state.retry++) * (0.7 + Math.random() * 0.6)
@@ -115,11 +130,16 @@
   }
 
   async function loadPhotos() {
-    // Catch up from what we have: the whole list first, then `after` pages if it is long.
+    // The whole list in `after` pages; the socket then resumes from the event seq of the first page.
     let after = 0
+    let first = true
+    state.photos.clear()
+    state.order = []
+    $('grid').replaceChildren()
     for (;;) {
       const { status: code, body } = await api(`/api/live/sessions/${sessionId}/photos?after=${after}&limit=100`)
       if (code !== 200) return code
+      if (first) { state.lastSeq = body.data.seq; first = false }
       for (const photo of body.data.items) addPhoto(photo, false)
       if (body.data.items.length < 100) break
       after = body.data.nextAfter
@@ -135,7 +155,7 @@
       state.token = null
       localStorage.removeItem(storageKey)
       // Open sessions hand out viewer tokens without a code.
-      const open = await api(`/api/live/sessions/${sessionId}/verify`, { method: 'POST', body: '{}' })
+      const open = await api(`/api/live/sessions/${sessionId}/verify`, { method: 'POST', body: JSON.stringify({ deviceId }) })
       if (open.status === 200) return enter(open.body.data)
       show('gate', true)
       $('code').focus()
@@ -165,7 +185,7 @@
     e.preventDefault()
     $('code-error').textContent = ''
     const accessCode = $('code').value.trim()
-    const { status: code, body } = await api(`/api/live/sessions/${sessionId}/verify`, { method: 'POST', body: JSON.stringify({ accessCode }) })
+    const { status: code, body } = await api(`/api/live/sessions/${sessionId}/verify`, { method: 'POST', body: JSON.stringify({ accessCode, deviceId }) })
     if (code === 200) return enter(body.data)
     $('code-error').textContent = code === 429 ? 'Too many tries. Please wait a few minutes.' : code === 410 ? 'This event has ended.' : 'That code is not right.'
   })

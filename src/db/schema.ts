@@ -247,6 +247,8 @@ export const liveSessions = sqliteTable(
     downloadPolicy: text('download_policy', { enum: ['none', 'preview', 'original'] }).notNull().default('preview'),
     /** Per-session photo counter: each photo's `seq` (the `after` cursor of photo lists). */
     photoSeq: integer('photo_seq').notNull().default(0),
+    /** Set by DELETE: the session is gone for everyone at once; its LiveRoom deletes photos in pages. */
+    deletedAt: timestamp('deleted_at'),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
   },
@@ -292,6 +294,40 @@ export const livePhotoLikes = sqliteTable(
   (t) => [primaryKey({ columns: [t.photoId, t.guestId] })],
 )
 
+/**
+ * A guest of a live session: one per device (`deviceId` from verify, hashed) or per verify without one.
+ * Likes and views count once per guest; a device that verified before keeps working while
+ * verification is throttled.
+ */
+export const liveGuests = sqliteTable(
+  'live_guests',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => liveSessions.id, { onDelete: 'cascade' }),
+    /** HMAC of the device id: never stored in clear. Null for guests that sent none. */
+    deviceHash: text('device_hash'),
+    nickname: text('nickname'),
+    createdAt: timestamp('created_at').notNull(),
+    lastSeenAt: timestamp('last_seen_at').notNull(),
+  },
+  (t) => [uniqueIndex('live_guests_session_device_unique').on(t.sessionId, t.deviceHash)],
+)
+
+/** One row per guest and photo: a view counts once per guest. */
+export const livePhotoViews = sqliteTable(
+  'live_photo_views',
+  {
+    photoId: text('photo_id')
+      .notNull()
+      .references(() => livePhotos.id, { onDelete: 'cascade' }),
+    guestId: text('guest_id').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.photoId, t.guestId] })],
+)
+
 /** Resumable uploads: one R2 multipart upload per big photo. */
 export const liveUploads = sqliteTable('live_uploads', {
   id: text('id').primaryKey(),
@@ -311,6 +347,7 @@ export const liveUploads = sqliteTable('live_uploads', {
 export type User = typeof users.$inferSelect
 export type LiveSession = typeof liveSessions.$inferSelect
 export type LivePhoto = typeof livePhotos.$inferSelect
+export type LiveGuest = typeof liveGuests.$inferSelect
 export type Task = typeof tasks.$inferSelect
 export type Scene = typeof scenes.$inferSelect
 export type Image = typeof images.$inferSelect

@@ -1,4 +1,5 @@
 import { pruneSessions } from '../features/auth/sessions'
+import { resumeStalledCleanups } from '../features/live/cleanup'
 import { pruneRateLimits } from '../lib/rate-limit'
 import { failTask } from './generation'
 
@@ -39,6 +40,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['sweep stale uploads', () => sweepStaleUploads(env)],
     ['prune rate limits', () => pruneRateLimits(env.DB)],
     ['prune sessions', () => pruneSessions(env.DB)],
+    ['resume live session cleanups', () => resumeStalledCleanups(env)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

@@ -63,3 +63,57 @@ export async function assertUnderRateLimit(d1: D1Database, key: string, rule: Ra
   const row = await d1.prepare('SELECT count FROM rate_limits WHERE key = ?1 AND window_start = ?2').bind(key, start).first<{ count: number }>()
   if (row && row.count >= rule.limit) throw rateLimited(Math.max(1, Math.ceil((start + windowMs - now) / 1000)))
 }
+
+/** One counted hit: whether it went over, and how to take it back. */
+export interface CountedHit {
+  key: string
+  windowStart: number
+  count: number
+  over: boolean
+  /** The hit that made the count exceed the limit (it happens once per window). */
+  crossed: boolean
+  retryAfter: number
+}
+
+/**
+ * Counts one hit per key FIRST, atomically (one batch of upserts), and reports each result
+ * without throwing, so parallel attempts can never all slip past a check that reads before it
+ * counts. Pair with `undoHits` for limits that only count failures: count, try, undo on success.
+ */
+export async function countHits(
+  d1: D1Database,
+  hits: ReadonlyArray<readonly [key: string, rule: RateLimitRule]>,
+  now = Date.now(),
+): Promise<CountedHit[]> {
+  const windows = hits.map(([, rule]) => {
+    const windowMs = rule.windowSeconds * 1000
+    return { windowMs, start: Math.floor(now / windowMs) * windowMs }
+  })
+  const results = await d1.batch<{ count: number; windowStart: number }>(
+    hits.map(([key], i) => d1.prepare(UPSERT).bind(key, windows[i]!.start)),
+  )
+  return results.map((result, i) => {
+    const [key, rule] = hits[i]!
+    const row = result.results[0]
+    const count = row?.count ?? 1
+    const windowStart = row?.windowStart ?? windows[i]!.start
+    return {
+      key,
+      windowStart,
+      count,
+      over: count > rule.limit,
+      crossed: count === rule.limit + 1,
+      retryAfter: Math.max(1, Math.ceil((windowStart + windows[i]!.windowMs - now) / 1000)),
+    }
+  })
+}
+
+/** Takes back hits counted by `countHits` (an attempt that turned out not to count). */
+export async function undoHits(d1: D1Database, hits: readonly CountedHit[]): Promise<void> {
+  if (hits.length === 0) return
+  await d1.batch(
+    hits.map((hit) =>
+      d1.prepare('UPDATE rate_limits SET count = count - 1 WHERE key = ?1 AND window_start = ?2 AND count > 0').bind(hit.key, hit.windowStart),
+    ),
+  )
+}

@@ -1,5 +1,9 @@
 import { DurableObject } from 'cloudflare:workers'
+import { deleteSessionPage } from '../features/live/cleanup'
+import { withUrls, type UrlContext } from '../features/live/photos'
 import { verifyLiveSocketToken } from '../features/live/socket-auth'
+import { RoomLog, type StoredEvent } from './room-log'
+import { type Attachment, closeQuietly, FrameBudget, identityAttachment, nextDeadline, SOCKET_CAPS } from './room-sockets'
 
 /** One event is sent as an object, several as an array in one frame. */
 function frameText(frames: object[]): string | null {
@@ -12,163 +16,199 @@ export type Audience = 'all' | 'owner' | 'guests'
 
 /** An event as the Worker hands it over; the room gives it its `seq`. */
 export interface RoomEvent {
-  type: 'photo.added' | 'photo.updated' | 'photo.removed' | 'session.updated' | 'upload.progress'
+  type: 'photo.added' | 'photo.updated' | 'photo.removed' | 'session.updated' | 'upload.progress' | 'session.verify_paused'
   data: unknown
   audience: Audience
   /** Ephemeral events (upload progress) are not stored and carry no seq. */
   ephemeral?: boolean
 }
 
-interface Attachment {
-  role: 'owner' | 'guest' | 'pending'
-  /** For pending sockets: when they must have authenticated. */
-  deadline?: number
-  after?: number
+/** What the room knows of its session; the Worker sends it with every publish and connect. */
+export interface RoomContext extends UrlContext {
+  sessionId: string
+  /** Epoch ms after which guests are closed (null: no end time). */
+  endsAt: number | null
+  ended: boolean
 }
 
-const MAX_EVENTS = 10_000
-const REPLAY_CHUNK = 200
 const PRESENCE_DELAY_MS = 1000
-const AUTH_TIMEOUT_MS = 5000
+const AUDIENCES = { owner: ['all', 'owner'], guest: ['all', 'guests'] } as const
 
 /**
  * One per live session. Owns the sockets of the photographer and the guests, and the ordered
- * event log they resume from: every stored event gets the next `seq`; a socket that connects
- * with `after=<seq>` first receives what it missed, in order, then live events. Guests only
- * receive `all` and `guests` events (the Worker never sends them pending photos). Sockets
- * hibernate; `{"type":"ping"}` is answered by the runtime without waking the object.
+ * event log they resume from (`RoomLog`). Guests only receive `all` and `guests` events. Photo
+ * URLs are signed when an event is delivered, never stored. Delivery runs through one queue, so
+ * every socket sees events in `seq` order, replays included. Sockets hibernate; `{"type":"ping"}`
+ * is answered by the runtime without waking the object.
  */
 export class LiveRoom extends DurableObject<Env> {
+  private readonly log: RoomLog
+  private context: RoomContext | undefined
+  private delivery: Promise<void> = Promise.resolve()
+  private readonly budget = new FrameBudget()
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'))
-    ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(
-        'CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL, audience TEXT NOT NULL, ts TEXT NOT NULL)',
-      )
-    })
+    this.log = new RoomLog(ctx.storage.sql, ctx.storage)
   }
 
-  private lastSeq(): number {
-    const row = this.ctx.storage.sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events').one()
-    return row.seq ?? 0
+  private async loadContext(): Promise<RoomContext | undefined> {
+    this.context ??= await this.ctx.storage.get<RoomContext>('context')
+    return this.context
   }
 
-  /** Accepts a socket. The Worker already checked the token (`X-Live-Role`), or left it `pending`. */
+  /** Remembers the session's current state; a new code or end closes guests who no longer may watch. */
+  private async learn(context: RoomContext | undefined) {
+    if (!context) return
+    const known = await this.loadContext()
+    if (known && known.codeVersion === context.codeVersion && known.endsAt === context.endsAt && known.ended === context.ended && known.downloadPolicy === context.downloadPolicy) return
+    this.context = context
+    await this.ctx.storage.put('context', context)
+    if (context.endsAt !== null && context.endsAt > Date.now()) await this.schedule(context.endsAt)
+  }
+
+  /** Accepts a socket the Worker checked (`X-Live-Role`), or holds it `pending` for a first-frame token. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
       return Response.json({ success: false, error: 'Expected a WebSocket upgrade', code: 'VALIDATION_ERROR' }, { status: 426 })
     }
-    const role = request.headers.get('X-Live-Role') as Attachment['role'] | null
-    const afterParam = new URL(request.url).searchParams.get('after')
-    const after = afterParam && /^\d{1,15}$/.test(afterParam) ? Number(afterParam) : undefined
+    await this.learn(JSON.parse(request.headers.get('X-Live-Context') ?? 'null') as RoomContext | null ?? undefined)
+    const attachment = identityAttachment(request, this.log.lastSeq())
+    const refusal = this.capsRefusal(attachment)
+    if (refusal) return Response.json({ success: false, error: refusal, code: 'RATE_LIMITED' }, { status: 429, headers: { 'Retry-After': '30' } })
     const { 0: client, 1: server } = new WebSocketPair()
-    if (role === 'owner' || role === 'guest') {
-      this.ctx.acceptWebSocket(server, [role])
-      server.serializeAttachment({ role, after } satisfies Attachment)
-      this.welcome(server, role, after)
-      if (role === 'guest') await this.schedule(Date.now() + PRESENCE_DELAY_MS)
-    } else {
-      this.ctx.acceptWebSocket(server, ['pending'])
-      const deadline = Date.now() + AUTH_TIMEOUT_MS
-      server.serializeAttachment({ role: 'pending', deadline, after } satisfies Attachment)
-      await this.schedule(deadline)
-    }
+    const tags = [attachment.role, `n:${attachment.network}`, ...(attachment.guestId ? [`g:${attachment.guestId}`] : [])]
+    this.ctx.acceptWebSocket(server, tags)
+    server.serializeAttachment(attachment)
+    if (attachment.role === 'pending') await this.schedule(attachment.deadline!)
+    else await this.admit(server, attachment)
     return new Response(null, { status: 101, webSocket: client })
   }
 
-  /** `connected {seq}`, then everything after `after` this role may see, in order. */
-  private welcome(socket: WebSocket, role: 'owner' | 'guest', after?: number) {
-    const seq = this.lastSeq()
-    this.send(socket, { type: 'connected', seq, data: { seq, role, viewers: this.socketsOf('guest').length }, ts: new Date().toISOString() })
-    if (after === undefined || after >= seq) return
-    const audience = role === 'owner' ? ['all', 'owner'] : ['all', 'guests']
-    let from = after
-    for (;;) {
-      const rows = this.ctx.storage.sql
-        .exec<{ seq: number; type: string; data: string; ts: string }>(
-          `SELECT seq, type, data, ts FROM events WHERE seq > ? AND audience IN (${audience.map(() => '?').join(',')}) ORDER BY seq LIMIT ?`,
-          from,
-          ...audience,
-          REPLAY_CHUNK,
-        )
-        .toArray()
-      if (rows.length === 0) break
-      this.send(socket, rows.map((r) => ({ type: r.type, seq: r.seq, data: JSON.parse(r.data) as unknown, ts: r.ts })))
-      from = rows[rows.length - 1]!.seq
-      if (rows.length < REPLAY_CHUNK) break
+  private capsRefusal(a: Attachment): string | null {
+    if (this.ctx.getWebSockets(`n:${a.network}`).length >= SOCKET_CAPS.perNetwork) return 'Too many connections from your network'
+    if (a.guestId && this.ctx.getWebSockets(`g:${a.guestId}`).length >= SOCKET_CAPS.perGuest) return 'Too many connections for this guest: close another tab'
+    return null
+  }
+
+  /** `connected {seq}`, then (queued in order) what the socket missed, or `resync`. */
+  private async admit(socket: WebSocket, a: Attachment) {
+    const role = a.role as 'owner' | 'guest'
+    const seq = a.joinedSeq
+    this.sendText(socket, JSON.stringify({ type: 'connected', seq, data: { seq, role, viewers: this.socketsOf('guest').length }, ts: new Date().toISOString() }))
+    if (a.after !== undefined && a.after < seq) {
+      const after = a.after
+      this.enqueue(() => this.replay(socket, role, after, seq))
+    }
+    if (a.expiresAt) await this.schedule(a.expiresAt)
+    if (role === 'guest') await this.schedule(Date.now() + PRESENCE_DELAY_MS)
+  }
+
+  private async replay(socket: WebSocket, role: 'owner' | 'guest', after: number, through: number) {
+    const missed = this.log.missed(after, AUDIENCES[role])
+    if (missed === null) {
+      this.sendText(socket, JSON.stringify({ type: 'resync', seq: through, data: { seq: through }, ts: new Date().toISOString() }))
+      return
+    }
+    const events = missed.filter((e) => e.seq <= through)
+    for (let i = 0; i < events.length; i += 200) {
+      const text = frameText(await this.render(events.slice(i, i + 200), role === 'owner'))
+      if (text) this.sendText(socket, text)
     }
   }
 
+  /** Adds delivery-time URLs to photo events. */
+  private async render(events: StoredEvent[], owner: boolean): Promise<object[]> {
+    const context = await this.loadContext()
+    return Promise.all(
+      events.map(async (e) => {
+        const data = e.data as { photo?: { id: string } } | null
+        if (!context || !data?.photo) return { type: e.type, ...(e.seq ? { seq: e.seq } : {}), data: e.data, ts: e.ts }
+        return { type: e.type, ...(e.seq ? { seq: e.seq } : {}), data: { ...data, photo: await withUrls(this.env, data.photo, context, owner) }, ts: e.ts }
+      }),
+    )
+  }
+
+  private enqueue(task: () => Promise<void>) {
+    this.delivery = this.delivery.then(task).catch((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'live delivery failed', error: String(error) })))
+    return this.delivery
+  }
+
   /**
-   * Stores and broadcasts events (one frame per socket when several arrive together). Returns
-   * the last seq. A socket that fails is closed and forgotten; it never holds the others back.
+   * Stores events (each gets the next seq) and delivers them: one frame per audience, sent to
+   * every socket that joined before them. Returns the last seq.
    */
-  async publish(events: RoomEvent[], sessionId?: string): Promise<number> {
-    // Learning the session id here saves the Worker a separate bind() round trip per publish.
-    if (sessionId && this.sessionId !== sessionId) await this.bind(sessionId)
+  async publish(events: RoomEvent[], context?: RoomContext): Promise<number> {
+    await this.learn(context)
     const ts = new Date().toISOString()
-    const stamped = events.map((event) => {
-      if (event.ephemeral) return { event, frame: { type: event.type, data: event.data, ts } }
-      const seq = this.ctx.storage.sql
-        .exec<{ seq: number }>('INSERT INTO events (type, data, audience, ts) VALUES (?, ?, ?, ?) RETURNING seq', event.type, JSON.stringify(event.data), event.audience, ts)
-        .one().seq
-      return { event, frame: { type: event.type, seq, data: event.data, ts } }
+    const stamped = events.map((event) => ({ event, stored: { seq: event.ephemeral ? 0 : this.log.append(event.type, event.data, event.audience, ts), type: event.type, data: event.data, ts } }))
+    const last = this.log.lastSeq()
+    await this.enqueue(async () => {
+      for (const role of ['owner', 'guest'] as const) {
+        const mine = stamped.filter((s) => s.event.audience === 'all' || s.event.audience === (role === 'owner' ? 'owner' : 'guests')).map((s) => s.stored)
+        if (mine.length === 0) continue
+        // Serialise once per audience: 1,000 guests cost 1,000 send() calls of one string.
+        const text = frameText(await this.render(mine, role === 'owner'))
+        const first = mine.find((e) => e.seq > 0)?.seq ?? Infinity
+        if (!text) continue
+        for (const socket of this.socketsOf(role)) {
+          // A socket that joined after an event gets it from its replay instead.
+          if (first !== Infinity && (socket.deserializeAttachment() as Attachment).joinedSeq >= first) continue
+          this.sendText(socket, text)
+        }
+      }
     })
-    const last = this.lastSeq()
-    if (last > MAX_EVENTS) this.ctx.storage.sql.exec('DELETE FROM events WHERE seq <= ?', last - MAX_EVENTS)
-    // Serialise once per audience, not once per socket: 1,000 guests cost 1,000 send() calls only.
-    const forGuests = frameText(stamped.filter((s) => s.event.audience !== 'owner').map((s) => s.frame))
-    const forOwner = frameText(stamped.filter((s) => s.event.audience !== 'guests').map((s) => s.frame))
-    if (forOwner) for (const socket of this.socketsOf('owner')) this.sendText(socket, forOwner)
-    if (forGuests) for (const socket of this.socketsOf('guest')) this.sendText(socket, forGuests)
     return last
   }
 
+  /** The newest seq: the HTTP photo list hands it out, so the page resumes exactly from there. */
+  async currentSeq(): Promise<number> {
+    return this.log.lastSeq()
+  }
+
   /** Closes every guest socket (the access code changed or the session ended): they must verify again. */
-  async revokeGuests(reason: string): Promise<void> {
-    for (const socket of this.socketsOf('guest')) this.close(socket, 4401, reason.slice(0, 100))
+  async revokeGuests(reason: string, context?: RoomContext): Promise<void> {
+    await this.learn(context)
+    for (const socket of this.socketsOf('guest')) closeQuietly(socket, 4401, reason)
     await this.schedule(Date.now() + PRESENCE_DELAY_MS)
   }
 
-  /** Closes every socket and forgets the log (the session was deleted). */
-  async destroy(): Promise<void> {
-    for (const socket of this.ctx.getWebSockets()) this.close(socket, 4404, 'Live session deleted')
-    await this.ctx.storage.deleteAlarm()
-    await this.ctx.storage.deleteAll()
+  /** Closes owner sockets opened with these auth sessions (logout, password change, disabled account). */
+  async revokeOwnerSessions(authSessionIds: string[] | 'all', reason: string): Promise<number> {
+    let closed = 0
+    for (const socket of this.socketsOf('owner')) {
+      const a = socket.deserializeAttachment() as Attachment
+      if (authSessionIds === 'all' || (a.authSessionId && authSessionIds.includes(a.authSessionId))) {
+        closeQuietly(socket, 4401, reason)
+        closed++
+      }
+    }
+    return closed
   }
 
-  private send(socket: WebSocket, frame: object | object[]) {
-    const text = frameText(Array.isArray(frame) ? frame : [frame])
-    if (text) this.sendText(socket, text)
+  /** The session was deleted: close every socket, forget the log, delete its photos in pages. */
+  async destroy(sessionId: string): Promise<void> {
+    for (const socket of this.ctx.getWebSockets()) closeQuietly(socket, 4404, 'Live session deleted')
+    await this.log.clear()
+    this.context = undefined
+    await this.ctx.storage.put('deleting', sessionId)
+    await this.ctx.storage.setAlarm(Date.now())
   }
 
   private sendText(socket: WebSocket, text: string) {
     try {
       socket.send(text)
     } catch {
-      this.close(socket, 1011, 'send failed')
+      closeQuietly(socket, 1011, 'send failed')
     }
   }
 
-  /**
-   * Sockets of a role: those accepted with that tag, plus first-frame sockets (tagged `pending`
-   * for good, since tags are fixed at accept) whose attachment now says the role.
-   */
+  /** Sockets of a role: accepted with that tag, plus first-frame sockets whose attachment now says it. */
   private socketsOf(role: 'owner' | 'guest'): WebSocket[] {
-    const late = this.ctx
-      .getWebSockets('pending')
-      .filter((s) => (s.deserializeAttachment() as Attachment | null)?.role === role)
+    const late = this.ctx.getWebSockets('pending').filter((s) => (s.deserializeAttachment() as Attachment | null)?.role === role)
     const tagged = this.ctx.getWebSockets(role)
     return late.length > 0 ? [...tagged, ...late] : tagged
-  }
-
-  private close(socket: WebSocket, code: number, reason: string) {
-    try {
-      socket.close(code, reason)
-    } catch {
-      // already closed
-    }
   }
 
   private async schedule(at: number) {
@@ -177,72 +217,80 @@ export class LiveRoom extends DurableObject<Env> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (!this.budget.allow(socket)) return closeQuietly(socket, 1008, 'Too many frames')
     let frame: { type?: unknown; token?: unknown } | null = null
     try {
-      frame = typeof message === 'string' ? (JSON.parse(message) as { type?: unknown; token?: unknown }) : null
+      frame = typeof message === 'string' && message.length <= 4096 ? (JSON.parse(message) as { type?: unknown; token?: unknown }) : null
     } catch {
       frame = null
     }
-    const attachment = socket.deserializeAttachment() as Attachment | null
-    if (attachment?.role === 'pending') {
-      const role = frame?.type === 'auth' && typeof frame.token === 'string' ? await this.verifyFirstFrame(frame.token) : null
-      if (!role) return this.close(socket, 4401, 'Authentication failed')
-      // Hibernation tags are fixed at accept time: re-accepting is not possible, so the role
-      // lives in the attachment and tag lookups also consult it.
-      socket.serializeAttachment({ role, after: attachment.after } satisfies Attachment)
-      this.welcome(socket, role, attachment.after)
-      if (role === 'guest') await this.schedule(Date.now() + PRESENCE_DELAY_MS)
+    const a = socket.deserializeAttachment() as Attachment
+    if (frame?.type === 'ping') return socket.send('{"type":"pong"}')
+    if (a.role === 'authenticating') return // one auth frame per pending socket; the rest waits or is ignored
+    if (frame?.type !== 'auth' || typeof frame.token !== 'string') {
+      if (a.role === 'pending') closeQuietly(socket, 4401, 'First frame must be {"type":"auth","token":"..."}')
+      return // guests and owners have nothing else to say here
+    }
+    if (a.role === 'pending') socket.serializeAttachment({ ...a, role: 'authenticating' } satisfies Attachment)
+    const context = await this.loadContext()
+    const identity = context ? await verifyLiveSocketToken(this.env, context.sessionId, frame.token) : null
+    if (!identity || (a.role !== 'pending' && (identity.role !== a.role || (identity.guestId ?? null) !== (a.guestId ?? null)))) {
+      return closeQuietly(socket, 4401, 'Authentication failed')
+    }
+    if (a.role !== 'pending') {
+      // Re-authentication on an open socket extends it to the new token's expiry.
+      socket.serializeAttachment({ ...a, expiresAt: identity.expiresAt, authSessionId: identity.authSessionId } satisfies Attachment)
+      if (identity.expiresAt) await this.schedule(identity.expiresAt)
       return
     }
-    if (frame?.type === 'ping') socket.send('{"type":"pong"}')
-  }
-
-  /** Checks a first-frame token against this room's session (viewer or owner). */
-  private async verifyFirstFrame(token: string): Promise<'owner' | 'guest' | null> {
-    const sessionId = await this.ctx.storage.get<string>('sessionId')
-    if (!sessionId) return null
-    return verifyLiveSocketToken(this.env, sessionId, token)
-  }
-
-  private sessionId: string | undefined
-
-  /** Remembers which session this room is (the first request tells it). */
-  async bind(sessionId: string): Promise<void> {
-    if (this.sessionId === sessionId) return
-    if ((await this.ctx.storage.get<string>('sessionId')) !== sessionId) await this.ctx.storage.put('sessionId', sessionId)
-    this.sessionId = sessionId
+    const admitted: Attachment = { ...a, ...identity, deadline: undefined, joinedSeq: this.log.lastSeq() }
+    if (admitted.guestId && this.ctx.getWebSockets(`g:${admitted.guestId}`).length >= SOCKET_CAPS.perGuest) {
+      return closeQuietly(socket, 4429, 'Too many connections for this guest')
+    }
+    socket.serializeAttachment(admitted)
+    await this.admit(socket, admitted)
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
-    this.close(socket, code === 1005 ? 1000 : code, 'closing')
+    closeQuietly(socket, code === 1005 ? 1000 : code, 'closing')
     await this.schedule(Date.now() + PRESENCE_DELAY_MS)
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
-    this.close(socket, 1011, 'error')
+    closeQuietly(socket, 1011, 'error')
     await this.schedule(Date.now() + PRESENCE_DELAY_MS)
   }
 
-  /** Closes sockets that never authenticated, and sends `presence` if the guest count changed. */
+  /**
+   * Deletes a deleted session's photos page by page; closes sockets past their deadline (no auth
+   * frame, token expired, session ended); sends `presence` when the guest count changed.
+   */
   override async alarm(): Promise<void> {
+    const deleting = await this.ctx.storage.get<string>('deleting')
+    if (deleting) {
+      const done = await deleteSessionPage(this.env, deleting)
+      if (done) await this.ctx.storage.deleteAll()
+      else await this.ctx.storage.setAlarm(Date.now() + 50)
+      return
+    }
     const now = Date.now()
-    let nextDeadline: number | null = null
-    for (const socket of this.ctx.getWebSockets('pending')) {
-      const attachment = socket.deserializeAttachment() as Attachment | null
-      if (attachment?.role !== 'pending') continue
-      if ((attachment.deadline ?? 0) <= now) this.close(socket, 4401, 'No auth frame within 5 seconds')
-      else nextDeadline = Math.min(nextDeadline ?? Infinity, attachment.deadline!)
+    const context = await this.loadContext()
+    const ended = context ? context.ended || (context.endsAt !== null && context.endsAt <= now) : false
+    for (const socket of this.ctx.getWebSockets()) {
+      const a = socket.deserializeAttachment() as Attachment | null
+      if (!a) continue
+      if ((a.role === 'pending' || a.role === 'authenticating') && (a.deadline ?? 0) <= now) closeQuietly(socket, 4401, 'No auth frame within 5 seconds')
+      else if (a.expiresAt && a.expiresAt <= now) closeQuietly(socket, 4401, 'Token expired: authenticate again')
+      else if (ended && a.role === 'guest') closeQuietly(socket, 4401, 'This live session has ended')
     }
     const viewers = this.socketsOf('guest').length
     const last = (await this.ctx.storage.get<number>('presence')) ?? -1
     if (viewers !== last) {
       await this.ctx.storage.put('presence', viewers)
-      const frame = { type: 'presence', data: { viewers }, ts: new Date().toISOString() }
-      for (const socket of this.ctx.getWebSockets()) {
-        const role = (socket.deserializeAttachment() as Attachment | null)?.role
-        if (role && role !== 'pending') this.send(socket, frame)
-      }
+      const text = JSON.stringify({ type: 'presence', data: { viewers }, ts: new Date().toISOString() })
+      for (const role of ['owner', 'guest'] as const) for (const socket of this.socketsOf(role)) this.sendText(socket, text)
     }
-    if (nextDeadline !== null) await this.ctx.storage.setAlarm(nextDeadline)
+    const next = nextDeadline(this.ctx.getWebSockets(), context && !ended ? context.endsAt : null, now)
+    if (next !== null) await this.ctx.storage.setAlarm(next)
   }
 }

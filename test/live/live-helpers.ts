@@ -1,3 +1,4 @@
+import { env, runDurableObjectAlarm } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { callJson, freshIp, type Json } from '../helpers'
@@ -9,6 +10,15 @@ export async function createSession(token: string, body: Record<string, unknown>
   const res = await callJson('POST', '/api/live/sessions', { title: 'Wedding', ...body }, { token })
   if (res.status !== 201) throw new Error(`create session failed: ${res.status} ${JSON.stringify(res.body)}`)
   return res.body.data.session
+}
+
+/** Runs the deleted session's room alarm until its paged cleanup removed the session row. */
+export async function finishCleanup(sessionId: string): Promise<void> {
+  const room = env.LIVE_ROOM.get(env.LIVE_ROOM.idFromName(sessionId))
+  await eventually(async () => {
+    await runDurableObjectAlarm(room)
+    return (await env.DB.prepare('SELECT id FROM live_sessions WHERE id = ?').bind(sessionId).first()) === null
+  }, 'the session cleanup to finish', 20_000)
 }
 
 /** POST /verify from `ip` (a fresh one unless given). */

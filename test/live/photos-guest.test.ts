@@ -8,14 +8,16 @@ import { createSession, distinctPngs, uploadPhotos, viewerToken } from './live-h
 const fetchUrl = (url: string) => call('GET', url)
 
 describe('views and likes', () => {
-  it('opening a photo counts a guest view; the owner looking does not', async () => {
+  it('opening a photo counts a view once per guest; the owner looking does not', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
     const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
     const guest = await viewerToken(s.id, s.accessCode)
+    const other = await viewerToken(s.id, s.accessCode)
     const open = (token: string) => callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token })
     expect((await open(guest)).body.data.photo.viewCount).toBe(1)
-    expect((await open(guest)).body.data.photo.viewCount).toBe(2)
+    expect((await open(guest)).body.data.photo.viewCount).toBe(1)
+    expect((await open(other)).body.data.photo.viewCount).toBe(2)
     const byOwner = await open(owner.accessToken)
     expect(byOwner.body.data.photo).toMatchObject({ viewCount: 2, imageId: photo.imageId })
     expect(await dbFirst('SELECT view_count AS n FROM live_photos WHERE id = ?', photo.id)).toEqual({ n: 2 })

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { call, callJson, dbFirst, expectError, newUser } from '../helpers'
 import { fixturePhoto, formWith, waitForPreview } from '../images-helpers'
-import { createSession, distinctPngs, uploadPhotos, viewerToken } from './live-helpers'
+import { createSession, distinctPngs, finishCleanup, uploadPhotos, viewerToken } from './live-helpers'
 
 describe('creating live sessions', () => {
   it('answers 201 with every field, a generated 6-digit code and the documented defaults', async () => {
@@ -105,6 +105,9 @@ describe('deleting a session', () => {
     const del = await callJson('DELETE', `/api/live/sessions/${s.id}`, undefined, { token: owner.accessToken })
     expect(del.status).toBe(200)
     expect(del.body.data).toEqual({ deleted: true })
+    // Gone for everyone at once; the room deletes the rows and files in pages.
+    expectError(await callJson('GET', `/api/live/sessions/${s.id}`, undefined, { token: owner.accessToken }), 404, 'NOT_FOUND')
+    await finishCleanup(s.id)
     expect(await dbFirst('SELECT id FROM live_sessions WHERE id = ?', s.id)).toBeNull()
     expect(await dbFirst('SELECT count(*) AS n FROM live_photos WHERE session_id = ?', s.id)).toEqual({ n: 0 })
     for (const p of photos) {

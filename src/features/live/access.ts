@@ -49,14 +49,14 @@ export async function resolveViewer(c: Context<AppEnv>, session: LiveSession, to
 
 /** The session, or 404. */
 export async function loadSession(c: Context<AppEnv>, id: string): Promise<LiveSession> {
-  const session = await c.var.db.query.liveSessions.findFirst({ where: (s, { eq }) => eq(s.id, id) })
+  const session = await c.var.db.query.liveSessions.findFirst({ where: (s, { and, eq, isNull }) => and(eq(s.id, id), isNull(s.deletedAt)) })
   if (!session) throw notFound('Live session')
   return session
 }
 
 /** The session if the caller owns it; someone else's session is 404, as if it did not exist. */
 export async function loadOwnSession(c: Context<AppEnv>, id: string): Promise<LiveSession> {
-  const session = await c.var.db.query.liveSessions.findFirst({ where: (s, { and, eq }) => and(eq(s.id, id), eq(s.ownerId, c.var.user.id)) })
+  const session = await c.var.db.query.liveSessions.findFirst({ where: (s, { and, eq, isNull }) => and(eq(s.id, id), eq(s.ownerId, c.var.user.id), isNull(s.deletedAt)) })
   if (!session) throw notFound('Live session')
   return session
 }

@@ -1,12 +1,25 @@
-import type { RoomEvent } from '../../realtime/live-room'
+import type { LiveSession } from '../../db/schema'
+import type { RoomContext, RoomEvent } from '../../realtime/live-room'
+import { hasEnded } from './access'
+
+/** What the session's room must know to deliver events (URL signing, end time). */
+export function roomContext(session: LiveSession): RoomContext {
+  return {
+    sessionId: session.id,
+    codeVersion: session.codeVersion,
+    downloadPolicy: session.downloadPolicy,
+    endsAt: session.endsAt?.getTime() ?? null,
+    ended: hasEnded(session),
+  }
+}
 
 /** Sends events to the session's LiveRoom. Best effort: logged, never failing the request. */
-export async function publishToRoom(env: Env, sessionId: string, events: RoomEvent[]): Promise<void> {
+export async function publishToRoom(env: Env, session: LiveSession, events: RoomEvent[]): Promise<void> {
   if (events.length === 0) return
   try {
-    await liveRoom(env, sessionId).publish(events, sessionId)
+    await liveRoom(env, session.id).publish(events, roomContext(session))
   } catch (error) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'live event not delivered', sessionId, error: String(error) }))
+    console.warn(JSON.stringify({ level: 'warn', msg: 'live event not delivered', sessionId: session.id, error: String(error) }))
   }
 }
 

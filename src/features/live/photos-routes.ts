@@ -1,19 +1,20 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, asc, count, desc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { livePhotos, liveSessions, type LivePhoto, type LiveSession } from '../../db/schema'
-import type { AppEnv } from '../../env'
+import type { AppEnv, Db } from '../../env'
 import { requireAuth } from '../../lib/auth'
+import { chunk } from '../../lib/chunk'
 import { ApiError, forbidden, notFound, unauthorized } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
 import { verifyResourceSignature } from '../../lib/signed-urls'
 import { finishDerivatives } from '../images/service'
 import { inspectAll, parseUpload } from '../images/upload'
 import { type LiveViewer, loadOwnSession, loadSession, presentedToken, resolveViewer } from './access'
-import { publishToRoom } from './events'
-import { addPhotos, bothDtos, deletePhotos, liveResource, photoDtos, photoEvents, type PhotoVariant } from './photos'
+import { liveRoom, publishToRoom } from './events'
+import { addPhotos, bareDto, bothDtos, deletePhotos, imagesById, liveResource, photoDtos, photoEvents, type PhotoVariant, toPhotoDto } from './photos'
 import { PhotoSchema } from './schemas'
-import { serveLiveVariant } from './serve'
+import { prepareGuestVariants, serveLiveVariant } from './serve'
 
 const tags = ['Live photos']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
@@ -48,7 +49,15 @@ const list = createRoute({
     }),
   },
   responses: {
-    200: ok(z.object({ items: z.array(PhotoSchema), nextAfter: z.number().int(), pagination: z.record(z.string(), z.unknown()).optional() }), 'Photos'),
+    200: ok(
+      z.object({
+        items: z.array(PhotoSchema),
+        nextAfter: z.number().int(),
+        seq: z.number().int().openapi({ description: 'The live event seq when this list was read: open the WebSocket with `after=<seq>` to get exactly what changed since' }),
+        pagination: z.record(z.string(), z.unknown()).optional(),
+      }),
+      'Photos',
+    ),
     ...errors(400, 401, 404, 410),
   },
 })
@@ -104,7 +113,7 @@ const variant = createRoute({
 
 /** The photo and its session in one D1 round trip. */
 async function loadPhoto(c: Context<AppEnv>, id: string): Promise<{ photo: LivePhoto; session: LiveSession }> {
-  const [row] = await c.var.db.select().from(livePhotos).innerJoin(liveSessions, eq(livePhotos.sessionId, liveSessions.id)).where(eq(livePhotos.id, id))
+  const [row] = await c.var.db.select().from(livePhotos).innerJoin(liveSessions, eq(livePhotos.sessionId, liveSessions.id)).where(and(eq(livePhotos.id, id), isNull(liveSessions.deletedAt)))
   if (!row) throw notFound('Photo')
   return { photo: row.live_photos, session: row.live_sessions }
 }
@@ -114,9 +123,9 @@ function assertVisible(viewer: LiveViewer, photo: LivePhoto) {
   if (viewer.role !== 'owner' && photo.status !== 'approved') throw notFound('Photo')
 }
 
-async function eventsFor(env: Env, c: Context<AppEnv>, session: LiveSession, before: LivePhoto | null, after: LivePhoto | null, id: string) {
+async function eventsFor(db: Db, before: LivePhoto | null, after: LivePhoto | null, id: string) {
   if (!after) return photoEvents(before, null, id)
-  const [dto, guestDto] = await bothDtos(env, c.var.db, session, after)
+  const [dto, guestDto] = await bothDtos(db, after)
   return photoEvents(before, { ...after, dto, guestDto }, id)
 }
 
@@ -127,8 +136,9 @@ export const livePhotoRoutes = createRouter()
     const inspected = await inspectAll(c.env, files)
     const { photos, stored } = await addPhotos(c.env, c.var.db, session, inspected)
     c.executionCtx.waitUntil(finishDerivatives(c.env, c.var.db, stored, inspected))
-    const events = (await Promise.all(photos.map((p) => eventsFor(c.env, c, session, null, p, p.id)))).flat()
-    await publishToRoom(c.env, session.id, events)
+    const events = (await Promise.all(photos.map((p) => eventsFor(c.var.db, null, p, p.id)))).flat()
+    c.executionCtx.waitUntil(prepareGuestVariants(c.env, c.var.db, session, photos.filter((p) => p.status === 'approved')))
+    await publishToRoom(c.env, session, events)
     const dtos = await photoDtos(c.env, c.var.db, session, photos, true)
     return c.json({ success: true as const, data: { photos: dtos } }, 201)
   })
@@ -145,10 +155,12 @@ export const livePhotoRoutes = createRouter()
       q.after !== undefined ? gt(livePhotos.seq, q.after) : undefined,
     )
     const db = c.var.db
+    // Read before the photos: whatever changes after this seq reaches the socket that resumes from it.
+    const seq = await liveRoom(c.env, session.id).currentSeq().catch(() => 0)
     if (q.after !== undefined) {
       const rows = await db.select().from(livePhotos).where(where).orderBy(asc(livePhotos.seq)).limit(q.limit)
       const items = await photoDtos(c.env, db, session, rows, owner)
-      return c.json({ success: true as const, data: { items, nextAfter: rows.at(-1)?.seq ?? q.after } }, 200)
+      return c.json({ success: true as const, data: { items, nextAfter: rows.at(-1)?.seq ?? q.after, seq } }, 200)
     }
     const order = q.sort === 'taken' ? [sql`${livePhotos.takenAt} IS NULL`, desc(livePhotos.takenAt), desc(livePhotos.seq)] : [desc(livePhotos.seq)]
     const [rows, [total]] = await db.batch([
@@ -163,6 +175,7 @@ export const livePhotoRoutes = createRouter()
       data: {
         items,
         nextAfter: session.photoSeq,
+        seq,
         pagination: { page: q.page, limit: q.limit, total: n, totalPages, hasNext: q.page < totalPages, hasPrev: q.page > 1 },
       },
     }, 200)
@@ -171,9 +184,13 @@ export const livePhotoRoutes = createRouter()
     const { photo, session } = await loadPhoto(c, c.req.valid('param').id)
     const viewer = await resolveViewer(c, session)
     assertVisible(viewer, photo)
-    if (viewer.role === 'guest') {
-      await c.var.db.update(livePhotos).set({ viewCount: sql`${livePhotos.viewCount} + 1` }).where(eq(livePhotos.id, photo.id))
-      photo.viewCount += 1
+    if (viewer.role === 'guest' && viewer.guestId) {
+      // Once per guest: the trigger on live_photo_views counts only rows actually inserted.
+      const [, counted] = await c.env.DB.batch<{ viewCount: number }>([
+        c.env.DB.prepare('INSERT INTO live_photo_views (photo_id, guest_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING').bind(photo.id, viewer.guestId, Date.now()),
+        c.env.DB.prepare('SELECT view_count AS viewCount FROM live_photos WHERE id = ?1').bind(photo.id),
+      ])
+      photo.viewCount = counted?.results[0]?.viewCount ?? photo.viewCount
     }
     const [dto] = await photoDtos(c.env, c.var.db, session, [photo], viewer.role === 'owner')
     return c.json({ success: true as const, data: { photo: dto! } }, 200)
@@ -187,7 +204,8 @@ export const livePhotoRoutes = createRouter()
       .set({ caption: body.caption, status: body.status, featured: body.featured, updatedAt: new Date() })
       .where(eq(livePhotos.id, photo.id))
       .returning()
-    await publishToRoom(c.env, session.id, await eventsFor(c.env, c, session, photo, after!, photo.id))
+    if (after!.status === 'approved' && photo.status !== 'approved') c.executionCtx.waitUntil(prepareGuestVariants(c.env, c.var.db, session, [after!]))
+    await publishToRoom(c.env, session, await eventsFor(c.var.db, photo, after!, photo.id))
     const [dto] = await photoDtos(c.env, c.var.db, session, [after!], true)
     return c.json({ success: true as const, data: { photo: dto! } }, 200)
   })
@@ -195,16 +213,18 @@ export const livePhotoRoutes = createRouter()
     const { photo, session } = await loadPhoto(c, c.req.valid('param').id)
     if (session.ownerId !== c.var.user.id) throw notFound('Photo')
     await deletePhotos(c.env, c.var.db, [photo])
-    await publishToRoom(c.env, session.id, photoEvents(photo, null, photo.id))
+    await publishToRoom(c.env, session, photoEvents(photo, null, photo.id))
     return c.json({ success: true as const, data: { deleted: true as const } }, 200)
   })
   .openapi(batch, async (c) => {
     const { ids, action } = c.req.valid('json')
     const unique = [...new Set(ids)]
     const db = c.var.db
-    const photos = await db.select().from(livePhotos).where(inArray(livePhotos.id, unique))
+    // D1 binds at most 100 parameters: every IN list goes in chunks.
+    const parts = chunk(unique, 90)
+    const photos = (await Promise.all(parts.map((part) => db.select().from(livePhotos).where(inArray(livePhotos.id, part))))).flat()
     const sessionIds = [...new Set(photos.map((p) => p.sessionId))]
-    const sessions = sessionIds.length ? await db.query.liveSessions.findMany({ where: (s, { and, eq, inArray }) => and(inArray(s.id, sessionIds), eq(s.ownerId, c.var.user.id)) }) : []
+    const sessions = sessionIds.length ? await db.query.liveSessions.findMany({ where: (s, { and, eq, inArray, isNull }) => and(inArray(s.id, sessionIds), eq(s.ownerId, c.var.user.id), isNull(s.deletedAt)) }) : []
     const owned = photos.filter((p) => sessions.some((s) => s.id === p.sessionId))
     if (owned.length !== unique.length) {
       const missing = unique.filter((id) => !owned.some((p) => p.id === id))
@@ -213,19 +233,26 @@ export const livePhotoRoutes = createRouter()
     if (action === 'delete') {
       await deletePhotos(c.env, db, owned)
       for (const session of sessions) {
-        await publishToRoom(c.env, session.id, owned.filter((p) => p.sessionId === session.id).flatMap((p) => photoEvents(p, null, p.id)))
+        await publishToRoom(c.env, session, owned.filter((p) => p.sessionId === session.id).flatMap((p) => photoEvents(p, null, p.id)))
       }
       return c.json({ success: true as const, data: { updated: owned.length, photos: [] } }, 200)
     }
     const set =
       action === 'approve' ? { status: 'approved' as const } : action === 'hide' ? { status: 'hidden' as const } : { featured: action === 'feature' }
-    const updated = await db.update(livePhotos).set({ ...set, updatedAt: new Date() }).where(inArray(livePhotos.id, unique)).returning()
+    const now = new Date()
+    const [head, ...rest] = parts.map((part) => db.update(livePhotos).set({ ...set, updatedAt: now }).where(inArray(livePhotos.id, part)).returning())
+    const updated = (await db.batch([head!, ...rest])).flat()
+    const images = await imagesById(db, updated.map((p) => p.imageId))
     const dtos = []
     for (const session of sessions) {
       const mine = updated.filter((p) => p.sessionId === session.id)
-      const events = (await Promise.all(mine.map((p) => eventsFor(c.env, c, session, owned.find((o) => o.id === p.id)!, p, p.id)))).flat()
-      await publishToRoom(c.env, session.id, events)
-      dtos.push(...(await photoDtos(c.env, db, session, mine, true)))
+      const events = mine.flatMap((p) => {
+        const image = images.get(p.imageId)
+        return photoEvents(owned.find((o) => o.id === p.id)!, { ...p, dto: bareDto(p, image, true), guestDto: bareDto(p, image, false) }, p.id)
+      })
+      if (set.status === 'approved') c.executionCtx.waitUntil(prepareGuestVariants(c.env, db, session, mine.filter((p) => p.status === 'approved')))
+      await publishToRoom(c.env, session, events)
+      dtos.push(...(await Promise.all(mine.map((p) => toPhotoDto(c.env, session, p, images.get(p.imageId), true)))))
     }
     return c.json({ success: true as const, data: { updated: updated.length, photos: dtos } }, 200)
   })
@@ -234,12 +261,12 @@ export const livePhotoRoutes = createRouter()
     const viewer = await resolveViewer(c, session)
     assertVisible(viewer, photo)
     if (viewer.role !== 'guest' || !viewer.guestId) throw unauthorized('Likes need a viewer token: POST /api/live/sessions/:id/verify first')
-    await c.env.DB.batch([
+    // Once per guest (a guest is a device): the trigger on live_photo_likes counts inserted rows only.
+    const [, counted] = await c.env.DB.batch<{ likeCount: number }>([
       c.env.DB.prepare('INSERT INTO live_photo_likes (photo_id, guest_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING').bind(photo.id, viewer.guestId, Date.now()),
-      c.env.DB.prepare('UPDATE live_photos SET like_count = (SELECT COUNT(*) FROM live_photo_likes WHERE photo_id = ?1) WHERE id = ?1').bind(photo.id),
+      c.env.DB.prepare('SELECT like_count AS likeCount FROM live_photos WHERE id = ?1').bind(photo.id),
     ])
-    const row = await c.env.DB.prepare('SELECT like_count AS likeCount FROM live_photos WHERE id = ?1').bind(photo.id).first<{ likeCount: number }>()
-    return c.json({ success: true as const, data: { liked: true as const, likeCount: row?.likeCount ?? 0 } }, 200)
+    return c.json({ success: true as const, data: { liked: true as const, likeCount: counted?.results[0]?.likeCount ?? 0 } }, 200)
   })
   .openapi(variant, async (c) => {
     const { id, variant: name } = c.req.valid('param')

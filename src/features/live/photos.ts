@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm'
 import { livePhotos, liveSessions, type Image, type LivePhoto, type LiveSession } from '../../db/schema'
 import type { Db } from '../../env'
+import { chunk } from '../../lib/chunk'
 import { newId } from '../../lib/ids'
 import { iso } from '../../lib/openapi'
 import { signResource, stableExpiry } from '../../lib/signed-urls'
@@ -13,12 +14,18 @@ export type PhotoVariant = 'thumb' | 'preview' | 'download'
 /** What a guest URL signs: the photo, the variant and the code version (a new code ends old URLs). */
 export const liveResource = (photoId: string, variant: string, codeVersion: number) => `live:${photoId}:${variant}:${codeVersion}`
 
-/** A photo as guests (or, with `owner`, the photographer) see it. Image URLs are signed. */
-export async function toPhotoDto(env: Env, session: LiveSession, photo: LivePhoto, image: Image | undefined, owner: boolean) {
-  const exp = stableExpiry()
-  const url = async (variant: PhotoVariant) =>
-    `/api/live/photos/${photo.id}/${variant}?${await signResource(env, liveResource(photo.id, variant, session.codeVersion), exp)}`
-  const canDownload = owner || session.downloadPolicy !== 'none'
+/** What delivering a photo needs to know about its session, at the moment it is delivered. */
+export interface UrlContext {
+  codeVersion: number
+  downloadPolicy: LiveSession['downloadPolicy']
+}
+
+/**
+ * A photo as guests (or, with `owner`, the photographer) see it, without image URLs: events are
+ * stored like this and get their URLs when they are delivered (`withUrls`), so a replayed event
+ * never carries a URL signed for an old code or an expired window.
+ */
+export function bareDto(photo: LivePhoto, image: Pick<Image, 'width' | 'height' | 'thumbhash'> | undefined, owner: boolean) {
   return {
     id: photo.id,
     sessionId: photo.sessionId,
@@ -30,9 +37,6 @@ export async function toPhotoDto(env: Env, session: LiveSession, photo: LivePhot
     width: image?.width ?? null,
     height: image?.height ?? null,
     thumbhash: image?.thumbhash ?? null,
-    thumbUrl: await url('thumb'),
-    previewUrl: await url('preview'),
-    downloadUrl: canDownload ? await url('download') : null,
     viewCount: photo.viewCount,
     likeCount: photo.likeCount,
     createdAt: photo.createdAt.toISOString(),
@@ -40,18 +44,56 @@ export async function toPhotoDto(env: Env, session: LiveSession, photo: LivePhot
     ...(owner ? { imageId: photo.imageId } : {}),
   }
 }
+export type BarePhoto = ReturnType<typeof bareDto>
+
+const signatures = new Map<string, string>()
+
+/** Signed variant URL; signatures are memoised per isolate (the expiry is stable for hours). */
+async function variantUrl(env: Env, photoId: string, variant: PhotoVariant, codeVersion: number, exp: number) {
+  const resource = liveResource(photoId, variant, codeVersion)
+  const memo = `${resource}:${exp}`
+  let query = signatures.get(memo)
+  if (!query) {
+    query = await signResource(env, resource, exp)
+    if (signatures.size > 50_000) signatures.clear()
+    signatures.set(memo, query)
+  }
+  return `/api/live/photos/${photoId}/${variant}?${query}`
+}
+
+/** The photo with its image URLs, signed now for the session's current code and policy. */
+export async function withUrls<T extends { id: string }>(env: Env, photo: T, context: UrlContext, owner: boolean) {
+  const exp = stableExpiry()
+  const canDownload = owner || context.downloadPolicy !== 'none'
+  const [thumbUrl, previewUrl, downloadUrl] = await Promise.all([
+    variantUrl(env, photo.id, 'thumb', context.codeVersion, exp),
+    variantUrl(env, photo.id, 'preview', context.codeVersion, exp),
+    canDownload ? variantUrl(env, photo.id, 'download', context.codeVersion, exp) : null,
+  ])
+  return { ...photo, thumbUrl, previewUrl, downloadUrl }
+}
+
+/** A photo as guests (or, with `owner`, the photographer) see it. Image URLs are signed. */
+export async function toPhotoDto(env: Env, session: LiveSession, photo: LivePhoto, image: Image | undefined, owner: boolean) {
+  return withUrls(env, bareDto(photo, image, owner), session, owner)
+}
 
 export async function photoDtos(env: Env, db: Db, session: LiveSession, photos: LivePhoto[], owner: boolean) {
-  const ids = photos.map((p) => p.imageId)
-  const rows = ids.length ? await db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, ids) }) : []
-  const byId = new Map(rows.map((r) => [r.id, r]))
+  const byId = await imagesById(db, photos.map((p) => p.imageId))
   return Promise.all(photos.map((p) => toPhotoDto(env, session, p, byId.get(p.imageId), owner)))
 }
 
-/** The owner's and the guests' view of one photo, from one image lookup. */
-export async function bothDtos(env: Env, db: Db, session: LiveSession, photo: LivePhoto) {
-  const image = await db.query.images.findFirst({ where: (i, { eq }) => eq(i.id, photo.imageId) })
-  return Promise.all([toPhotoDto(env, session, photo, image, true), toPhotoDto(env, session, photo, image, false)])
+/** Image rows by id, in chunks under D1's 100-parameter limit. */
+export async function imagesById(db: Db, ids: string[]): Promise<Map<string, Image>> {
+  const unique = [...new Set(ids)]
+  const rows = (await Promise.all(chunk(unique, 90).map((part) => db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, part) })))).flat()
+  return new Map(rows.map((r) => [r.id, r]))
+}
+
+/** The owner's and the guests' view of one photo (no URLs: the room adds them on delivery). */
+export async function bothDtos(db: Db, photo: LivePhoto) {
+  const image = await db.query.images.findFirst({ where: (i, { eq }) => eq(i.id, photo.imageId), columns: { width: true, height: true, thumbhash: true } })
+  return [bareDto(photo, image, true), bareDto(photo, image, false)] as const
 }
 
 /**
@@ -130,9 +172,10 @@ export function photoEvents(
 /** Deletes photos and releases their images (R2 goes when nothing else references them). */
 export async function deletePhotos(env: Env, db: Db, photos: LivePhoto[]) {
   if (photos.length === 0) return
-  await db.delete(livePhotos).where(inArray(livePhotos.id, photos.map((p) => p.id)))
-  const imageRows = await db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, photos.map((p) => p.imageId)) })
-  for (const image of imageRows) await releaseImage(env, db, image, { ownerDelete: true })
+  const [head, ...rest] = chunk(photos.map((p) => p.id), 90).map((ids) => db.delete(livePhotos).where(inArray(livePhotos.id, ids)))
+  if (head) await db.batch([head, ...rest])
+  const imageRows = await imagesById(db, photos.map((p) => p.imageId))
+  for (const image of imageRows.values()) await releaseImage(env, db, image, { ownerDelete: true })
   const guestKeys = photos.flatMap((p) => [p.guestThumbKey, p.guestPreviewKey]).filter((k): k is string => Boolean(k))
   if (guestKeys.length) await env.MEDIA.delete(guestKeys)
 }

@@ -1,18 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { count, desc, eq } from 'drizzle-orm'
+import { and, count, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { livePhotos, liveSessions, type LiveSession } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { clientIp, requireAuth } from '../../lib/auth'
-import { ApiError, badRequest, invalidImage, payloadTooLarge, unsupportedMediaType } from '../../lib/errors'
-import { newId, randomToken } from '../../lib/ids'
+import { badRequest, invalidImage, payloadTooLarge, unsupportedMediaType } from '../../lib/errors'
+import { newId } from '../../lib/ids'
 import { sniffImageMime } from '../../lib/media'
 import { bearerAuth, createRouter, errors, iso, jsonBody, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
-import { assertUnderRateLimit, hitRateLimits } from '../../lib/rate-limit'
 import { storageKeys } from '../../lib/storage-keys'
 import { hasEnded, loadOwnSession, loadSession, resolveViewer, sessionEnded } from './access'
-import { liveRoom, publishToRoom } from './events'
-import { deletePhotos } from './photos'
+import { startSessionCleanup } from './cleanup'
+import { liveRoom, publishToRoom, roomContext } from './events'
+import { verifyGuest } from './guests'
 import { CreateSession, SessionSchema, UpdateSession } from './schemas'
 import { signViewerToken, VIEWER_TOKEN_SECONDS } from './viewer-tokens'
 
@@ -20,8 +20,6 @@ const tags = ['Live sessions']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
 const Id = z.object({ id: z.string().max(64) })
 
-/** 10 wrong codes per IP and session in 10 minutes, then 429. */
-const WRONG_CODE_RULE = { limit: 10, windowSeconds: 600 }
 
 function generateCode(): string {
   return String(crypto.getRandomValues(new Uint32Array(1))[0]! % 1_000_000).padStart(6, '0')
@@ -82,14 +80,29 @@ const remove = createRoute({
   request: { params: Id },
   responses: { 200: ok(z.object({ deleted: z.literal(true) }), 'Deleted'), ...errors(401, 404) },
 })
+const VerifyBody = z
+  .object({
+    accessCode: z.string().max(32).optional(),
+    deviceId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,64}$/, 'deviceId must be 16-64 letters, digits, _ or -')
+      .optional()
+      .openapi({ description: 'A random id the client keeps (the guest page keeps one in localStorage): the same device is the same guest' }),
+    nickname: z.string().trim().max(40).optional(),
+  })
+  .openapi('VerifyAccessCode')
+
 const verify = createRoute({
   method: 'post', path: '/sessions/{id}/verify', tags, summary: 'Enter the access code',
   description:
-    'Answers a viewer token scoped to this session (12 hours, or until the code changes). Open sessions accept any body. ' +
-    'Wrong codes: 401; after 10 wrong codes per IP and session in 10 minutes: 429 with Retry-After. Ended: 410.',
-  request: { params: Id, body: jsonBody(z.object({ accessCode: z.string().max(32).optional() }).openapi('VerifyAccessCode')) },
+    'Answers a viewer token scoped to this session and guest (12 hours, the end time, or until the code changes). Open sessions need no code. ' +
+    'Send a `deviceId` to stay the same guest across verifies (likes and views count once per guest). ' +
+    'Wrong codes: 401, counted per network (IPv4 address or IPv6 /64: 20 per 10 minutes) and per session (200 per 10 minutes, after which ' +
+    'new devices are paused until the window ends and the owner gets `session.verify_paused`), then 429 with Retry-After. ' +
+    'A device that verified before still gets in with the right code while throttled. New guests: 300 per network per 10 minutes. Ended: 410.',
+  request: { params: Id, body: jsonBody(VerifyBody) },
   responses: {
-    200: ok(z.object({ viewerToken: z.string(), expiresIn: z.number().int(), session: SessionSchema }), 'Welcome'),
+    200: ok(z.object({ viewerToken: z.string(), expiresIn: z.number().int(), guestId: z.string(), session: SessionSchema }), 'Welcome'),
     ...errors(400, 401, 404, 410, 429),
   },
 })
@@ -135,7 +148,7 @@ export const liveSessionRoutes = createRouter()
   .openapi(listMine, async (c) => {
     const { page, limit } = c.req.valid('query')
     const db = c.var.db
-    const where = eq(liveSessions.ownerId, c.var.user.id)
+    const where = and(eq(liveSessions.ownerId, c.var.user.id), isNull(liveSessions.deletedAt))
     const [rows, [total]] = await db.batch([
       db.select().from(liveSessions).where(where).orderBy(desc(liveSessions.createdAt)).limit(limit).offset((page - 1) * limit),
       db.select({ n: count() }).from(liveSessions).where(where),
@@ -168,7 +181,8 @@ export const liveSessionRoutes = createRouter()
         status: body.status,
         moderation: body.moderation,
         downloadPolicy: body.downloadPolicy,
-        ...(codeChanges ? { accessCode: newCode, codeVersion: current.codeVersion + 1 } : {}),
+        // In SQL: two concurrent code changes never share a version.
+        ...(codeChanges ? { accessCode: newCode, codeVersion: sql`${liveSessions.codeVersion} + 1` } : {}),
         ...(body.watermark !== undefined
           ? { watermark: body.watermark === null ? null : { key: current.watermark!.key, ...body.watermark } }
           : {}),
@@ -176,45 +190,30 @@ export const liveSessionRoutes = createRouter()
       })
       .where(eq(liveSessions.id, current.id))
       .returning()
-    await publishToRoom(c.env, session!.id, [{ type: 'session.updated', data: { session: toSessionDto(session!, false) }, audience: 'all' }])
-    // A new code or an ended session must end what guests already have, sockets included.
+    await publishToRoom(c.env, session!, [{ type: 'session.updated', data: { session: toSessionDto(session!, false) }, audience: 'all' }])
+    // A new code or an ended session must end what guests already have, sockets included (a later
+    // `endsAt` is enforced by the room's alarm).
     if (codeChanges || (hasEnded(session!) && !hasEnded(current))) {
       await liveRoom(c.env, session!.id)
-        .revokeGuests(codeChanges ? 'The access code changed' : 'This live session has ended')
+        .revokeGuests(codeChanges ? 'The access code changed' : 'This live session has ended', roomContext(session!))
         .catch((error: unknown) => console.warn(JSON.stringify({ level: 'warn', msg: 'revoking guests failed', error: String(error) })))
     }
     return c.json({ success: true as const, data: { session: toSessionDto(session!, true, await photoCount(c, session!.id)) } }, 200)
   })
   .openapi(remove, async (c) => {
     const session = await loadOwnSession(c, c.req.valid('param').id)
-    const photos = await c.var.db.query.livePhotos.findMany({ where: (p, { eq }) => eq(p.sessionId, session.id) })
-    await deletePhotos(c.env, c.var.db, photos)
-    await c.var.db.delete(liveSessions).where(eq(liveSessions.id, session.id))
-    if (session.watermark?.key) await c.env.MEDIA.delete(session.watermark.key)
-    try {
-      await liveRoom(c.env, session.id).destroy()
-    } catch (error) {
-      console.warn(JSON.stringify({ level: 'warn', msg: 'live room cleanup failed', sessionId: session.id, error: String(error) }))
-    }
+    // Gone for everyone at once; the room closes its sockets and deletes the photos in pages
+    // (a session can hold thousands), then the row. The cron sweep restarts a cleanup that stalled.
+    await c.var.db.update(liveSessions).set({ deletedAt: new Date() }).where(eq(liveSessions.id, session.id))
+    await startSessionCleanup(c.env, session.id)
     return c.json({ success: true as const, data: { deleted: true as const } }, 200)
   })
   .openapi(verify, async (c) => {
     const session = await loadSession(c, c.req.valid('param').id)
     if (hasEnded(session)) throw sessionEnded()
-    const { accessCode } = c.req.valid('json')
-    if (session.accessCode !== null) {
-      const key = `live-code:${session.id}:${clientIp(c.req.raw.headers)}`
-      // Only wrong codes count; a locked-out IP is refused before its code is even compared.
-      await assertUnderRateLimit(c.env.DB, key, WRONG_CODE_RULE)
-      // No code at all is a question ("is this session open?"), not a guess: it is not counted.
-      if (!accessCode) throw new ApiError(401, 'INVALID_CREDENTIALS', 'This live session needs its access code')
-      if (accessCode.trim() !== session.accessCode) {
-        await hitRateLimits(c.env.DB, [[key, WRONG_CODE_RULE]])
-        throw new ApiError(401, 'INVALID_CREDENTIALS', 'Wrong access code')
-      }
-    }
-    const token = await signViewerToken(c.env, { sessionId: session.id, guestId: `gst_${randomToken(12)}`, codeVersion: session.codeVersion }, viewerLifetime(session))
-    return c.json({ success: true as const, data: { viewerToken: token.token, expiresIn: token.expiresIn, session: toSessionDto(session, false) } }, 200)
+    const guest = await verifyGuest(c.env, session, c.req.valid('json'), clientIp(c.req.raw.headers))
+    const token = await signViewerToken(c.env, { sessionId: session.id, guestId: guest.guestId, codeVersion: session.codeVersion }, viewerLifetime(session))
+    return c.json({ success: true as const, data: { viewerToken: token.token, expiresIn: token.expiresIn, guestId: guest.guestId, session: toSessionDto(session, false) } }, 200)
   })
   .openapi(watermark, async (c) => {
     const session = await loadOwnSession(c, c.req.valid('param').id)

@@ -13,7 +13,7 @@ import { finishDerivatives } from '../images/service'
 import { cleanFilename, inspectAll } from '../images/upload'
 import { loadOwnSession } from './access'
 import { publishToRoom } from './events'
-import { addPhotos, photoDtos, photoEvents } from './photos'
+import { addPhotos, bothDtos, photoDtos, photoEvents } from './photos'
 import { PhotoSchema } from './schemas'
 
 const tags = ['Live uploads']
@@ -129,7 +129,7 @@ export const liveUploadRoutes = createRouter()
       .run()
     const updated = await loadUpload(c, session, uploadId)
     const dto = toUploadDto(updated)
-    await publishToRoom(c.env, session.id, [{ type: 'upload.progress', data: { uploadId: row.id, received: dto.received, total: dto.total }, audience: 'owner', ephemeral: true }])
+    await publishToRoom(c.env, session, [{ type: 'upload.progress', data: { uploadId: row.id, received: dto.received, total: dto.total }, audience: 'owner', ephemeral: true }])
     return c.json({ success: true as const, data: { upload: dto } }, 200)
   })
   .openapi(getUpload, async (c) => {
@@ -155,8 +155,8 @@ export const liveUploadRoutes = createRouter()
       const { photos, stored } = await addPhotos(c.env, c.var.db, session, inspected)
       c.executionCtx.waitUntil(finishDerivatives(c.env, c.var.db, stored, inspected))
       const [ownerDto] = await photoDtos(c.env, c.var.db, session, photos, true)
-      const [guestDto] = await photoDtos(c.env, c.var.db, session, photos, false)
-      await publishToRoom(c.env, session.id, photoEvents(null, { ...photos[0]!, dto: ownerDto, guestDto }, photos[0]!.id))
+      const [dto, guestDto] = await bothDtos(c.var.db, photos[0]!)
+      await publishToRoom(c.env, session, photoEvents(null, { ...photos[0]!, dto, guestDto }, photos[0]!.id))
       return c.json({ success: true as const, data: { photo: ownerDto! } }, 201)
     } finally {
       // The assembled object was only a staging copy; the photo lives under images/ now.

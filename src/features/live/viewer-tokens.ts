@@ -28,11 +28,11 @@ export async function signViewerToken(env: Env, claims: ViewerClaims, lifetimeSe
 }
 
 /** Verifies signature, audience and expiry; null when the token is not a viewer token at all. */
-export async function readViewerToken(env: Env, token: string): Promise<ViewerClaims | null> {
+export async function readViewerToken(env: Env, token: string): Promise<(ViewerClaims & { expiresAt: number }) | null> {
   try {
     const { payload } = await jwtVerify(token, key(env), { algorithms: ['HS256'], issuer: TOKEN_ISSUER, audience: VIEWER_AUDIENCE })
     if (typeof payload.sid !== 'string' || typeof payload.gid !== 'string' || typeof payload.cv !== 'number') return null
-    return { sessionId: payload.sid, guestId: payload.gid, codeVersion: payload.cv }
+    return { sessionId: payload.sid, guestId: payload.gid, codeVersion: payload.cv, expiresAt: (payload.exp ?? 0) * 1000 }
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthorized('Viewer token expired: enter the access code again')
     return null
