@@ -73,6 +73,14 @@ describe('guest live page in Chromium', () => {
     await page.locator('#grid li button').first().click()
     await page.locator('#lb-img').waitFor({ state: 'visible' })
     expect(await page.locator('#lb-download').isHidden()).toBe(false)
+    // A like counts once per device: after a reload (same localStorage, new verify) it stays 1.
+    await page.locator('#lb-like').click()
+    await expect.poll(() => page.locator('#lb-likes').textContent()).toBe('1')
+    await page.keyboard.press('Escape')
+    await page.reload()
+    await page.locator('#grid li button').first().click()
+    await page.locator('#lb-like').click()
+    await expect.poll(() => page.locator('#lb-likes').textContent()).toBe('1')
     await page.keyboard.press('Escape')
 
     mkdirSync('test-results', { recursive: true })
