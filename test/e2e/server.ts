@@ -34,7 +34,7 @@ export async function startDevServer(): Promise<DevServer> {
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''
-  await new Promise<void>((resolve, reject) => {
+  const started = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output.slice(-2000)}`)), 90_000)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
@@ -46,6 +46,12 @@ export async function startDevServer(): Promise<DevServer> {
     child.stdout?.on('data', onData)
     child.stderr?.on('data', onData)
     child.on('exit', (code) => reject(new Error(`wrangler dev exited with ${code}:\n${output.slice(-2000)}`)))
+  })
+  // A server that did not come up must not outlive the test run.
+  await started.catch((error: unknown) => {
+    child.kill('SIGKILL')
+    rmSync(persist, { recursive: true, force: true })
+    throw error
   })
   return {
     url: `http://127.0.0.1:${port}`,
