@@ -49,7 +49,7 @@ export async function startDevServer(): Promise<DevServer> {
   })
   // A server that did not come up must not outlive the test run.
   await started.catch((error: unknown) => {
-    child.kill('SIGKILL')
+    child.kill('SIGTERM') // wrangler stops its workerd on SIGTERM
     rmSync(persist, { recursive: true, force: true })
     throw error
   })
