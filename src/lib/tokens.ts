@@ -28,6 +28,8 @@ export async function signAccessToken(env: Env, user: Omit<AuthUser, 'sessionId'
 export interface AccessClaims {
   userId: string
   sessionId: string
+  /** When the token expires (ms since the epoch). */
+  expiresAt: number
 }
 
 /**
@@ -45,7 +47,7 @@ export async function verifyAccessToken(env: Env, token: string): Promise<Access
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
       throw unauthorized('Invalid access token')
     }
-    return { userId: payload.sub, sessionId: payload.sid }
+    return { userId: payload.sub, sessionId: payload.sid, expiresAt: (payload.exp ?? 0) * 1000 }
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthorized('Access token expired')
     if (error instanceof joseErrors.JOSEError) throw unauthorized('Invalid access token')

@@ -80,8 +80,10 @@ const refresh = createRoute({
   tags,
   summary: 'Rotate a refresh token',
   description:
-    'Answers a new token pair; the presented refresh token stops working. Presenting a refresh token ' +
-    'that was already rotated revokes the whole session (every token of that sign-in).',
+    'Answers a new token pair; the presented refresh token stops working. A retry (lost response, two tabs) ' +
+    'with the same token within 30 seconds of its rotation, while its successor is still unused, answers the SAME ' +
+    'new refresh token and a fresh access token. Any other reuse of a rotated refresh token revokes the whole ' +
+    'session (every token of that sign-in) and closes its sockets.',
   request: { body: jsonBody(RefreshBody) },
   responses: { 200: ok(TokensSchema, 'New tokens'), ...errors(400, 401) },
 })
@@ -91,7 +93,7 @@ const logout = createRoute({
   path: '/logout',
   tags,
   summary: 'Sign out this session',
-  description: 'Revokes the session: its refresh tokens and the current access token stop working.',
+  description: 'Revokes the session: its refresh tokens and the current access token stop working, and its `/api/ws` sockets close with 4401.',
   security: bearerAuth,
   middleware: [requireAuth],
   responses: { 200: ok(z.object({ loggedOut: z.literal(true) }), 'Signed out'), ...errors(401) },
@@ -153,7 +155,7 @@ export const authRoutes = createRouter()
     return c.json({ success: true as const, data: await rotateRefreshToken(c.env, c.var.db, refreshToken) }, 200)
   })
   .openapi(logout, async (c) => {
-    await revokeSession(c.env, c.var.user.sessionId, 'logout')
+    await revokeSession(c.env, c.var.user.id, c.var.user.sessionId, 'logout')
     return c.json({ success: true as const, data: { loggedOut: true as const }, message: 'Signed out' }, 200)
   })
   .openapi(me, async (c) => {

@@ -135,7 +135,7 @@ export const userRoutes = createRouter()
     const check = await verifyPassword(currentPassword, user.passwordHash)
     if (!check.valid) throw new ApiError(401, 'INVALID_CREDENTIALS', 'Current password is wrong')
     await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: new Date() }).where(eq(users.id, user.id))
-    await revokeOtherSessions(db, user.id, c.var.user.sessionId, 'password_changed')
+    await revokeOtherSessions(c.env, db, user.id, c.var.user.sessionId, 'password_changed')
     return c.json({ success: true as const, data: { changed: true as const }, message: 'Password changed' }, 200)
   })
   .openapi(uploadAvatar, async (c) => {
