@@ -1,3 +1,4 @@
+import { pruneLoginNetworks } from '../features/auth/login-guard'
 import { pruneSessions } from '../features/auth/sessions'
 import { pruneRateLimits } from '../lib/rate-limit'
 import { failTask } from './generation'
@@ -39,6 +40,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['sweep stale uploads', () => sweepStaleUploads(env)],
     ['prune rate limits', () => pruneRateLimits(env.DB)],
     ['prune sessions', () => pruneSessions(env.DB)],
+    ['prune login networks', () => pruneLoginNetworks(env.DB)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

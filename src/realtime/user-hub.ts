@@ -75,12 +75,11 @@ export class UserHub extends DurableObject<Env> {
 
   /** Closes sockets whose access token expired, then waits for the next expiry. */
   override async alarm(): Promise<void> {
-    closeExpired(this.ctx.getWebSockets(), Date.now())
-    await this.scheduleExpiry()
+    await this.scheduleExpiry(closeExpired(this.ctx.getWebSockets(), Date.now()))
   }
 
-  private async scheduleExpiry() {
-    const live = this.ctx.getWebSockets().filter((s) => s.readyState === 1) // OPEN
+  private async scheduleExpiry(sockets = this.ctx.getWebSockets()) {
+    const live = sockets.filter((s) => s.readyState === 1) // OPEN
     const next = earliestExpiry(live)
     if (next === null) await this.ctx.storage.deleteAlarm()
     else await this.ctx.storage.setAlarm(next)
