@@ -82,6 +82,18 @@ export function closeExpired(sockets: WebSocket[], now: number): WebSocket[] {
   return open
 }
 
+/**
+ * Whether the socket's auth session is still live in D1. Checked once the socket is registered:
+ * a revocation that landed between the Worker's token check and the registration is seen
+ * here, and any later one reaches the registered socket through `closeSessionSockets`.
+ */
+export async function sessionStillLive(env: Env, session: SocketSession): Promise<boolean> {
+  const row = await env.DB.prepare('SELECT 1 AS live FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3')
+    .bind(session.sessionId, session.userId, Date.now())
+    .first<{ live: number }>()
+  return row !== null
+}
+
 /** The token of a `{"type":"auth","token":"..."}` frame, or null for any other frame. */
 export function authFrameToken(message: string | ArrayBuffer): string | null {
   if (typeof message !== 'string' || !message.includes('"auth"')) return null

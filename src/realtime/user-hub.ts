@@ -7,6 +7,7 @@ import {
   earliestExpiry,
   reauthenticate,
   sessionFromHeaders,
+  sessionStillLive,
   socketSession,
 } from './socket-session'
 
@@ -39,6 +40,11 @@ export class UserHub extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair()
     this.ctx.acceptWebSocket(server, [session.userId])
     server.serializeAttachment(session)
+    if (!(await sessionStillLive(this.env, session))) {
+      // Revoked while the Worker was handing the socket over.
+      closeQuietly(server, CLOSE_UNAUTHORIZED, 'Session ended')
+      return new Response(null, { status: 101, webSocket: client })
+    }
     server.send(JSON.stringify({ type: 'connected', data: { userId: session.userId, devices: this.ctx.getWebSockets().length }, ts: new Date().toISOString() }))
     await this.scheduleExpiry()
     return new Response(null, { status: 101, webSocket: client })

@@ -1,9 +1,11 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { revokeAllSessions } from '../../src/features/auth/sessions'
+import { authenticateToken } from '../../src/lib/auth'
+import { sessionHeaders } from '../../src/realtime/socket-session'
 import type { UserHub } from '../../src/realtime/user-hub'
 import { callJson, expectError, login, newUser } from '../helpers'
-import { type Client, closeAll, closeCode, connect, connectFirstFrame, expectAlive } from './ws-client'
+import { type Client, client, closeAll, closeCode, connect, connectFirstFrame, expectAlive } from './ws-client'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -120,5 +122,18 @@ describe('sockets end with their access token unless re-authenticated', () => {
       expect(await closeCode(socket)).toBe(4401)
       expect(socket.frames.some((f) => f.type === 'error' && f.data.code === 'UNAUTHORIZED')).toBe(true)
     }
+  })
+})
+
+describe('a revocation racing the connect', () => {
+  it('a socket handed to the hub after its session was revoked closes with 4401 at once', async () => {
+    const user = await newUser('wsrace')
+    const { user: authUser, expiresAt } = await authenticateToken(env, user.accessToken)
+    // The Worker checked the token; the session is revoked before the hub registers the socket.
+    await env.DB.prepare("UPDATE sessions SET revoked_at = ?1, revoked_reason = 'logout' WHERE id = ?2").bind(Date.now(), authUser.sessionId).run()
+    const res = await hub(user.id).fetch(new Request('http://localhost/api/ws', { headers: { Upgrade: 'websocket', ...sessionHeaders(authUser, expiresAt, true) } }))
+    const socket = client(res)
+    expect(await closeCode(socket)).toBe(4401)
+    expect(socket.frames.map((f) => f.type)).not.toContain('connected')
   })
 })
