@@ -24,7 +24,7 @@ import { docsPage } from './features/system/docs'
 import { systemRoutes } from './features/system/routes'
 import { userRoutes } from './features/users/routes'
 import { clientIp } from './lib/auth'
-import { maxImageBytes } from './lib/config'
+import { isLoopbackUrl, maxImageBytes, withLocalScope } from './lib/config'
 import { ApiError, payloadTooLarge, rateLimited } from './lib/errors'
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -62,6 +62,8 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>()
 
   app.use('*', requestId({ headerName: 'X-Request-Id' }))
+  // Development secret fallbacks only ever serve requests to localhost (see requireSecret).
+  app.use('*', (c, next) => withLocalScope(isLoopbackUrl(c.req.url), next))
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
   app.use('*', async (c, next) => {
     const allowed = (c.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean)

@@ -69,6 +69,24 @@ export const refreshTokens = sqliteTable(
   (t) => [index('refresh_tokens_session_idx').on(t.sessionId)],
 )
 
+/**
+ * Sign-in history per account and network (IPv4 address or IPv6 /64, HMAC-hashed): consecutive
+ * failures drive the backoff of that pair only, and a recent success makes it a known network.
+ * `subject` is a user id, or `login:<hash>` for logins that match no account (same behaviour).
+ */
+export const loginNetworks = sqliteTable(
+  'login_networks',
+  {
+    subject: text('subject').notNull(),
+    networkHash: text('network_hash').notNull(),
+    failures: integer('failures').notNull().default(0),
+    blockedUntil: integer('blocked_until'),
+    lastFailureAt: integer('last_failure_at'),
+    lastSuccessAt: integer('last_success_at'),
+  },
+  (t) => [primaryKey({ columns: [t.subject, t.networkHash] })],
+)
+
 /** Fixed-window counters for the product's exact rate limits (login, register, access codes). */
 export const rateLimits = sqliteTable('rate_limits', {
   key: text('key').primaryKey(),

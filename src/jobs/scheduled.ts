@@ -1,3 +1,4 @@
+import { pruneLoginNetworks } from '../features/auth/login-guard'
 import { pruneSessions } from '../features/auth/sessions'
 import { resumeStalledCleanups } from '../features/live/cleanup'
 import { pruneRateLimits } from '../lib/rate-limit'
@@ -41,6 +42,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['prune rate limits', () => pruneRateLimits(env.DB)],
     ['prune sessions', () => pruneSessions(env.DB)],
     ['resume live session cleanups', () => resumeStalledCleanups(env)],
+    ['prune login networks', () => pruneLoginNetworks(env.DB)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

@@ -24,6 +24,11 @@ interface SessionRow {
  * refresh-token reuse) or expired.
  */
 export async function authenticate(env: Env, token: string): Promise<AuthUser> {
+  return (await authenticateToken(env, token)).user
+}
+
+/** `authenticate`, also answering when the access token expires (ms), for sockets that must close then. */
+export async function authenticateToken(env: Env, token: string): Promise<{ user: AuthUser; expiresAt: number }> {
   const claims = await verifyAccessToken(env, token)
   const row = await env.DB.prepare(
     `SELECT u.id, u.username, u.role, s.revoked_at AS revokedAt, s.expires_at AS expiresAt
@@ -35,7 +40,10 @@ export async function authenticate(env: Env, token: string): Promise<AuthUser> {
   if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= Date.now())) {
     throw unauthorized('Session has ended, sign in again')
   }
-  return { id: row.id, username: row.username, role: row.role, sessionId: claims.sessionId }
+  return {
+    user: { id: row.id, username: row.username, role: row.role, sessionId: claims.sessionId },
+    expiresAt: claims.expiresAt,
+  }
 }
 
 /** Requires `Authorization: Bearer <accessToken>` and sets `c.var.user`. */

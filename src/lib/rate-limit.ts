@@ -8,7 +8,6 @@ export interface RateLimitRule {
 
 export const RATE_LIMITS = {
   loginPerIp: { limit: 5, windowSeconds: 60 },
-  loginPerAccount: { limit: 5, windowSeconds: 60 },
   registerPerIp: { limit: 3, windowSeconds: 3600 },
 } satisfies Record<string, RateLimitRule>
 
@@ -45,6 +44,22 @@ export async function hitRateLimits(
     }
   })
   if (retryAfter > 0) throw rateLimited(retryAfter)
+}
+
+/** Start (ms) of the fixed window of `rule` that `now` falls in. */
+export function windowStartOf(rule: RateLimitRule, now: number): number {
+  const windowMs = rule.windowSeconds * 1000
+  return Math.floor(now / windowMs) * windowMs
+}
+
+/** A statement counting one hit of `key` in its current window, `RETURNING count`: for callers that batch it. */
+export function hitStatement(d1: D1Database, key: string, rule: RateLimitRule, now: number): D1PreparedStatement {
+  return d1.prepare(UPSERT).bind(key, windowStartOf(rule, now))
+}
+
+/** Hits of `key` in its current window so far, without counting one. */
+export function countStatement(d1: D1Database, key: string, rule: RateLimitRule, now: number): D1PreparedStatement {
+  return d1.prepare('SELECT count FROM rate_limits WHERE key = ?1 AND window_start = ?2').bind(key, windowStartOf(rule, now))
 }
 
 /** Removes windows that ended long ago (run from the cron sweep). */

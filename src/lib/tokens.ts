@@ -28,7 +28,7 @@ export async function signAccessToken(env: Env, user: Omit<AuthUser, 'sessionId'
 export interface AccessClaims {
   userId: string
   sessionId: string
-  /** Epoch ms when the token expires (sockets opened with it close then). */
+  /** When the token expires (ms since the epoch). */
   expiresAt: number
 }
 

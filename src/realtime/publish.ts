@@ -4,6 +4,8 @@ export type UserEvent =
   | { type: 'task.completed'; data: { taskId: string; images: unknown[] } }
   | { type: 'task.failed'; data: { taskId: string; error: string | null; status: string } }
   | { type: 'credits.changed'; data: { balance: number } }
+  /** Failed sign-ins on the account in the last `windowMinutes` (sent at 5, 20, then every 100). */
+  | { type: 'security.login_failures'; data: { failedAttempts: number; windowMinutes: number; throttled: boolean } }
 
 /**
  * Pushes an event to the user's sockets. Best effort: a failed push is logged and never fails

@@ -1,3 +1,5 @@
+export { closeQuietly } from './socket-session'
+
 /** Per-socket state of a live room, kept in the hibernation-safe attachment. */
 export interface Attachment {
   role: 'owner' | 'guest' | 'pending' | 'authenticating'
@@ -51,14 +53,6 @@ export function identityAttachment(request: Request, lastSeq: number): Attachmen
     }
   }
   return { role: 'pending', network, deadline: Date.now() + AUTH_TIMEOUT_MS, after, joinedSeq: lastSeq }
-}
-
-export function closeQuietly(socket: WebSocket, code: number, reason: string) {
-  try {
-    socket.close(code, reason.slice(0, 100))
-  } catch {
-    // already closed
-  }
 }
 
 /**

@@ -1,4 +1,15 @@
 import { DurableObject } from 'cloudflare:workers'
+import {
+  authFrameToken,
+  CLOSE_UNAUTHORIZED,
+  closeExpired,
+  closeQuietly,
+  earliestExpiry,
+  reauthenticate,
+  sessionFromHeaders,
+  sessionStillLive,
+  socketSession,
+} from './socket-session'
 
 interface OutgoingEvent {
   type: string
@@ -9,7 +20,10 @@ interface OutgoingEvent {
 /**
  * One per user: owns the user's WebSockets (`/api/ws`, every device) and pushes task and
  * credit events to them. Sockets hibernate: an idle hub costs no duration, and `{"type":"ping"}`
- * is answered by the runtime without waking the object.
+ * is answered by the runtime without waking the object. Each socket carries its auth session
+ * and access-token expiry (attachment): revoked sessions are closed by `revokeSessions`, and
+ * an alarm at the earliest expiry closes sockets whose token ran out (4401) unless they sent
+ * `{"type":"auth","token"}` with a fresh token first.
  */
 export class UserHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -19,13 +33,20 @@ export class UserHub extends DurableObject<Env> {
 
   /** Accepts a socket the Worker already authenticated (the object is not reachable otherwise). */
   override async fetch(request: Request): Promise<Response> {
-    const userId = request.headers.get('X-Darkroom-User')
-    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !userId) {
+    const session = sessionFromHeaders(request.headers)
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !session) {
       return Response.json({ success: false, error: 'Expected a WebSocket upgrade', code: 'VALIDATION_ERROR' }, { status: 426 })
     }
     const { 0: client, 1: server } = new WebSocketPair()
-    this.ctx.acceptWebSocket(server, [userId])
-    server.send(JSON.stringify({ type: 'connected', data: { userId, devices: this.ctx.getWebSockets().length }, ts: new Date().toISOString() }))
+    this.ctx.acceptWebSocket(server, [session.userId])
+    server.serializeAttachment(session)
+    if (!(await sessionStillLive(this.env, session))) {
+      // Revoked while the Worker was handing the socket over.
+      closeQuietly(server, CLOSE_UNAUTHORIZED, 'Session ended')
+      return new Response(null, { status: 101, webSocket: client })
+    }
+    server.send(JSON.stringify({ type: 'connected', data: { userId: session.userId, devices: this.ctx.getWebSockets().length }, ts: new Date().toISOString() }))
+    await this.scheduleExpiry()
     return new Response(null, { status: 101, webSocket: client })
   }
 
@@ -38,17 +59,51 @@ export class UserHub extends DurableObject<Env> {
         socket.send(frame)
         delivered++
       } catch {
-        try {
-          socket.close(1011, 'send failed')
-        } catch {
-          // already closed
-        }
+        closeQuietly(socket, 1011, 'send failed')
       }
     }
     return delivered
   }
 
+  /** Closes the sockets of ended sessions (or all of them) with 4401. Answers how many closed. */
+  async revokeSessions(sessionIds: string[] | 'all', reason: string): Promise<number> {
+    const ids = sessionIds === 'all' ? null : new Set(sessionIds)
+    let closed = 0
+    for (const socket of this.ctx.getWebSockets()) {
+      const session = socketSession(socket)
+      if (ids && (!session || !ids.has(session.sessionId))) continue
+      closeQuietly(socket, CLOSE_UNAUTHORIZED, `Session ended: ${reason}`)
+      closed++
+    }
+    await this.scheduleExpiry()
+    return closed
+  }
+
+  /** Closes sockets whose access token expired, then waits for the next expiry. */
+  override async alarm(): Promise<void> {
+    await this.scheduleExpiry(closeExpired(this.ctx.getWebSockets(), Date.now()))
+  }
+
+  private async scheduleExpiry(sockets = this.ctx.getWebSockets()) {
+    const live = sockets.filter((s) => s.readyState === 1) // OPEN
+    const next = earliestExpiry(live)
+    if (next === null) await this.ctx.storage.deleteAlarm()
+    else await this.ctx.storage.setAlarm(next)
+  }
+
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const token = authFrameToken(message)
+    if (token !== null) {
+      const session = await reauthenticate(this.env, socket, token)
+      if (!session) {
+        socket.send(JSON.stringify({ type: 'error', data: { code: 'UNAUTHORIZED', error: 'Re-authentication failed' }, ts: new Date().toISOString() }))
+        closeQuietly(socket, CLOSE_UNAUTHORIZED, 'Re-authentication failed')
+      } else {
+        socket.send(JSON.stringify({ type: 'auth.ok', data: { expiresAt: new Date(session.expiresAt).toISOString() }, ts: new Date().toISOString() }))
+      }
+      await this.scheduleExpiry()
+      return
+    }
     if (typeof message !== 'string') return
     let parsed: { type?: unknown } | null = null
     try {
@@ -61,10 +116,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
-    try {
-      socket.close(code === 1005 ? 1000 : code, 'closing')
-    } catch {
-      // already closed
-    }
+    closeQuietly(socket, code === 1005 ? 1000 : code, 'closing')
+    await this.scheduleExpiry()
   }
 }

@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { AuthUser } from '../env'
-import { authenticate } from '../lib/auth'
+import { authenticateToken } from '../lib/auth'
+import { isLoopbackUrl, withLocalScope } from '../lib/config'
 import { ApiError } from '../lib/errors'
 import { createRouter, errors } from '../lib/openapi'
+import { sessionHeaders } from './socket-session'
 
 const AUTH_TIMEOUT_MS = 5000
 
@@ -10,8 +12,8 @@ function hubFor(env: Env, userId: string) {
   return env.USER_HUB.get(env.USER_HUB.idFromName(userId))
 }
 
-function hubRequest(url: string, user: AuthUser): Request {
-  return new Request(url, { headers: { Upgrade: 'websocket', 'X-Darkroom-User': user.id } })
+function hubRequest(url: string, user: AuthUser, expiresAt: number): Request {
+  return new Request(url, { headers: { Upgrade: 'websocket', ...sessionHeaders(user, expiresAt, isLoopbackUrl(url)) } })
 }
 
 /**
@@ -53,8 +55,9 @@ function acceptWithFirstFrameAuth(env: Env, url: string): Response {
     }
     if (typeof token !== 'string') return fail('First frame must be {"type":"auth","token":"..."}')
     try {
-      const user = await authenticate(env, token)
-      const res = await hubFor(env, user.id).fetch(hubRequest(url, user))
+      // Event listeners run outside the request's scope: restore it for the secret lookup.
+      const { user, expiresAt } = await withLocalScope(isLoopbackUrl(url), () => authenticateToken(env, token))
+      const res = await hubFor(env, user.id).fetch(hubRequest(url, user, expiresAt))
       const socket = res.webSocket
       if (!socket) return fail('Could not reach your event hub')
       socket.accept()
@@ -81,7 +84,13 @@ const route = createRoute({
     'Upgrade to a WebSocket with `?token=<accessToken>`, or send `{"type":"auth","token":"..."}` as the first frame within ' +
     '5 seconds. Every device of a user receives `connected`, `task.progress {taskId, progress, status}`, ' +
     '`task.completed {taskId, images}`, `task.failed {taskId, error}`, `credits.changed {balance}` as ' +
-    '`{type, data, ts}`. `{"type":"ping"}` is answered `{"type":"pong"}`. Unauthenticated sockets close with 4401.',
+    '`{type, data, ts}`, and `security.login_failures {failedAttempts, windowMinutes, throttled}` when the account sees a ' +
+    'burst of failed sign-ins. `{"type":"ping"}` is answered `{"type":"pong"}`. Unauthenticated sockets close with 4401. ' +
+    '**Session lifetime:** a socket belongs to the sign-in session of its token and closes with 4401 when that session ' +
+    'ends (logout, password change elsewhere, refresh-token reuse, account disabled) and when its access token expires. ' +
+    'To keep it open, send `{"type":"auth","token":"<fresh access token>"}` on the open socket before expiry (e.g. after ' +
+    'each refresh): it is answered `{"type":"auth.ok","data":{"expiresAt"}}` and extends the socket to the new token; ' +
+    'a bad token answers an `error` frame and closes with 4401.',
   request: { query: z.object({ token: z.string().optional() }) },
   responses: { 101: { description: 'Switching protocols' }, ...errors(401, 426) },
 })
@@ -92,6 +101,6 @@ export const userSocketRoutes = createRouter().openapi(route, async (c) => {
   }
   const { token } = c.req.valid('query')
   if (!token) return acceptWithFirstFrameAuth(c.env, c.req.url)
-  const user = await authenticate(c.env, token)
-  return hubFor(c.env, user.id).fetch(hubRequest(c.req.url, user))
+  const { user, expiresAt } = await authenticateToken(c.env, token)
+  return hubFor(c.env, user.id).fetch(hubRequest(c.req.url, user, expiresAt))
 })

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { callJson, dbFirst, dbRun, expectError, freshIp, login, registerOnly } from '../helpers'
+import { callJson, dbFirst, dbRun, expectError, freshIp, login, newUser, registerOnly } from '../helpers'
 
 // Every limit here is a fixed window or a lock measured with Date.now() inside the Worker, which
 // runs in this isolate: a fake Date makes windows deterministic and lets 15 minutes pass at once.
@@ -43,100 +43,158 @@ describe('login rate limit: 5 attempts per minute per IP', () => {
   })
 })
 
-describe('login rate limit: 5 attempts per minute per account', () => {
-  it('answers the 6th attempt on one account from many IPs with 429', async () => {
-    const user = await registerOnly('acctlimit')
-    for (let i = 0; i < 5; i++) expectError(await login(user.username, `wrong-pass-${i}`), 401, 'INVALID_CREDENTIALS')
-    const limited = await login(user.username, user.password)
-    expectError(limited, 429, 'RATE_LIMITED')
-    expect(Number(limited.res.headers.get('Retry-After'))).toBeGreaterThan(0)
-    expect(Number(limited.res.headers.get('Retry-After'))).toBeLessThanOrEqual(60)
-    // Case does not make it a different account.
-    expectError(await login(user.username.toUpperCase(), user.password), 429, 'RATE_LIMITED')
+/** Backoff after the n-th consecutive failure of one account from one network (seconds). */
+const BACKOFF = { 4: 30, 5: 60, 6: 120, 7: 240, 8: 480, 9: 900, 10: 900, 11: 900 } as Record<number, number>
+
+describe('failures are counted per account AND network: strangers cannot lock the owner out', () => {
+  it('holds back the guessing network with a growing Retry-After; the owner signs in from anywhere else', async () => {
+    const user = await registerOnly('stranger')
+    const home = freshIp()
+    expect((await login(user.username, user.password, {}, { ip: home })).status).toBe(200)
+    const attacker = freshIp()
+    for (let i = 1; i <= 4; i++) expectError(await login(user.username, `wrong-pass-${i}`, {}, { ip: attacker }), 401, 'INVALID_CREDENTIALS')
+    // The 4th failure started a 30 s backoff for this account from this network: even the right
+    // password waits (nothing is checked, so nothing is learned).
+    const held = await login(user.username, user.password, {}, { ip: attacker })
+    expectError(held, 429, 'RATE_LIMITED')
+    expect(held.res.headers.get('Retry-After')).toBe('30')
+    // The owner: from the known network, from a never-seen one, by email.
+    expect((await login(user.username, user.password, {}, { ip: home })).status).toBe(200)
+    expect((await login(user.email, user.password)).status).toBe(200)
+  })
+
+  it('doubles the backoff up to 15 minutes, answers 423 from the 10th failure, and never locks for good', async () => {
+    const user = await registerOnly('backoff')
+    const ip = freshIp()
+    for (let n = 1; n <= 11; n++) {
+      const res = await login(user.username, `wrong-pass-${n}`, {}, { ip })
+      if (n < 10) expectError(res, 401, 'INVALID_CREDENTIALS')
+      else {
+        expectError(res, 423, 'ACCOUNT_LOCKED')
+        expect(res.res.headers.get('Retry-After')).toBe('900')
+        expect(Date.parse(res.body.details.lockedUntil)).toBe(now + 900_000)
+      }
+      if (n < 4) continue
+      const probe = await login(user.username, user.password, {}, { ip })
+      expectError(probe, n >= 10 ? 423 : 429, n >= 10 ? 'ACCOUNT_LOCKED' : 'RATE_LIMITED')
+      expect(probe.res.headers.get('Retry-After'), `after failure ${n}`).toBe(String(BACKOFF[n]))
+      // Whole minutes: every step starts in a fresh per-network minute window.
+      advance(Math.max(60, BACKOFF[n]!) * 1000)
+    }
+    // The lock ended by itself: the right password gets in and clears the count.
+    expect((await login(user.username, user.password, {}, { ip })).status).toBe(200)
+    expect(await dbFirst('SELECT failures, blocked_until FROM login_networks WHERE subject = ?', user.id)).toEqual({ failures: 0, blocked_until: null })
+  })
+
+  it('counts username and email of one account together, and IPv6 addresses of one /64 as one network', async () => {
+    const user = await registerOnly('acctmix')
+    const ips = ['2001:db8:7:1::1', '2001:db8:7:1::2', '2001:db8:7:1:ffff::9', '2001:0db8:0007:0001::abcd']
+    for (let i = 0; i < 4; i++) expectError(await login(i % 2 ? user.email : user.username, `wrong-pass-${i}`, {}, { ip: ips[i] }), 401, 'INVALID_CREDENTIALS')
+    expectError(await login(user.username, user.password, {}, { ip: '2001:db8:7:1::77' }), 429, 'RATE_LIMITED')
+    // The next /64 is another network.
+    expect((await login(user.username, user.password, {}, { ip: '2001:db8:7:2::1' })).status).toBe(200)
+  })
+
+  it('a success from the network resets its count', async () => {
+    const user = await registerOnly('reset')
+    const ip = freshIp()
+    for (let i = 1; i <= 3; i++) await login(user.username, `wrong-pass-${i}`, {}, { ip })
+    expect((await login(user.username, user.password, {}, { ip })).status).toBe(200)
+    advance(60_000)
+    for (let i = 1; i <= 3; i++) expectError(await login(user.username, `wrong-pass-${i}`, {}, { ip }), 401, 'INVALID_CREDENTIALS')
+    expect((await login(user.username, user.password, {}, { ip })).status).toBe(200)
+  })
+
+  it('under attack (20 failures in 15 minutes) unknown networks get no free attempts and share 10 a minute; known networks are unaffected', async () => {
+    const user = await registerOnly('attack')
+    const home = freshIp()
+    expect((await login(user.username, user.password, {}, { ip: home })).status).toBe(200)
+    for (let bot = 0; bot < 5; bot++) {
+      const ip = freshIp()
+      for (let i = 0; i < 4; i++) await login(user.username, `wrong-pass-${i}`, {}, { ip })
+    }
+    // A never-seen network with the right password still gets in at once (slowed, never locked)...
+    expect((await login(user.username, user.password)).status).toBe(200)
+    // ...but a new guessing network is held back after its first failure.
+    const bot = freshIp()
+    expectError(await login(user.username, 'wrong-pass-x', {}, { ip: bot }), 401, 'INVALID_CREDENTIALS')
+    const held = await login(user.username, user.password, {}, { ip: bot })
+    expectError(held, 429, 'RATE_LIMITED')
+    expect(held.res.headers.get('Retry-After')).toBe('30')
+    // Unknown networks share 10 attempts a minute: 2 used above, 8 more, then the 11th waits.
+    for (let i = 0; i < 8; i++) await login(user.username, `wrong-pass-${i}`)
+    const slowed = await login(user.username, user.password)
+    expectError(slowed, 429, 'RATE_LIMITED')
+    expect(Number(slowed.res.headers.get('Retry-After'))).toBeLessThanOrEqual(60)
+    // The known network does not wait at all.
+    expect((await login(user.username, user.password, {}, { ip: home })).status).toBe(200)
     advance(60_000)
     expect((await login(user.username, user.password)).status).toBe(200)
   })
 
-  it('counts attempts by username and by email against the same account', async () => {
-    // An account is one account whichever identifier names it: alternating username and email
-    // must not double the guesses an attacker gets per minute.
-    const user = await registerOnly('acctmix')
-    for (let i = 0; i < 3; i++) await login(user.username, `wrong-pass-${i}`)
-    for (let i = 0; i < 2; i++) await login(user.email, `wrong-pass-${i}`)
-    const sixth = await login(user.email, 'wrong-pass-9')
-    expectError(sixth, 429, 'RATE_LIMITED')
+  it('answers an unknown login exactly like a known account (no account enumeration)', async () => {
+    const user = await registerOnly('enum')
+    const sequence = async (name: string) => {
+      const ip = freshIp()
+      const statuses: number[] = []
+      for (let i = 1; i <= 10; i++) {
+        statuses.push((await login(name, `wrong-pass-${i}`, {}, { ip })).status)
+        statuses.push((await login(name, `wrong-pass-x`, {}, { ip })).status)
+        advance(BACKOFF[i] ? Math.max(60, BACKOFF[i]!) * 1000 : 60_000)
+      }
+      return statuses
+    }
+    const known = await sequence(user.username)
+    const unknown = await sequence('no_such_user_x')
+    expect(unknown).toEqual(known)
+    expect(known).toContain(429)
+    expect(known).toContain(423)
+  })
+
+  it('protects admin login the same way', async () => {
+    const admin = await registerOnly('lockadm')
+    await dbRun("UPDATE users SET role = 'admin' WHERE id = ?", admin.id)
+    const ip = freshIp()
+    for (let i = 1; i <= 4; i++) {
+      expectError(await callJson('POST', '/api/auth/admin/login', { login: admin.username, password: `wrong-${i}` }, { ip }), 401, 'INVALID_CREDENTIALS')
+    }
+    const res = await callJson('POST', '/api/auth/admin/login', { login: admin.username, password: admin.password }, { ip })
+    expectError(res, 429, 'RATE_LIMITED')
+    expect(res.res.headers.get('Retry-After')).toBe('30')
+    // Login and admin login share the budget.
+    expectError(await login(admin.username, admin.password, {}, { ip }), 429, 'RATE_LIMITED')
+    expect((await callJson('POST', '/api/auth/admin/login', { login: admin.username, password: admin.password })).status).toBe(200)
   })
 })
 
-describe('lockout after 10 consecutive failures', () => {
-  it('locks on the 10th failure with 423 and Retry-After, even for the right password, for 15 minutes', async () => {
-    const user = await registerOnly('lockout')
-    // 5 failures per minute is all the rate limit allows, so spread the 10 over two minutes.
-    for (let i = 1; i <= 10; i++) {
-      if (i === 6) advance(60_000)
-      const res = await login(user.username, `wrong-pass-${i}`)
-      if (i < 10) expectError(res, 401, 'INVALID_CREDENTIALS')
-      else {
-        // The attempt that locks already answers 423.
-        expectError(res, 423, 'ACCOUNT_LOCKED')
-        expect(res.res.headers.get('Retry-After')).toBe('900')
-        expect(Date.parse(res.body.details.lockedUntil)).toBe(now + 15 * 60_000)
-      }
-    }
+describe('PUT /api/users/password shares the sign-in budget', () => {
+  it('a stolen access token cannot guess the current password without end', async () => {
+    const user = await newUser('pwguess')
+    const ip = freshIp()
+    const change = (currentPassword: string) =>
+      callJson('PUT', '/api/users/password', { currentPassword, newPassword: 'brand-new-pass-9' }, { token: user.accessToken, ip })
+    for (let i = 1; i <= 3; i++) expectError(await change(`wrong-pass-${i}`), 401, 'INVALID_CREDENTIALS')
+    // The 4th failure, by the login form from the same network, starts the backoff for both paths.
+    expectError(await login(user.username, 'wrong-pass-4', {}, { ip }), 401, 'INVALID_CREDENTIALS')
+    const held = await change(user.password)
+    expectError(held, 429, 'RATE_LIMITED')
+    expect(held.res.headers.get('Retry-After')).toBe('30')
+    expectError(await login(user.username, user.password, {}, { ip }), 429, 'RATE_LIMITED')
     advance(60_000)
-    const locked = await login(user.username, user.password)
-    expectError(locked, 423, 'ACCOUNT_LOCKED')
-    expect(locked.res.headers.get('Retry-After')).toBe('840')
-    // By email too: the lock belongs to the account, not to the identifier.
-    expectError(await login(user.email, user.password), 423, 'ACCOUNT_LOCKED')
-
-    advance(13 * 60_000 + 59_000) // one second before the end of the lock
-    expectError(await login(user.username, user.password), 423, 'ACCOUNT_LOCKED')
-    advance(1_000)
-    const ok = await login(user.username, user.password)
+    const ok = await change(user.password)
     expect(ok.status, JSON.stringify(ok.body)).toBe(200)
-    const row = await dbFirst<{ failed_logins: number; locked_until: number | null }>(
-      'SELECT failed_logins, locked_until FROM users WHERE id = ?', user.id)
-    expect(row).toEqual({ failed_logins: 0, locked_until: null })
   })
 
-  it('does not lock on failures that are not consecutive: a success resets the count', async () => {
-    const user = await registerOnly('reset')
-    await dbRun('UPDATE users SET failed_logins = 9 WHERE id = ?', user.id)
-    expect((await login(user.username, user.password)).status).toBe(200)
-    expect((await dbFirst<{ failed_logins: number }>('SELECT failed_logins FROM users WHERE id = ?', user.id))?.failed_logins).toBe(0)
-    // Nine fresh failures after the success are still below the threshold.
-    for (let i = 1; i <= 9; i++) {
-      if (i === 5) advance(60_000)
-      expectError(await login(user.username, `wrong-pass-${i}`), 401, 'INVALID_CREDENTIALS')
-    }
-    advance(60_000)
-    expect((await login(user.username, user.password)).status).toBe(200)
-  })
-
-  it('counts each failure in D1 and locks when the stored count reaches 10', async () => {
-    const user = await registerOnly('count')
-    await login(user.username, 'wrong-pass-1')
-    await login(user.username, 'wrong-pass-2')
-    expect((await dbFirst<{ failed_logins: number }>('SELECT failed_logins FROM users WHERE id = ?', user.id))?.failed_logins).toBe(2)
-    await dbRun('UPDATE users SET failed_logins = 9 WHERE id = ?', user.id)
-    expectError(await login(user.username, 'wrong-pass-3'), 423, 'ACCOUNT_LOCKED')
-    const row = await dbFirst<{ locked_until: number }>('SELECT locked_until FROM users WHERE id = ?', user.id)
-    expect(row?.locked_until).toBe(now + 15 * 60_000)
-  })
-
-  it('locks admin login as well', async () => {
-    const admin = await registerOnly('lockadm')
-    await dbRun("UPDATE users SET role = 'admin', locked_until = ? WHERE id = ?", now + 5 * 60_000, admin.id)
-    const res = await callJson('POST', '/api/auth/admin/login', { login: admin.username, password: admin.password })
-    expectError(res, 423, 'ACCOUNT_LOCKED')
-    expect(res.res.headers.get('Retry-After')).toBe('300')
-  })
-
-  it('never answers 423 for an unknown account (no account enumeration)', async () => {
-    for (let i = 1; i <= 12; i++) {
-      if (i % 5 === 0) advance(60_000)
-      expectError(await login('no_such_user_x', `wrong-pass-${i}`), 401, 'INVALID_CREDENTIALS')
+  it('counts towards 423 like sign-in', async () => {
+    const user = await newUser('pwlock')
+    const ip = freshIp()
+    for (let n = 1; n <= 10; n++) {
+      // A fresh access token each time (the backoff outlasts one), signed in from elsewhere.
+      const token = (await login(user.username, user.password)).body.data.accessToken
+      const res = await callJson('PUT', '/api/users/password', { currentPassword: `wrong-${n}`, newPassword: 'brand-new-pass-9' }, { token, ip })
+      if (n < 10) expectError(res, 401, 'INVALID_CREDENTIALS')
+      else expectError(res, 423, 'ACCOUNT_LOCKED')
+      if (BACKOFF[n]) advance(Math.max(60, BACKOFF[n]!) * 1000)
     }
   })
 })

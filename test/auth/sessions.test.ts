@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { sha256Hex as sha256 } from '../../src/lib/ids'
 import { callJson, dbFirst, dbRun, expectError, login, newUser, registerOnly } from '../helpers'
 
 afterEach(() => vi.useRealTimers())
@@ -44,13 +45,53 @@ describe('POST /api/auth/refresh', () => {
     expect((await refresh(other.body.data.refreshToken)).status).toBe(200)
   })
 
-  it('lets only one of two concurrent refreshes with the same token win', async () => {
+  it('answers two concurrent refreshes with the same token with the SAME successor (two tabs, a lost response)', async () => {
     const user = await newUser('race')
     const results = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)])
-    const statuses = results.map((r) => r.status).sort()
-    // Never two valid successors of one token: at most one 200.
-    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(1)
-    for (const r of results) expect([200, 401]).toContain(r.status)
+    for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200)
+    const [a, b] = results.map((r) => r.body.data)
+    expect(a.refreshToken).toBe(b.refreshToken)
+    expect(a.refreshToken).not.toBe(user.refreshToken)
+    for (const pair of [a, b]) expect((await me(pair.accessToken)).status).toBe(200)
+    // One successor row only, and it rotates normally.
+    const rows = await dbFirst<{ n: number }>(
+      'SELECT count(*) AS n FROM refresh_tokens WHERE session_id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?)',
+      await sha256(a.refreshToken))
+    expect(rows?.n).toBe(2)
+    expect((await refresh(a.refreshToken)).status).toBe(200)
+  })
+
+  it('a retry within 30 seconds gets the same successor and a fresh access token; after 30 seconds reuse revokes', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    let now = Date.parse('2026-07-01T08:00:00Z')
+    vi.setSystemTime(now)
+    const user = await newUser('grace')
+    const first = (await refresh(user.refreshToken)).body.data
+    now += 29_000
+    vi.setSystemTime(now)
+    const retry = await refresh(user.refreshToken)
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200)
+    expect(retry.body.data.refreshToken).toBe(first.refreshToken)
+    expect(retry.body.data.accessToken).not.toBe(first.accessToken)
+    expect((await me(retry.body.data.accessToken)).status).toBe(200)
+
+    now += 2_000 // 31 s after the rotation
+    vi.setSystemTime(now)
+    expectError(await refresh(user.refreshToken), 401, 'UNAUTHORIZED')
+    expectError(await refresh(first.refreshToken), 401, 'UNAUTHORIZED')
+    expectError(await me(first.accessToken), 401, 'UNAUTHORIZED')
+    const session = await dbFirst<{ revoked_reason: string }>(
+      'SELECT s.revoked_reason FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE t.token_hash = ?', await sha256(user.refreshToken))
+    expect(session?.revoked_reason).toBe('refresh_token_reuse')
+  })
+
+  it('within the window, a token whose successor was already rotated further is reuse', async () => {
+    const user = await newUser('grace')
+    const first = (await refresh(user.refreshToken)).body.data
+    const second = (await refresh(first.refreshToken)).body.data
+    expectError(await refresh(user.refreshToken), 401, 'UNAUTHORIZED')
+    expectError(await refresh(second.refreshToken), 401, 'UNAUTHORIZED')
+    expectError(await me(second.accessToken), 401, 'UNAUTHORIZED')
   })
 
   it('401 for an unknown token, 400 for a missing or empty one', async () => {

@@ -160,3 +160,34 @@ describe('sockets end with what opened them', () => {
     expect((await renewed.closed).code).toBe(4401)
   })
 })
+
+describe("the owner's live sockets end with the sign-in that opened them", () => {
+  it('logout closes the owner socket of that session with 4401; guests and the owner on another device stay', async () => {
+    const owner = await newUser('lvown')
+    const s = await createSession(owner.accessToken)
+    const other = await callJson('POST', '/api/auth/login', { login: owner.username, password: owner.password })
+    expect(other.status).toBe(200)
+    const console1 = await connectLive(s.id, owner.accessToken)
+    const console2 = await connectLive(s.id, other.body.data.accessToken)
+    const guest = await connectLive(s.id, await viewerToken(s.id, s.accessCode))
+    expect((await callJson('POST', '/api/auth/logout', undefined, { token: owner.accessToken })).status).toBe(200)
+    expect((await console1.closed).code).toBe(4401)
+    await sleep(200)
+    expect(console2.ws.readyState).toBe(WebSocket.OPEN)
+    expect(guest.ws.readyState).toBe(WebSocket.OPEN)
+  })
+
+  it('an owner socket closes when its access token expires, unless re-authenticated', async () => {
+    const owner = await newUser('lvown')
+    const s = await createSession(owner.accessToken)
+    const socket = await connectLive(s.id, owner.accessToken)
+    // Moving the expiry into the past stands in for 15 minutes passing; the alarm does the rest.
+    await runInDurableObject(room(s.id), async (instance, state) => {
+      for (const ws of state.getWebSockets('owner')) ws.serializeAttachment({ ...ws.deserializeAttachment(), expiresAt: Date.now() - 1 })
+      await (instance as unknown as { alarm(): Promise<void> }).alarm()
+    })
+    const closed = await socket.closed
+    expect(closed.code).toBe(4401)
+    expect(closed.reason).toMatch(/expired/)
+  })
+})

@@ -1,5 +1,8 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
-import { callApp, countRows, dbRun, expectError, newUser } from '../helpers'
+import { createApp } from '../../src/app'
+import { requireSecret, withLocalScope } from '../../src/lib/config'
+import { callApp, countRows, dbRun, expectError, freshIp, newUser, type Json } from '../helpers'
 
 // The app is built per test and given a modified env, as production would run it with a
 // missing or weak secret. ENVIRONMENT=test (the normal test env) allows a dev fallback;
@@ -91,5 +94,51 @@ describe('JWT_SECRET configuration', () => {
   it('keeps routes that need no secret working, e.g. health', async () => {
     const res = await fetchWith(PRODUCTION_WITHOUT_SECRET, 'GET', '/health')
     expect(res.status).toBe(200)
+  })
+})
+
+describe('development fallbacks only for requests to localhost', () => {
+  // A worker deployed with ENVIRONMENT=development and no secret must not sign with the public
+  // development key for requests to its public host.
+  async function fetchAt(origin: string, overrides: Partial<Env>, method: string, path: string, body?: unknown, token?: string) {
+    const headers = new Headers({ 'CF-Connecting-IP': freshIp() })
+    if (token) headers.set('Authorization', `Bearer ${token}`)
+    if (body !== undefined) headers.set('Content-Type', 'application/json')
+    const ctx = createExecutionContext()
+    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }
+    const res = await createApp().fetch(new Request(`${origin}${path}`, init), { ...env, ...overrides }, ctx)
+    await waitOnExecutionContext(ctx)
+    return { res, status: res.status, body: (await res.json()) as Json }
+  }
+  const DEV_WITHOUT_SECRET = { ENVIRONMENT: 'development', JWT_SECRET: '' }
+
+  it('refuses a deployed development worker (public host) with 500 CONFIGURATION_ERROR naming the variable', async () => {
+    const user = await newUser('cfg')
+    const sessions = await countRows('sessions')
+    for (const origin of ['https://darkroom.example.workers.dev', 'http://10.0.0.5:8787', 'http://localhost.example.com']) {
+      const res = await fetchAt(origin, DEV_WITHOUT_SECRET, 'POST', '/api/auth/login', { login: user.username, password: user.password })
+      expectError(res, 500, 'CONFIGURATION_ERROR')
+      expect(res.body.error).toMatch(/JWT_SECRET/)
+    }
+    expect(await countRows('sessions')).toBe(sessions)
+  })
+
+  it('allows the fallback for localhost, 127.0.0.0/8 and ::1', async () => {
+    const user = await newUser('cfg')
+    for (const origin of ['http://localhost:8787', 'http://127.0.0.1:8787', 'http://127.1.2.3', 'http://[::1]:8787']) {
+      const res = await fetchAt(origin, DEV_WITHOUT_SECRET, 'POST', '/api/auth/login', { login: user.username, password: user.password })
+      expect(res.status, `${origin}: ${JSON.stringify(res.body)}`).toBe(200)
+      const me = await fetchAt(origin, DEV_WITHOUT_SECRET, 'GET', '/api/auth/me', undefined, res.body.data.accessToken)
+      expect(me.status).toBe(200)
+    }
+  })
+
+  it('work outside a request (queue, cron, Durable Object callbacks) never uses the fallback', async () => {
+    const dev = { ...env, ...DEV_WITHOUT_SECRET } as Env
+    expect(() => requireSecret(dev, 'JWT_SECRET')).toThrow(/JWT_SECRET/)
+    expect(withLocalScope(true, () => requireSecret(dev, 'JWT_SECRET'))).toMatch(/development/)
+    expect(() => withLocalScope(false, () => requireSecret(dev, 'JWT_SECRET'))).toThrow(/JWT_SECRET/)
+    // Production never falls back, even for localhost.
+    expect(() => withLocalScope(true, () => requireSecret({ ...dev, ENVIRONMENT: 'production' }, 'JWT_SECRET'))).toThrow(/JWT_SECRET/)
   })
 })

@@ -51,8 +51,13 @@ const loginRoute = (path: string, summary: string, description: string) =>
   })
 
 const LOGIN_HELP =
-  '`login` is a username or email (`username` / `email` are accepted too). Limited to 5 attempts ' +
-  'per minute per IP and per account; 10 consecutive failures lock the account for 15 minutes (423). ' +
+  '`login` is a username or email (`username` / `email` are accepted too). Guessing protection (shared with ' +
+  '`PUT /api/users/password`): each account and network (IPv4 address, IPv6 /64) gets 3 failed attempts, then an ' +
+  'exponential backoff (30 s, doubling, at most 15 minutes) answered 429 with Retry-After, and 423 ACCOUNT_LOCKED ' +
+  'from the 10th consecutive failure; only that network is held back, never for longer than 15 minutes. A network ' +
+  'where the account signed in within 60 days is not affected by failures elsewhere. When an account sees 20 failures ' +
+  'in 15 minutes, unknown networks get no free attempts and 10 attempts a minute between them. Each network may also ' +
+  'make 5 attempts a minute across all accounts. The owner gets a `security.login_failures` event on `/api/ws`. ' +
   'The access token lives 15 minutes; the refresh token 24 hours, or 30 days with `rememberMe`.'
 
 const login = loginRoute('/login', 'Sign in', LOGIN_HELP)
@@ -80,8 +85,10 @@ const refresh = createRoute({
   tags,
   summary: 'Rotate a refresh token',
   description:
-    'Answers a new token pair; the presented refresh token stops working. Presenting a refresh token ' +
-    'that was already rotated revokes the whole session (every token of that sign-in).',
+    'Answers a new token pair; the presented refresh token stops working. A retry (lost response, two tabs) ' +
+    'with the same token within 30 seconds of its rotation, while its successor is still unused, answers the SAME ' +
+    'new refresh token and a fresh access token. Any other reuse of a rotated refresh token revokes the whole ' +
+    'session (every token of that sign-in) and closes its sockets.',
   request: { body: jsonBody(RefreshBody) },
   responses: { 200: ok(TokensSchema, 'New tokens'), ...errors(400, 401) },
 })
@@ -91,7 +98,7 @@ const logout = createRoute({
   path: '/logout',
   tags,
   summary: 'Sign out this session',
-  description: 'Revokes the session: its refresh tokens and the current access token stop working.',
+  description: 'Revokes the session: its refresh tokens and the current access token stop working, and its `/api/ws` sockets close with 4401.',
   security: bearerAuth,
   middleware: [requireAuth],
   responses: { 200: ok(z.object({ loggedOut: z.literal(true) }), 'Signed out'), ...errors(401) },
@@ -153,7 +160,7 @@ export const authRoutes = createRouter()
     return c.json({ success: true as const, data: await rotateRefreshToken(c.env, c.var.db, refreshToken) }, 200)
   })
   .openapi(logout, async (c) => {
-    await revokeSession(c.env, c.var.user.sessionId, 'logout')
+    await revokeSession(c.env, c.var.user.id, c.var.user.sessionId, 'logout')
     return c.json({ success: true as const, data: { loggedOut: true as const }, message: 'Signed out' }, 200)
   })
   .openapi(me, async (c) => {
@@ -166,10 +173,6 @@ async function signIn(env: Env, db: Db, headers: Headers, body: z.infer<typeof L
   const login = (body.login ?? body.username ?? body.email ?? '').trim()
   // Count per account, not per spelling: username and email of one account share a budget.
   const account = await findUserByLogin(db, login)
-  await hitRateLimits(env.DB, [
-    [`login:ip:${clientIp(headers)}`, RATE_LIMITS.loginPerIp],
-    [account ? `login:account:${account.id}` : `login:unknown:${login.toLowerCase()}`, RATE_LIMITS.loginPerAccount],
-  ])
-  const user = await checkCredentials(db, login, body.password, { adminOnly, user: account })
+  const user = await checkCredentials(env, db, login, body.password, { adminOnly, user: account, ip: clientIp(headers) })
   return startSession(env, db, user, { rememberMe: body.rememberMe, userAgent: headers.get('User-Agent') ?? undefined })
 }

@@ -2,13 +2,11 @@ import { eq, sql } from 'drizzle-orm'
 import { creditLedger, users, type User } from '../../db/schema'
 import { signupCredits, signupLedgerRow } from '../credits/service'
 import type { Db } from '../../env'
-import { ApiError, conflict, forbidden, invalidCredentials } from '../../lib/errors'
+import { ApiError, conflict, forbidden } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../lib/passwords'
 import { type AvatarUpload, deleteAvatarObject, storeAvatar } from '../users/avatar'
-
-export const LOCKOUT_THRESHOLD = 10
-export const LOCKOUT_MINUTES = 15
+import { openAttempt, recordFailure, recordSuccess } from './login-guard'
 
 /** Finds a user by username or email, case-insensitively. */
 export async function findUserByLogin(db: Db, login: string): Promise<User | undefined> {
@@ -80,62 +78,51 @@ export async function registerUser(
   }
 }
 
-function lockedError(until: Date) {
-  const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000))
-  return new ApiError(
-    423,
-    'ACCOUNT_LOCKED',
-    `Account locked after ${LOCKOUT_THRESHOLD} failed sign-ins; try again in ${Math.ceil(seconds / 60)} minutes`,
-    { lockedUntil: until.toISOString() },
-    { 'Retry-After': String(seconds) },
-  )
-}
-
 /**
- * Checks a login and password. Failures count towards a lock of LOCKOUT_MINUTES after
- * LOCKOUT_THRESHOLD consecutive failures; a success resets the count. Unknown logins take the
- * same time as known ones.
+ * Checks a login and password under the guessing protection of login-guard.ts (per account and
+ * network backoff, known networks, per-network limit). Unknown logins take the same time and
+ * get the same answers as known ones.
  */
 export async function checkCredentials(
+  env: Env,
   db: Db,
   login: string,
   password: string,
-  opts: { adminOnly?: boolean; user?: User | undefined } = {},
+  opts: { ip: string; adminOnly?: boolean; user?: User | undefined },
 ): Promise<User> {
   const user = 'user' in opts ? opts.user : await findUserByLogin(db, login)
+  const attempt = await openAttempt(env, user ?? null, login, opts.ip)
   if (!user || !user.passwordHash) {
     await burnPasswordCheck(password)
-    throw invalidCredentials()
+    throw await recordFailure(env, attempt)
   }
-  const now = Date.now()
-  if (user.lockedUntil && user.lockedUntil.getTime() > now) throw lockedError(user.lockedUntil)
-
   const check = await verifyPassword(password, user.passwordHash)
-  if (!check.valid) {
-    const lockUntil = now + LOCKOUT_MINUTES * 60_000
-    // Atomic: concurrent failures each count, and the one that reaches the threshold locks.
-    const [after] = await db
-      .update(users)
-      .set({
-        failedLogins: sql`CASE WHEN ${users.failedLogins} + 1 >= ${LOCKOUT_THRESHOLD} THEN 0 ELSE ${users.failedLogins} + 1 END`,
-        lockedUntil: sql`CASE WHEN ${users.failedLogins} + 1 >= ${LOCKOUT_THRESHOLD} THEN ${lockUntil} ELSE ${users.lockedUntil} END`,
-      })
-      .where(eq(users.id, user.id))
-      .returning({ lockedUntil: users.lockedUntil })
-    if (after?.lockedUntil && after.lockedUntil.getTime() > now) throw lockedError(after.lockedUntil)
-    throw invalidCredentials()
-  }
+  if (!check.valid) throw await recordFailure(env, attempt)
+  // The right password proves this network, admin or not.
+  await recordSuccess(env, attempt)
   if (opts.adminOnly && user.role !== 'admin') throw forbidden('This account is not an administrator')
 
   const [updated] = await db
     .update(users)
     .set({
-      failedLogins: 0,
-      lockedUntil: null,
-      lastLoginAt: new Date(now),
+      lastLoginAt: new Date(attempt.now),
       ...(check.needsRehash ? { passwordHash: await hashPassword(password) } : {}),
     })
     .where(eq(users.id, user.id))
     .returning()
   return updated ?? user
+}
+
+/**
+ * Checks the current password of a signed-in user (password change) with the same counters as
+ * sign-in: a stolen access token gets no more guesses than the login form.
+ */
+export async function checkCurrentPassword(env: Env, user: User, password: string, ip: string): Promise<void> {
+  const attempt = await openAttempt(env, user, user.username, ip)
+  const check = user.passwordHash ? await verifyPassword(password, user.passwordHash) : { valid: false }
+  if (!check.valid) {
+    const error = await recordFailure(env, attempt)
+    throw error.code === 'INVALID_CREDENTIALS' ? new ApiError(401, 'INVALID_CREDENTIALS', 'Current password is wrong') : error
+  }
+  await recordSuccess(env, attempt)
 }

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { eq } from 'drizzle-orm'
 import { users } from '../../db/schema'
-import { requireAuth } from '../../lib/auth'
+import { clientIp, requireAuth } from '../../lib/auth'
 import { ApiError, badRequest, conflict, notFound } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
-import { hashPassword, verifyPassword } from '../../lib/passwords'
+import { hashPassword } from '../../lib/passwords'
 import { EmailSchema, PasswordSchema, UserSchema, UsernameSchema } from '../auth/schemas'
-import { assertIdentityFree, isUniqueViolation } from '../auth/service'
+import { assertIdentityFree, checkCurrentPassword, isUniqueViolation } from '../auth/service'
 import { revokeOtherSessions } from '../auth/sessions'
 import { deleteAvatarObject, readAvatar, storeAvatar } from './avatar'
 import { toUserDto } from './dto'
@@ -53,9 +53,12 @@ const updateProfile = createRoute({
 
 const changePassword = createRoute({
   method: 'put', path: '/password', tags, ...auth, summary: 'Change my password',
-  description: 'Every other session of this account is revoked; this one stays signed in.',
+  description:
+    'Every other session of this account is revoked (their sockets close with 4401); this one stays signed in. ' +
+    'Wrong current passwords count against the same per account and network budget as sign-in (see `POST /api/auth/login`): ' +
+    '429 with Retry-After during backoff, 423 ACCOUNT_LOCKED from the 10th consecutive failure.',
   request: { body: jsonBody(PasswordChange) },
-  responses: { 200: ok(z.object({ changed: z.literal(true) }), 'Password changed'), ...errors(400, 401) },
+  responses: { 200: ok(z.object({ changed: z.literal(true) }), 'Password changed'), ...errors(400, 401, 423, 429) },
 })
 
 const uploadAvatar = createRoute({
@@ -132,10 +135,9 @@ export const userRoutes = createRouter()
     const user = await db.query.users.findFirst({ where: (u, { eq }) => eq(u.id, c.var.user.id) })
     if (!user) throw notFound('User')
     if (!user.passwordHash) throw badRequest('This account signs in with WeChat and has no password')
-    const check = await verifyPassword(currentPassword, user.passwordHash)
-    if (!check.valid) throw new ApiError(401, 'INVALID_CREDENTIALS', 'Current password is wrong')
+    await checkCurrentPassword(c.env, user, currentPassword, clientIp(c.req.raw.headers))
     await db.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: new Date() }).where(eq(users.id, user.id))
-    await revokeOtherSessions(db, user.id, c.var.user.sessionId, 'password_changed')
+    await revokeOtherSessions(c.env, db, user.id, c.var.user.sessionId, 'password_changed')
     return c.json({ success: true as const, data: { changed: true as const }, message: 'Password changed' }, 200)
   })
   .openapi(uploadAvatar, async (c) => {

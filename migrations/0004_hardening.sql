@@ -17,6 +17,16 @@ CREATE TABLE `live_photo_views` (
 	FOREIGN KEY (`photo_id`) REFERENCES `live_photos`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE TABLE `login_networks` (
+	`subject` text NOT NULL,
+	`network_hash` text NOT NULL,
+	`failures` integer DEFAULT 0 NOT NULL,
+	`blocked_until` integer,
+	`last_failure_at` integer,
+	`last_success_at` integer,
+	PRIMARY KEY(`subject`, `network_hash`)
+);
+--> statement-breakpoint
 ALTER TABLE `live_sessions` ADD `deleted_at` integer;--> statement-breakpoint
 -- Hand-written (drizzle-kit does not generate triggers): a like or view counts exactly when its row is inserted.
 CREATE TRIGGER `live_photo_likes_count` AFTER INSERT ON `live_photo_likes` BEGIN UPDATE `live_photos` SET `like_count` = `like_count` + 1 WHERE `id` = NEW.`photo_id`; END;

@@ -1,0 +1,94 @@
+import { exports } from 'cloudflare:workers'
+import { expect } from 'vitest'
+import type { Json } from '../helpers'
+
+export interface Client {
+  ws: WebSocket
+  frames: Json[]
+  closed: Promise<{ code: number; reason: string }>
+  isClosed(): boolean
+  waitFor(match: (frame: Json) => boolean, timeoutMs?: number): Promise<Json>
+}
+
+const open: Client[] = []
+
+/** Closes every client the test opened (call from afterEach). */
+export function closeAll() {
+  for (const c of open.splice(0)) {
+    try {
+      c.ws.close(1000, 'test done')
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export function upgrade(path: string, headers: Record<string, string> = { Upgrade: 'websocket' }) {
+  return exports.default.fetch(new Request(`http://localhost${path}`, { headers }))
+}
+
+/** Accepts the client end of a 101 and records every JSON frame it receives. */
+export function client(res: Response): Client {
+  const ws = res.webSocket
+  if (!ws) throw new Error(`no WebSocket (status ${res.status})`)
+  const frames: Json[] = []
+  let done = false
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.addEventListener('close', (e) => {
+      done = true
+      resolve({ code: e.code, reason: e.reason })
+    }),
+  )
+  ws.addEventListener('message', (e) => {
+    frames.push(JSON.parse(String(e.data)))
+  })
+  ws.accept()
+  const c: Client = {
+    ws,
+    frames,
+    closed,
+    isClosed: () => done,
+    async waitFor(match, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const found = frames.find(match)
+        if (found) return found
+        if (Date.now() > deadline) throw new Error(`no matching frame in ${JSON.stringify(frames.map((f) => f.type))}`)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    },
+  }
+  open.push(c)
+  return c
+}
+
+/** `?token=` socket, after its `connected` frame. */
+export async function connect(token: string): Promise<Client> {
+  const res = await upgrade(`/api/ws?token=${encodeURIComponent(token)}`)
+  expect(res.status).toBe(101)
+  const c = client(res)
+  await c.waitFor((f) => f.type === 'connected')
+  return c
+}
+
+/** First-frame-auth socket (relayed through the Worker), after its `connected` frame. */
+export async function connectFirstFrame(token: string): Promise<Client> {
+  const c = client(await upgrade('/api/ws'))
+  c.ws.send(JSON.stringify({ type: 'auth', token }))
+  await c.waitFor((f) => f.type === 'connected')
+  return c
+}
+
+/** Proves a socket is still open and served: a ping with an id is answered by the hub itself. */
+export async function expectAlive(c: Client) {
+  c.frames.length = 0
+  c.ws.send(JSON.stringify({ type: 'ping', id: 1 }))
+  await c.waitFor((f) => f.type === 'pong')
+  expect(c.isClosed()).toBe(false)
+}
+
+/** Waits for the close, failing after `timeoutMs` rather than hanging. */
+export async function closeCode(c: Client, timeoutMs = 5000): Promise<number> {
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('socket did not close')), timeoutMs))
+  return (await Promise.race([c.closed, timeout])).code
+}
