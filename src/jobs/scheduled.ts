@@ -1,22 +1,28 @@
 import { pruneSessions } from '../features/auth/sessions'
 import { pruneRateLimits } from '../lib/rate-limit'
-import { failTask } from './generation'
+import { cancelAtProvider, failTask } from './generation'
 
 function taskTimeoutSeconds(env: Env): number {
   const n = Number(env.TASK_TIMEOUT_SECONDS)
   return Number.isFinite(n) && n > 0 ? n : 900
 }
 
-/** Fails and refunds tasks that have been queued or running for longer than the timeout. */
+/**
+ * Fails and refunds tasks that have been queued or running for longer than the timeout, then
+ * asks the provider to stop each job that ended here (best effort, after the refund).
+ */
 export async function sweepStuckTasks(env: Env, now = Date.now()): Promise<number> {
   const cutoff = now - taskTimeoutSeconds(env) * 1000
   const { results } = await env.DB.prepare(
-    `SELECT id, user_id AS userId FROM tasks
+    `SELECT id, user_id AS userId, provider, provider_job_id AS providerJobId FROM tasks
       WHERE status IN ('queued', 'running') AND COALESCE(started_at, created_at) < ?1 LIMIT 100`,
   )
     .bind(cutoff)
-    .all<{ id: string; userId: string }>()
-  for (const task of results) await failTask(env, task, 'Timed out: the generation service did not finish in time')
+    .all<{ id: string; userId: string; provider: string; providerJobId: string | null }>()
+  for (const task of results) {
+    const { ended } = await failTask(env, task, 'Timed out: the generation service did not finish in time')
+    if (ended) await cancelAtProvider(env, task)
+  }
   return results.length
 }
 

@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, count, desc, eq, gte, sql } from 'drizzle-orm'
 import { tasks, TASK_STATUSES } from '../../db/schema'
-import { failTask } from '../../jobs/generation'
-import { PROVIDERS } from '../../jobs/providers'
+import { cancelAtProvider, failTask } from '../../jobs/generation'
 import { requireAuth } from '../../lib/auth'
 import { ApiError, notFound } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
@@ -41,7 +40,7 @@ const detail = createRoute({
 
 const cancel = createRoute({
   method: 'post', path: '/{id}/cancel', tags, ...auth, summary: 'Cancel a task',
-  description: 'Queued: canceled at once. Running: the provider is asked to stop, then the task ends. Both refund exactly once. A finished task is 409.',
+  description: 'Ends the task and refunds exactly once; a job already submitted is then stopped at the provider, best effort (Replicate: cancel the prediction; ComfyUI: delete our prompt from its queue, or interrupt it only while it is the one running). A finished task is 409.',
   request: { params: Id },
   responses: { 200: ok(z.object({ task: TaskSchema }), 'Canceled and refunded'), ...errors(401, 404, 409) },
 })
@@ -94,16 +93,9 @@ export const taskRoutes = createRouter()
     if (task.status !== 'queued' && task.status !== 'running') {
       throw new ApiError(409, 'CONFLICT', `Task already ${task.status}`, { status: task.status })
     }
-    const provider = PROVIDERS[task.provider]
-    if (task.status === 'running' && task.providerJobId && provider?.cancel) {
-      try {
-        await provider.cancel(c.env, task)
-      } catch (error) {
-        // The task ends here either way; a late result is ignored and refunds stay single.
-        console.warn(JSON.stringify({ level: 'warn', msg: 'provider cancel failed', taskId: task.id, error: String(error) }))
-      }
-    }
+    // Refund first; stopping the job at the provider is best effort and never holds the refund.
     const { ended } = await failTask(c.env, task, 'Canceled by the user', 'canceled')
+    if (ended) c.executionCtx.waitUntil(cancelAtProvider(c.env, task))
     const after = await find()
     if (!ended) throw new ApiError(409, 'CONFLICT', `Task already ${after?.status ?? 'finished'}`, { status: after?.status })
     return c.json({ success: true as const, data: { task: toTaskDto(after!, new Map()) }, message: 'Task canceled and refunded' }, 200)
