@@ -2,7 +2,8 @@ import type { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Task } from '../../db/schema'
 import type { AppEnv } from '../../env'
-import { ApiError, badRequest } from '../../lib/errors'
+import { RetryableProviderError } from '../../jobs/providers/types'
+import { ApiError, badRequest, upstreamError } from '../../lib/errors'
 import { verifyWebhook } from '../../lib/webhooks'
 import type { CallbackEffect } from './service'
 
@@ -30,8 +31,8 @@ const ack = (duplicate: boolean, effect: CallbackEffect) => ({ success: true as 
  * 3. the task; an unknown task is never recorded as delivered (see `retryWhenMissing`);
  * 4. the `webhook-id` is CLAIMED (`INSERT … ON CONFLICT DO NOTHING`): only the delivery that inserts
  *    it goes on, so concurrent or repeated deliveries act once (`duplicate: true`);
- * 5. `apply`; if it throws (a bad result 4xx, a failure 5xx) the claim is deleted again, so the
- *    sender's retry is processed rather than swallowed as a duplicate.
+ * 5. `apply`; if it throws (a bad result 4xx, an unreachable result host 502, a failure 5xx) the
+ *    claim is deleted again, so the sender's retry is processed rather than swallowed as a duplicate.
  */
 export async function handleSigned<T>(c: Context<AppEnv>, provider: CallbackProvider, handler: SignedHandler<T>) {
   const secret = provider === 'replicate' ? c.env.REPLICATE_WEBHOOK_SECRET : c.env.WEBHOOK_SECRET
@@ -70,6 +71,8 @@ export async function handleSigned<T>(c: Context<AppEnv>, provider: CallbackProv
     effect = await handler.apply(parsed.data, task)
   } catch (error) {
     await db.prepare('DELETE FROM webhook_events WHERE id = ?1 AND provider = ?2').bind(verdict.id, provider).run()
+    // A result host that failed or timed out: a clean 502 so the sender retries later.
+    if (error instanceof RetryableProviderError) throw upstreamError(`Could not fetch the results: ${error.message}`.slice(0, 300))
     throw error
   }
   return c.json(ack(false, effect), 200)
