@@ -170,7 +170,7 @@ export const liveSessionRoutes = createRouter()
         downloadPolicy: body.downloadPolicy,
         ...(codeChanges ? { accessCode: newCode, codeVersion: current.codeVersion + 1 } : {}),
         ...(body.watermark !== undefined
-          ? { watermark: body.watermark === null ? null : { key: current.watermark!.key, ...body.watermark } }
+          ? { watermark: body.watermark === null ? null : { ...current.watermark!, ...body.watermark, key: current.watermark!.key } }
           : {}),
         updatedAt: new Date(),
       })
