@@ -38,6 +38,22 @@ export async function sweepStaleUploads(env: Env, now = Date.now()): Promise<num
   return results.length
 }
 
+/**
+ * How long processed `webhook-id`s are kept for deduplication: longer than any sender retries
+ * (Standard Webhooks senders retry for up to about 3 days; Replicate for minutes).
+ */
+export const WEBHOOK_EVENT_RETENTION_MS = 7 * 86_400_000
+
+/** Forgets delivery ids older than the retention, at most 5,000 per run (index on received_at). */
+export async function pruneWebhookEvents(env: Env, now = Date.now()): Promise<number> {
+  const res = await env.DB.prepare(
+    'DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events WHERE received_at < ?1 LIMIT 5000)',
+  )
+    .bind(now - WEBHOOK_EVENT_RETENTION_MS)
+    .run()
+  return res.meta.changes
+}
+
 /** The cron sweep: nothing left running forever, and D1 kept small. Each step runs even if another fails. */
 export async function handleScheduled(_controller: ScheduledController, env: Env): Promise<void> {
   const steps: Array<[string, () => Promise<unknown>]> = [
@@ -45,6 +61,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['sweep stale uploads', () => sweepStaleUploads(env)],
     ['prune rate limits', () => pruneRateLimits(env.DB)],
     ['prune sessions', () => pruneSessions(env.DB)],
+    ['prune webhook events', () => pruneWebhookEvents(env)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

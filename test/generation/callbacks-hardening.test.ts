@@ -1,5 +1,6 @@
-import { env } from 'cloudflare:test'
+import { createScheduledController, env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import worker from '../../src/index'
 import { sweepStuckTasks } from '../../src/jobs/scheduled'
 import { expectError, newUser, type Json } from '../helpers'
 import { makePng } from '../images-helpers'
@@ -262,5 +263,20 @@ describe('timeouts and cancels stop the job at the provider, after the refund', 
     })
     await runQueue(bindings, [generate(task.id)])
     expect(seen.map((s) => s.url)).toEqual(['https://api.replicate.com/v1/models/stability-ai/sdxl/predictions', 'https://api.replicate.com/v1/predictions/pred-late/cancel'])
+  })
+})
+
+describe('cron: webhook_events pruning', () => {
+  it('forgets delivery ids older than 7 days and keeps recent ones', async () => {
+    const now = Date.now()
+    const old = `msg_prune_old_${crypto.randomUUID().slice(0, 8)}`
+    const recent = `msg_prune_recent_${crypto.randomUUID().slice(0, 8)}`
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO webhook_events (id, provider, received_at) VALUES (?1, 'webhook', ?2)").bind(old, now - 7 * 86_400_000 - 60_000),
+      env.DB.prepare("INSERT INTO webhook_events (id, provider, received_at) VALUES (?1, 'webhook', ?2)").bind(recent, now - 6 * 86_400_000),
+    ])
+    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env)
+    expect(await eventRecorded(old)).toBe(false)
+    expect(await eventRecorded(recent)).toBe(true)
   })
 })
