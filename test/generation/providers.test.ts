@@ -159,6 +159,19 @@ describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () =
     expect(seen.map((s) => [s.method, s.url])).toEqual([['GET', 'https://comfy.test/queue']])
   })
 
+  it('when ComfyUI cannot list its queue, a cancel only deletes our prompt (never a blind interrupt)', async () => {
+    const user = await newUser('comfy')
+    const bindings = comfyEnv()
+    const task = await queuedTask(bindings, user.accessToken)
+    await fakeComfy('p-blind', 100)
+    await processGeneration(bindings, generate(task.id))
+    vi.restoreAllMocks()
+    const { seen } = mockFetch((req) => (req.method === 'GET' ? new Response('oops', { status: 500 }) : new Response(null, { status: 200 })))
+    expect((await callWith(bindings, 'POST', `/api/tasks/${task.id}/cancel`, undefined, { token: user.accessToken })).status).toBe(200)
+    expect(seen.map((s) => [s.method, s.url])).toEqual([['GET', 'https://comfy.test/queue'], ['POST', 'https://comfy.test/queue']])
+    expect(json(seen[1]!)).toEqual({ delete: ['p-blind'] })
+  })
+
   it('a cancel still ends and refunds the task when ComfyUI cannot be reached to stop it', async () => {
     const user = await newUser('comfy')
     const bindings = comfyEnv()

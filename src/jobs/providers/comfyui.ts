@@ -99,12 +99,14 @@ export const comfyuiProvider: GenerationProvider = {
     const id = task.providerJobId
     if (!id) return
     const json = { method: 'POST', headers: { 'content-type': 'application/json' } }
-    const res = await call(`${base(env)}/queue`)
-    const queue = (await res.json().catch(() => ({}))) as { queue_running?: unknown[]; queue_pending?: unknown[] }
+    type Queue = { queue_running?: unknown[]; queue_pending?: unknown[] }
+    const queue = await call(`${base(env)}/queue`)
+      .then((res) => (res.ok ? (res.json() as Promise<Queue>) : null))
+      .catch(() => null)
     const holds = (entries: unknown[] | undefined) => (entries ?? []).some((e) => Array.isArray(e) && e[1] === id)
-    if (holds(queue.queue_running)) {
+    if (queue && holds(queue.queue_running)) {
       await call(`${base(env)}/interrupt`, { ...json, body: JSON.stringify({ prompt_id: id }) })
-    } else if (holds(queue.queue_pending) || !res.ok) {
+    } else if (!queue || holds(queue.queue_pending)) {
       // Deleting by id can only ever remove our own prompt, so it is safe even when the queue is unknown.
       await call(`${base(env)}/queue`, { ...json, body: JSON.stringify({ delete: [id] }) })
     }
