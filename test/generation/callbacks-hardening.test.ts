@@ -280,3 +280,17 @@ describe('cron: webhook_events pruning', () => {
     expect(await eventRecorded(recent)).toBe(true)
   })
 })
+
+describe('dead letters stop the job at the provider, after the refund', () => {
+  it('a dead-lettered Replicate task is refunded once and its prediction canceled', async () => {
+    const user = await newUser('hard')
+    const bindings = replicateEnv()
+    const task = await queuedTask(bindings, user.accessToken, { prompt: 'never finishes' })
+    await env.DB.prepare("UPDATE tasks SET status = 'running', provider_job_id = 'pred-dead' WHERE id = ?1").bind(task.id).run()
+    const { seen } = mockFetch(() => Response.json({ status: 'canceled' }))
+    await runQueue(bindings, [generate(task.id)], { queue: 'darkroom-generation-dlq' })
+    expect(await taskRow(task.id)).toMatchObject({ status: 'failed' })
+    expect(await ledgerCount(task.id, 'task_refund')).toBe(1)
+    expect(seen.map((s) => [s.method, s.url])).toEqual([['POST', 'https://api.replicate.com/v1/predictions/pred-dead/cancel']])
+  })
+})
