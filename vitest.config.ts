@@ -26,6 +26,10 @@ export default defineConfig({
           JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789abcdef',
           URL_SIGNING_SECRET: 'test-url-signing-secret-0123456789abcdef012345',
           WEBHOOK_SECRET: 'whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5',
+          // Outgoing job signatures use their own secret, never the callback one.
+          WEBHOOK_SIGNING_SECRET: 'whsec_dGVzdC1qb2Itc2lnbmluZy1zZWNyZXQtOTg3NjU0',
+          // Result images in webhook-provider callbacks come from this mock CDN.
+          WEBHOOK_RESULT_HOSTS: 'cdn.n8n.test,files.n8n.test',
           WECHAT_APP_ID: 'wx-test-app',
           WECHAT_APP_SECRET: 'wx-test-secret',
           WECHAT_API_BASE: 'https://wechat.test',

@@ -28,6 +28,7 @@ CREATE TABLE `login_networks` (
 );
 --> statement-breakpoint
 ALTER TABLE `live_sessions` ADD `deleted_at` integer;--> statement-breakpoint
+CREATE INDEX `webhook_events_received_idx` ON `webhook_events` (`received_at`);--> statement-breakpoint
 -- Hand-written (drizzle-kit does not generate triggers): a like or view counts exactly when its row is inserted.
 CREATE TRIGGER `live_photo_likes_count` AFTER INSERT ON `live_photo_likes` BEGIN UPDATE `live_photos` SET `like_count` = `like_count` + 1 WHERE `id` = NEW.`photo_id`; END;
 --> statement-breakpoint

@@ -23,6 +23,7 @@ if (!existsSync('.dev.vars')) {
     .replace(/^JWT_SECRET=$/m, `JWT_SECRET=${randomBytes(32).toString('hex')}`)
     .replace(/^URL_SIGNING_SECRET=$/m, `URL_SIGNING_SECRET=${randomBytes(32).toString('hex')}`)
     .replace(/^WEBHOOK_SECRET=$/m, `WEBHOOK_SECRET=whsec_${randomBytes(24).toString('base64')}`)
+    .replace(/^WEBHOOK_SIGNING_SECRET=$/m, `WEBHOOK_SIGNING_SECRET=whsec_${randomBytes(24).toString('base64')}`)
   writeFileSync('.dev.vars', text)
   console.log('dev-setup: created .dev.vars with fresh local secrets')
 }

@@ -44,6 +44,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 /** JSON bodies are small; upload routes get room for their files (checked again per file). */
 const JSON_BODY_LIMIT = 1024 * 1024
 const UPLOAD_PATHS = [/^\/api\/images\/upload$/, /^\/api\/live\/sessions\/[^/]+\/(photos|uploads)/, /^\/api\/auth\/register$/, /^\/api\/users\/avatar$/]
+// Provider callbacks may carry result images inline as base64: they get the upload cap (documented on the callback routes).
+UPLOAD_PATHS.push(/^\/api\/callbacks?\//)
 
 export const OPENAPI_INFO = {
   openapi: '3.1.0',

@@ -234,13 +234,17 @@ export const creditLedger = sqliteTable(
   ],
 )
 
-/** Webhook deliveries already processed, by `webhook-id` (idempotency). */
-export const webhookEvents = sqliteTable('webhook_events', {
-  id: text('id').primaryKey(),
-  provider: text('provider').notNull(),
-  taskId: text('task_id'),
-  receivedAt: timestamp('received_at').notNull(),
-})
+/** Webhook deliveries already processed, by `webhook-id` (idempotency); pruned after 7 days. */
+export const webhookEvents = sqliteTable(
+  'webhook_events',
+  {
+    id: text('id').primaryKey(),
+    provider: text('provider').notNull(),
+    taskId: text('task_id'),
+    receivedAt: timestamp('received_at').notNull(),
+  },
+  (t) => [index('webhook_events_received_idx').on(t.receivedAt)],
+)
 
 /** A photographer's event: guests with the access code watch its photos arrive live. */
 export const liveSessions = sqliteTable(

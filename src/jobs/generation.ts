@@ -81,6 +81,20 @@ export async function failTask(env: Env, task: Pick<Task, 'id' | 'userId'>, erro
   return { ended, refunded }
 }
 
+/**
+ * Asks the task's provider to stop its submitted job, best effort: refunds never wait on it or
+ * depend on it, so failures are logged and swallowed.
+ */
+export async function cancelAtProvider(env: Env, task: Pick<Task, 'id' | 'provider' | 'providerJobId'>): Promise<void> {
+  const provider = PROVIDERS[task.provider]
+  if (!task.providerJobId || !provider?.cancel) return
+  try {
+    await provider.cancel(env, task)
+  } catch (error) {
+    console.warn(JSON.stringify({ level: 'warn', msg: 'provider cancel failed', taskId: task.id, provider: task.provider, error: String(error) }))
+  }
+}
+
 /** Applies what a provider said about a task. */
 export async function applyOutcome(env: Env, db: Db, task: Task, outcome: ProviderOutcome): Promise<StepResult> {
   switch (outcome.kind) {
@@ -90,11 +104,19 @@ export async function applyOutcome(env: Env, db: Db, task: Task, outcome: Provid
     case 'failed':
       await failTask(env, task, outcome.error)
       return { kind: 'done' }
-    case 'submitted':
-      await env.DB.prepare('UPDATE tasks SET provider_job_id = ?2, updated_at = ?3 WHERE id = ?1 AND status = ?4')
+    case 'submitted': {
+      const saved = await env.DB.prepare('UPDATE tasks SET provider_job_id = ?2, updated_at = ?3 WHERE id = ?1 AND status = ?4')
         .bind(task.id, outcome.jobId, Date.now(), 'running')
         .run()
+      if (saved.meta.changes === 0) {
+        // Canceled or timed out while the job was being submitted: stop it rather than pay for it.
+        // (A callback may also have finished it already: then there is nothing to stop.)
+        const now = await env.DB.prepare('SELECT status FROM tasks WHERE id = ?1').bind(task.id).first<{ status: string }>()
+        if (now?.status === 'canceled' || now?.status === 'failed') await cancelAtProvider(env, { ...task, providerJobId: outcome.jobId })
+        return { kind: 'done' }
+      }
       return outcome.pollAfterSeconds ? { kind: 'poll', delaySeconds: outcome.pollAfterSeconds } : { kind: 'done' }
+    }
     case 'pending':
       if (outcome.progress !== undefined) await reportProgress(env, task, outcome.progress)
       return { kind: 'poll', delaySeconds: outcome.pollAfterSeconds }

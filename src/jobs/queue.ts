@@ -1,6 +1,6 @@
 import { ApiError } from '../lib/errors'
 import type { GenerationMessage } from '../features/tasks/service'
-import { backoffSeconds, failTask, processGeneration } from './generation'
+import { backoffSeconds, cancelAtProvider, failTask, processGeneration } from './generation'
 
 function isGenerationMessage(body: unknown): body is GenerationMessage {
   return (
@@ -34,7 +34,10 @@ async function handleDeadLetter(env: Env, message: Message<unknown>) {
     return message.ack()
   }
   try {
-    await failTask(env, await taskOwner(env, body.taskId), 'Generation failed after several attempts')
+    const task = await taskOwner(env, body.taskId)
+    const { ended } = await failTask(env, task, 'Generation failed after several attempts')
+    // Refunded; a job still alive at the provider is stopped, best effort.
+    if (ended) await cancelAtProvider(env, task)
     message.ack()
   } catch (error) {
     log('error', 'dead letter handling failed', { taskId: body.taskId, error: String(error) })
@@ -72,7 +75,9 @@ function isPermanent(error: unknown): boolean {
   return error instanceof ApiError
 }
 
-async function taskOwner(env: Env, taskId: string): Promise<{ id: string; userId: string }> {
-  const row = await env.DB.prepare('SELECT user_id AS userId FROM tasks WHERE id = ?1').bind(taskId).first<{ userId: string }>()
-  return { id: taskId, userId: row?.userId ?? '' }
+async function taskOwner(env: Env, taskId: string): Promise<{ id: string; userId: string; provider: string; providerJobId: string | null }> {
+  const row = await env.DB.prepare('SELECT user_id AS userId, provider, provider_job_id AS providerJobId FROM tasks WHERE id = ?1')
+    .bind(taskId)
+    .first<{ userId: string; provider: string; providerJobId: string | null }>()
+  return { id: taskId, userId: row?.userId ?? '', provider: row?.provider ?? '', providerJobId: row?.providerJobId ?? null }
 }

@@ -2,23 +2,29 @@ import { pruneLoginNetworks } from '../features/auth/login-guard'
 import { pruneSessions } from '../features/auth/sessions'
 import { resumeStalledCleanups } from '../features/live/cleanup'
 import { pruneRateLimits } from '../lib/rate-limit'
-import { failTask } from './generation'
+import { cancelAtProvider, failTask } from './generation'
 
 function taskTimeoutSeconds(env: Env): number {
   const n = Number(env.TASK_TIMEOUT_SECONDS)
   return Number.isFinite(n) && n > 0 ? n : 900
 }
 
-/** Fails and refunds tasks that have been queued or running for longer than the timeout. */
+/**
+ * Fails and refunds tasks that have been queued or running for longer than the timeout, then
+ * asks the provider to stop each job that ended here (best effort, after the refund).
+ */
 export async function sweepStuckTasks(env: Env, now = Date.now()): Promise<number> {
   const cutoff = now - taskTimeoutSeconds(env) * 1000
   const { results } = await env.DB.prepare(
-    `SELECT id, user_id AS userId FROM tasks
+    `SELECT id, user_id AS userId, provider, provider_job_id AS providerJobId FROM tasks
       WHERE status IN ('queued', 'running') AND COALESCE(started_at, created_at) < ?1 LIMIT 100`,
   )
     .bind(cutoff)
-    .all<{ id: string; userId: string }>()
-  for (const task of results) await failTask(env, task, 'Timed out: the generation service did not finish in time')
+    .all<{ id: string; userId: string; provider: string; providerJobId: string | null }>()
+  for (const task of results) {
+    const { ended } = await failTask(env, task, 'Timed out: the generation service did not finish in time')
+    if (ended) await cancelAtProvider(env, task)
+  }
   return results.length
 }
 
@@ -34,6 +40,22 @@ export async function sweepStaleUploads(env: Env, now = Date.now()): Promise<num
   return results.length
 }
 
+/**
+ * How long processed `webhook-id`s are kept for deduplication: longer than any sender retries
+ * (Standard Webhooks senders retry for up to about 3 days; Replicate for minutes).
+ */
+export const WEBHOOK_EVENT_RETENTION_MS = 7 * 86_400_000
+
+/** Forgets delivery ids older than the retention, at most 5,000 per run (index on received_at). */
+export async function pruneWebhookEvents(env: Env, now = Date.now()): Promise<number> {
+  const res = await env.DB.prepare(
+    'DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events WHERE received_at < ?1 LIMIT 5000)',
+  )
+    .bind(now - WEBHOOK_EVENT_RETENTION_MS)
+    .run()
+  return res.meta.changes
+}
+
 /** The cron sweep: nothing left running forever, and D1 kept small. Each step runs even if another fails. */
 export async function handleScheduled(_controller: ScheduledController, env: Env): Promise<void> {
   const steps: Array<[string, () => Promise<unknown>]> = [
@@ -43,6 +65,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['prune sessions', () => pruneSessions(env.DB)],
     ['resume live session cleanups', () => resumeStalledCleanups(env)],
     ['prune login networks', () => pruneLoginNetworks(env.DB)],
+    ['prune webhook events', () => pruneWebhookEvents(env)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

@@ -7,14 +7,24 @@ function secretBytes(secret: string): Uint8Array {
   return fromBase64(secret.startsWith('whsec_') ? secret.slice(6) : secret)
 }
 
-async function hmac(secret: string, message: string): Promise<Uint8Array> {
+/** The signed content `id.timestamp.body`, with the body as its exact bytes (never re-encoded text). */
+function signedContent(id: string, timestamp: string, body: string | Uint8Array): Uint8Array {
+  const prefix = new TextEncoder().encode(`${id}.${timestamp}.`)
+  const payload = typeof body === 'string' ? new TextEncoder().encode(body) : body
+  const out = new Uint8Array(prefix.length + payload.length)
+  out.set(prefix)
+  out.set(payload, prefix.length)
+  return out
+}
+
+async function hmac(secret: string, message: Uint8Array): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey('raw', secretBytes(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  return new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(message)))
+  return new Uint8Array(await crypto.subtle.sign('HMAC', key, message))
 }
 
 /** Headers for an outgoing signed delivery. */
 export async function signWebhook(secret: string, id: string, body: string, timestamp = Math.floor(Date.now() / 1000)) {
-  const signature = toBase64(await hmac(secret, `${id}.${timestamp}.${body}`))
+  const signature = toBase64(await hmac(secret, signedContent(id, String(timestamp), body)))
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
@@ -26,12 +36,13 @@ export type WebhookVerdict = { ok: true; id: string } | { ok: false; reason: str
 
 /**
  * Verifies a delivery: all three headers present, timestamp within 5 minutes either way, and
- * one of the space-separated `v1,` signatures matching (constant-time).
+ * one of the space-separated `v1,` signatures matching (constant-time). Pass the RAW body bytes:
+ * decoding to text first would drop a BOM and replace invalid UTF-8, so different bytes could verify.
  */
 export async function verifyWebhook(
   secret: string,
   headers: Headers,
-  body: string,
+  body: string | Uint8Array,
   now = Date.now(),
 ): Promise<WebhookVerdict> {
   const id = headers.get('webhook-id')
@@ -42,7 +53,7 @@ export async function verifyWebhook(
   if (Math.abs(Math.floor(now / 1000) - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) {
     return { ok: false, reason: 'Webhook timestamp is outside the 5 minute tolerance' }
   }
-  const expected = await hmac(secret, `${id}.${timestamp}.${body}`)
+  const expected = await hmac(secret, signedContent(id, timestamp, body))
   for (const candidate of signatures.split(' ')) {
     const [version, value] = candidate.split(',', 2)
     if (version !== 'v1' || !value) continue

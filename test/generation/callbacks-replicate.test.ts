@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { expectError, newUser, type Json, type TestUser } from '../helpers'
 import { makePng } from '../images-helpers'
@@ -23,10 +24,10 @@ const replicateEnv = (extra: Partial<Env> = {}) =>
 let predictionCounter = 0
 
 /** A replicate task that the queue consumer submitted: Replicate now knows it by prediction id. */
-async function submittedTask(): Promise<{ user: TestUser; task: Json; predictionId: string }> {
+async function submittedTask(batchSize = 1): Promise<{ user: TestUser; task: Json; predictionId: string }> {
   const user = await newUser('rep')
   const bindings = replicateEnv()
-  const task = await queuedTask(bindings, user.accessToken, { prompt: 'a brutalist library' })
+  const task = await queuedTask(bindings, user.accessToken, { prompt: 'a brutalist library', batchSize })
   const predictionId = `rep_${++predictionCounter}_${crypto.randomUUID().slice(0, 8)}`
   mockFetch((req) => (req.url === 'https://api.replicate.com/v1/models/stability-ai/sdxl/predictions' ? Response.json({ id: predictionId, status: 'starting' }, { status: 201 }) : undefined))
   await runQueue(bindings, [generate(task.id)])
@@ -67,7 +68,7 @@ describe('POST /api/callbacks/replicate', () => {
   })
 
   it('succeeded downloads every output URL and completes the task', async () => {
-    const { user, task, predictionId } = await submittedTask()
+    const { user, task, predictionId } = await submittedTask(2)
     const png = await makePng(48, 48)
     const { seen } = mockFetch((req) => (req.url.startsWith('https://replicate.delivery/') ? new Response(png) : undefined))
     const output = ['https://replicate.delivery/pbxt/a/out-0.png', 'https://replicate.delivery/pbxt/a/out-1.png']
@@ -76,7 +77,7 @@ describe('POST /api/callbacks/replicate', () => {
     expect(seen.map((s) => s.url)).toEqual(output)
     expect(await taskRow(task.id)).toMatchObject({ status: 'succeeded', progress: 100 })
     expect(await imageRowsOf(task.id)).toHaveLength(2)
-    expect(await creditsOf(user.id)).toBe(98)
+    expect(await creditsOf(user.id)).toBe(96)
 
     // Replicate also sends "output" events; one arriving late changes nothing.
     const late = await deliverReplicate(prediction(predictionId, { status: 'processing', logs: ' 90%|█████████ | 27/30' }))
@@ -114,10 +115,12 @@ describe('POST /api/callbacks/replicate', () => {
     expect(await taskRow(task.id)).toMatchObject({ status: 'running', progress: 10 })
   })
 
-  it('unknown predictions are acknowledged without effect', async () => {
-    const r = await deliverReplicate(prediction('rep_unknown', { status: 'failed', error: 'boom' }))
-    expect(r.status).toBe(200)
-    expect(r.body.data.effect).toBe('ignored')
+  it('a prediction whose task is not known answers 503 NOT_READY and is not recorded, so its retry is processed', async () => {
+    const id = `msg_rep_unknown_${crypto.randomUUID().slice(0, 8)}`
+    const r = await deliverReplicate(prediction('rep_unknown', { status: 'failed', error: 'boom' }), { id })
+    expectError(r, 503, 'NOT_READY')
+    expect(r.res.headers.get('Retry-After')).toBe('5')
+    expect(await env.DB.prepare('SELECT 1 FROM webhook_events WHERE id = ?1').bind(id).first()).toBeNull()
   })
 
   it('deliveries signed with our WEBHOOK_SECRET instead of Replicate\'s are refused', async () => {

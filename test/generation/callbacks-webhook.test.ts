@@ -53,7 +53,7 @@ describe('POST /api/callbacks/webhook', () => {
   })
 
   it('accepts results inline as base64 or data URLs', async () => {
-    const { task } = await webhookTask()
+    const { task } = await webhookTask({ batchSize: 2 })
     const png = await makePng(32, 32)
     const r = await deliver(HOOK, { taskId: task.id, status: 'completed', images: [{ base64: base64(png) }, { data: `data:image/png;base64,${base64(png)}` }] })
     expect(r.body.data.effect).toBe('completed')

@@ -15,8 +15,9 @@ describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () =
   const comfyEnv = () => envWith({ GENERATION_PROVIDER: 'comfyui', COMFYUI_URL: 'https://comfy.test' })
 
   /** A ComfyUI that runs the prompt for `pendingPolls` polls, then reports two saved images. */
-  async function fakeComfy(promptId: string, pendingPolls: number) {
+  async function fakeComfy(promptId: string, pendingPolls: number, queue: { running: string[]; pending: string[] } = { running: [], pending: [] }) {
     const png = await makePng(64, 64)
+    const entry = (id: string, n: number) => [n, id, {}, { client_id: 'someone' }, ['9']]
     let polls = 0
     return mockFetch((req) => {
       const url = new URL(req.url)
@@ -34,6 +35,9 @@ describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () =
         })
       }
       if (url.pathname === '/view') return new Response(png, { headers: { 'content-type': 'image/png' } })
+      if (req.method === 'GET' && url.pathname === '/queue') {
+        return Response.json({ queue_running: queue.running.map(entry), queue_pending: queue.pending.map((id, i) => entry(id, i + 10)) })
+      }
       if (req.method === 'POST' && (url.pathname === '/queue' || url.pathname === '/interrupt')) return new Response(null, { status: 200 })
       return undefined
     })
@@ -113,22 +117,59 @@ describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () =
     expect(await creditsOf(user.id)).toBe(100)
   })
 
-  it('canceling a running job removes it from the ComfyUI queue and interrupts it; later polls do nothing', async () => {
+  it('canceling while our prompt waits in ComfyUI deletes it from the queue and never interrupts the running job of someone else', async () => {
     const user = await newUser('comfy')
     const bindings = comfyEnv()
     const task = await queuedTask(bindings, user.accessToken)
-    const { seen } = await fakeComfy('p-cancel', 100)
+    const { seen } = await fakeComfy('p-cancel', 100, { running: ['p-someone-else'], pending: ['p-other', 'p-cancel'] })
     await processGeneration(bindings, generate(task.id))
     seen.length = 0
     const r = await callWith(bindings, 'POST', `/api/tasks/${task.id}/cancel`, undefined, { token: user.accessToken })
     expect(r.status).toBe(200)
-    expect(seen.map((s) => [s.method, s.url])).toEqual([['POST', 'https://comfy.test/queue'], ['POST', 'https://comfy.test/interrupt']])
-    expect(json(seen[0]!)).toEqual({ delete: ['p-cancel'] })
+    expect(seen.map((s) => [s.method, s.url])).toEqual([['GET', 'https://comfy.test/queue'], ['POST', 'https://comfy.test/queue']])
+    expect(json(seen[1]!)).toEqual({ delete: ['p-cancel'] })
     expect(await taskRow(task.id)).toMatchObject({ status: 'canceled' })
     expect(await creditsOf(user.id)).toBe(100)
     seen.length = 0
     expect(await processGeneration(bindings, generate(task.id))).toEqual({ kind: 'done' })
     expect(seen).toEqual([])
+  })
+
+  it('canceling while our prompt runs interrupts that prompt by id only', async () => {
+    const user = await newUser('comfy')
+    const bindings = comfyEnv()
+    const task = await queuedTask(bindings, user.accessToken)
+    const { seen } = await fakeComfy('p-running', 100, { running: ['p-running'], pending: ['p-other'] })
+    await processGeneration(bindings, generate(task.id))
+    seen.length = 0
+    const r = await callWith(bindings, 'POST', `/api/tasks/${task.id}/cancel`, undefined, { token: user.accessToken })
+    expect(r.status).toBe(200)
+    expect(seen.map((s) => [s.method, s.url])).toEqual([['GET', 'https://comfy.test/queue'], ['POST', 'https://comfy.test/interrupt']])
+    expect(json(seen[1]!)).toEqual({ prompt_id: 'p-running' })
+  })
+
+  it('canceling a prompt ComfyUI no longer holds sends nothing that could stop other jobs', async () => {
+    const user = await newUser('comfy')
+    const bindings = comfyEnv()
+    const task = await queuedTask(bindings, user.accessToken)
+    const { seen } = await fakeComfy('p-finished', 100, { running: ['p-someone-else'], pending: [] })
+    await processGeneration(bindings, generate(task.id))
+    seen.length = 0
+    expect((await callWith(bindings, 'POST', `/api/tasks/${task.id}/cancel`, undefined, { token: user.accessToken })).status).toBe(200)
+    expect(seen.map((s) => [s.method, s.url])).toEqual([['GET', 'https://comfy.test/queue']])
+  })
+
+  it('when ComfyUI cannot list its queue, a cancel only deletes our prompt (never a blind interrupt)', async () => {
+    const user = await newUser('comfy')
+    const bindings = comfyEnv()
+    const task = await queuedTask(bindings, user.accessToken)
+    await fakeComfy('p-blind', 100)
+    await processGeneration(bindings, generate(task.id))
+    vi.restoreAllMocks()
+    const { seen } = mockFetch((req) => (req.method === 'GET' ? new Response('oops', { status: 500 }) : new Response(null, { status: 200 })))
+    expect((await callWith(bindings, 'POST', `/api/tasks/${task.id}/cancel`, undefined, { token: user.accessToken })).status).toBe(200)
+    expect(seen.map((s) => [s.method, s.url])).toEqual([['GET', 'https://comfy.test/queue'], ['POST', 'https://comfy.test/queue']])
+    expect(json(seen[1]!)).toEqual({ delete: ['p-blind'] })
   })
 
   it('a cancel still ends and refunds the task when ComfyUI cannot be reached to stop it', async () => {
@@ -166,7 +207,7 @@ describe('Replicate provider', () => {
     expect(req.headers.get('content-type')).toBe('application/json')
     expect(json(req)).toEqual({
       input: { prompt: 'a red kite', negative_prompt: 'blurry', width: 512, height: 768, num_outputs: 3, guidance_scale: 9, num_inference_steps: 30, seed: 77, scheduler: 'K_EULER' },
-      webhook: 'https://darkroom.example/api/callbacks/replicate',
+      webhook: `https://darkroom.example/api/callbacks/replicate?taskId=${task.id}`,
       webhook_events_filter: ['start', 'output', 'completed'],
     })
     expect(await taskRow(task.id)).toMatchObject({ status: 'running', provider_job_id: 'q7x2k9' })
@@ -226,15 +267,31 @@ describe('webhook (n8n) provider', () => {
       callbackUrl: 'https://darkroom.example/api/callbacks/webhook',
       callbacks: { complete: 'https://darkroom.example/api/callback/task-complete', failed: 'https://darkroom.example/api/callback/task-failed' },
     })
-    // The flow can verify the job came from us, with the shared secret.
+    // The flow can verify the job came from us, with the job signing secret (not the callback one).
     const id = req.headers.get('webhook-id')!
     const timestamp = Number(req.headers.get('webhook-timestamp'))
     expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(60)
-    expect(req.headers.get('webhook-signature')).toBe(await standardSignature(env.WEBHOOK_SECRET, id, timestamp, req.body))
+    expect(env.WEBHOOK_SIGNING_SECRET).not.toBe(env.WEBHOOK_SECRET)
+    expect(req.headers.get('webhook-signature')).toBe(await standardSignature(env.WEBHOOK_SIGNING_SECRET, id, timestamp, req.body))
+    expect(req.headers.get('webhook-signature')).not.toBe(await standardSignature(env.WEBHOOK_SECRET, id, timestamp, req.body))
     expect(await taskRow(task.id)).toMatchObject({ status: 'running', provider_job_id: 'exec-981' })
 
     // A redelivery after submission waits for the callback instead of sending the job again.
     await runQueue(bindings, [generate(task.id)], { attempts: 2 })
     expect(seen).toHaveLength(1)
+  })
+
+  it('refuses to send a job without WEBHOOK_SIGNING_SECRET, or with the callback secret: failed and refunded, nothing sent', async () => {
+    for (const secret of ['', env.WEBHOOK_SECRET]) {
+      const user = await newUser('n8n')
+      const bindings = envWith({ GENERATION_PROVIDER: 'webhook', WEBHOOK_PROVIDER_URL: 'https://n8n.test/webhook/darkroom', PUBLIC_BASE_URL: 'https://darkroom.example', WEBHOOK_SIGNING_SECRET: secret })
+      const task = await queuedTask(bindings, user.accessToken, { prompt: 'an unsigned job' })
+      const { seen } = mockFetch(() => Response.json({ executionId: 'never' }))
+      await runQueue(bindings, [generate(task.id)])
+      expect(seen).toHaveLength(0)
+      expect(await taskRow(task.id)).toMatchObject({ status: 'failed', error: expect.stringContaining('WEBHOOK_SIGNING_SECRET') })
+      expect(await creditsOf(user.id)).toBe(100)
+      vi.restoreAllMocks()
+    }
   })
 })

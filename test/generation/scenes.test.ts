@@ -75,6 +75,16 @@ describe('scene administration', () => {
     expectError(await callJson('PUT', '/api/scenes/scn_missing', { name: 'x' }, { token: admin.accessToken }), 404, 'NOT_FOUND')
   })
 
+  it('a partial update never resets fields it does not mention (a disabled scene stays disabled)', async () => {
+    const scene = await createScene({ active: false, sortOrder: 42 })
+    const r = await callJson('PUT', `/api/scenes/${scene.id}`, { description: 'Edited while disabled' }, { token: admin.accessToken })
+    expect(r.status).toBe(200)
+    expect(r.body.data.scene).toMatchObject({ active: false, sortOrder: 42, description: 'Edited while disabled' })
+    expectError(await callJson('GET', `/api/scenes/${scene.id}`), 404, 'NOT_FOUND')
+    // Creating still defaults to active, sortOrder 0.
+    expect(await createScene()).toMatchObject({ active: true, sortOrder: 0 })
+  })
+
   it('deletes a scene: it disappears from the list and detail, and a second delete is 404', async () => {
     const scene = await createScene()
     const r = await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, { token: admin.accessToken })

@@ -69,7 +69,7 @@ describe('the session-wide wrong-code budget', () => {
     const back = await verifyAs(s.id, { accessCode: s.accessCode, deviceId: regular }, freshIp())
     expect(back.status).toBe(200)
     expect((await verifyAs(s.id, { accessCode: wrongFor(s), deviceId: regular }, freshIp())).status).toBe(429)
-  })
+  }, 90_000)
 })
 
 describe('stable guest identity', () => {
@@ -120,7 +120,7 @@ describe('stable guest identity', () => {
     expectError(await verifyAs(s.id, { deviceId: device('mint-one-more') }, ip), 429, 'RATE_LIMITED')
     expectError(await verifyAs(s.id, {}, ip), 429, 'RATE_LIMITED')
     expect((await verifyAs(s.id, { deviceId: device('mint7') }, ip)).status).toBe(200)
-  })
+  }, 90_000)
 
   it('refuses a malformed deviceId with 400 naming the field', async () => {
     const owner = await newUser('lvown')

@@ -1,7 +1,8 @@
 import type { Task } from '../../db/schema'
 import type { Db } from '../../env'
 import { completeTask, failTask, reportProgress } from '../../jobs/generation'
-import { downloadResult, type GeneratedImage } from '../../jobs/providers/types'
+import { downloadResult, resultHosts, type ResultSource } from '../../jobs/providers/download'
+import type { GeneratedImage } from '../../jobs/providers/types'
 import { maxImageBytes } from '../../lib/config'
 import { badRequest } from '../../lib/errors'
 import { fromBase64 } from '../../lib/ids'
@@ -9,13 +10,17 @@ import { fromBase64 } from '../../lib/ids'
 /** A result image in a callback: a URL string, `{url}`, or `{base64}` / `{data}` (data URL allowed). */
 export type ResultItem = string | { url?: string; base64?: string; data?: string }
 
-/** Fetches or decodes result images right away (provider URLs expire). */
-export async function collectResults(env: Env, items: ResultItem[]): Promise<GeneratedImage[]> {
+/**
+ * Fetches or decodes result images right away (provider URLs expire). URLs must be on the
+ * provider's host allowlist (see `resultHosts`); downloads are size-capped while streaming.
+ */
+export async function collectResults(env: Env, source: ResultSource, items: ResultItem[]): Promise<GeneratedImage[]> {
   const limit = maxImageBytes(env)
+  const allowedHosts = resultHosts(env, source)
   return Promise.all(
     items.map(async (item) => {
       const url = typeof item === 'string' ? item : item.url
-      if (url && /^https?:\/\//i.test(url)) return { bytes: await downloadResult(url, limit) }
+      if (url && /^https?:\/\//i.test(url)) return { bytes: await downloadResult(url, { maxBytes: limit, allowedHosts }) }
       const inline = typeof item === 'string' ? item : (item.base64 ?? item.data)
       if (!inline) throw badRequest('Each result needs a url or base64 data')
       const payload = inline.replace(/^data:[^,]*;base64,/, '')
@@ -35,6 +40,7 @@ export type CallbackEffect = 'progress' | 'completed' | 'failed' | 'ignored'
 export async function applyReport(
   env: Env,
   db: Db,
+  source: ResultSource,
   task: Task | undefined,
   report: { status: 'running' | 'succeeded' | 'failed'; progress?: number; results?: ResultItem[]; error?: string },
 ): Promise<CallbackEffect> {
@@ -55,10 +61,13 @@ export async function applyReport(
     return 'failed'
   }
   const results = report.results ?? []
+  if (results.length > task.batchSize) {
+    throw badRequest(`The task asked for ${task.batchSize} image(s); the callback carries ${results.length}`, [{ field: 'images', message: `At most ${task.batchSize}` }])
+  }
   if (results.length === 0) {
     await failTask(env, task, 'The generation service finished without images')
     return 'failed'
   }
-  const images = await collectResults(env, results)
+  const images = await collectResults(env, source, results)
   return (await completeTask(env, db, task, images)) ? 'completed' : 'ignored'
 }

@@ -1,5 +1,6 @@
 import { images, type Image, type Task } from '../../db/schema'
 import type { Db } from '../../env'
+import { inChunks } from '../../lib/d1-chunks'
 import { ApiError } from '../../lib/errors'
 import { sha256Hex } from '../../lib/ids'
 import { EXTENSION_BY_MIME, headerDimensions, sniffImageMime } from '../../lib/media'
@@ -79,5 +80,5 @@ export async function storeGeneratedImages(env: Env, db: Db, task: Task, generat
   const [first, ...rest] = rows.map((row) => db.insert(images).values(row).onConflictDoNothing())
   if (first) await db.batch([first, ...rest])
   const ids = rows.map((r) => r.id)
-  return db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, ids) })
+  return inChunks(db, ids, (chunk) => db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, chunk) }))
 }

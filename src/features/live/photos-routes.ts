@@ -4,7 +4,7 @@ import type { Context } from 'hono'
 import { livePhotos, liveSessions, type LivePhoto, type LiveSession } from '../../db/schema'
 import type { AppEnv, Db } from '../../env'
 import { requireAuth } from '../../lib/auth'
-import { chunk } from '../../lib/chunk'
+import { inChunks } from '../../lib/d1-chunks'
 import { ApiError, forbidden, notFound, unauthorized } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
 import { verifyResourceSignature } from '../../lib/signed-urls'
@@ -221,10 +221,9 @@ export const livePhotoRoutes = createRouter()
     const unique = [...new Set(ids)]
     const db = c.var.db
     // D1 binds at most 100 parameters: every IN list goes in chunks.
-    const parts = chunk(unique, 90)
-    const photos = (await Promise.all(parts.map((part) => db.select().from(livePhotos).where(inArray(livePhotos.id, part))))).flat()
+    const photos = await inChunks(db, unique, (part) => db.select().from(livePhotos).where(inArray(livePhotos.id, part)))
     const sessionIds = [...new Set(photos.map((p) => p.sessionId))]
-    const sessions = sessionIds.length ? await db.query.liveSessions.findMany({ where: (s, { and, eq, inArray, isNull }) => and(inArray(s.id, sessionIds), eq(s.ownerId, c.var.user.id), isNull(s.deletedAt)) }) : []
+    const sessions = await inChunks(db, sessionIds, (part) => db.query.liveSessions.findMany({ where: (s, { and, eq, inArray, isNull }) => and(inArray(s.id, part), eq(s.ownerId, c.var.user.id), isNull(s.deletedAt)) }))
     const owned = photos.filter((p) => sessions.some((s) => s.id === p.sessionId))
     if (owned.length !== unique.length) {
       const missing = unique.filter((id) => !owned.some((p) => p.id === id))
@@ -240,8 +239,7 @@ export const livePhotoRoutes = createRouter()
     const set =
       action === 'approve' ? { status: 'approved' as const } : action === 'hide' ? { status: 'hidden' as const } : { featured: action === 'feature' }
     const now = new Date()
-    const [head, ...rest] = parts.map((part) => db.update(livePhotos).set({ ...set, updatedAt: now }).where(inArray(livePhotos.id, part)).returning())
-    const updated = (await db.batch([head!, ...rest])).flat()
+    const updated = await inChunks(db, unique, (part) => db.update(livePhotos).set({ ...set, updatedAt: now }).where(inArray(livePhotos.id, part)).returning())
     const images = await imagesById(db, updated.map((p) => p.imageId))
     const dtos = []
     for (const session of sessions) {

@@ -1,7 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm'
 import { livePhotos, liveSessions, type Image, type LivePhoto, type LiveSession } from '../../db/schema'
 import type { Db } from '../../env'
-import { chunk } from '../../lib/chunk'
+import { inChunks } from '../../lib/d1-chunks'
 import { newId } from '../../lib/ids'
 import { iso } from '../../lib/openapi'
 import { signResource, stableExpiry } from '../../lib/signed-urls'
@@ -85,8 +85,7 @@ export async function photoDtos(env: Env, db: Db, session: LiveSession, photos: 
 
 /** Image rows by id, in chunks under D1's 100-parameter limit. */
 export async function imagesById(db: Db, ids: string[]): Promise<Map<string, Image>> {
-  const unique = [...new Set(ids)]
-  const rows = (await Promise.all(chunk(unique, 90).map((part) => db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, part) })))).flat()
+  const rows = await inChunks(db, ids, (part) => db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, part) }))
   return new Map(rows.map((r) => [r.id, r]))
 }
 
@@ -172,8 +171,7 @@ export function photoEvents(
 /** Deletes photos and releases their images (R2 goes when nothing else references them). */
 export async function deletePhotos(env: Env, db: Db, photos: LivePhoto[]) {
   if (photos.length === 0) return
-  const [head, ...rest] = chunk(photos.map((p) => p.id), 90).map((ids) => db.delete(livePhotos).where(inArray(livePhotos.id, ids)))
-  if (head) await db.batch([head, ...rest])
+  await inChunks(db, photos.map((p) => p.id), (ids) => db.delete(livePhotos).where(inArray(livePhotos.id, ids)).returning({ id: livePhotos.id }))
   const imageRows = await imagesById(db, photos.map((p) => p.imageId))
   for (const image of imageRows.values()) await releaseImage(env, db, image, { ownerDelete: true })
   const guestKeys = photos.flatMap((p) => [p.guestThumbKey, p.guestPreviewKey]).filter((k): k is string => Boolean(k))

@@ -2,11 +2,12 @@ import { z } from '@hono/zod-openapi'
 
 export const AccessCode = z.string().regex(/^[A-Za-z0-9]{4,12}$/, 'Access code must be 4-12 letters or digits')
 
+/** Placement changes in an update: no defaults, so fields not sent keep their current values. */
 export const WatermarkSettings = z
   .object({
-    position: z.enum(['center', 'top-left', 'top-right', 'bottom-left', 'bottom-right']).default('bottom-right'),
-    opacity: z.number().min(0).max(1).default(0.6),
-    scale: z.number().min(0.05).max(1).default(0.2),
+    position: z.enum(['center', 'top-left', 'top-right', 'bottom-left', 'bottom-right']).optional(),
+    opacity: z.number().min(0).max(1).optional(),
+    scale: z.number().min(0.05).max(1).optional(),
   })
   .openapi('WatermarkSettings')
 

@@ -184,7 +184,7 @@ export const liveSessionRoutes = createRouter()
         // In SQL: two concurrent code changes never share a version.
         ...(codeChanges ? { accessCode: newCode, codeVersion: sql`${liveSessions.codeVersion} + 1` } : {}),
         ...(body.watermark !== undefined
-          ? { watermark: body.watermark === null ? null : { key: current.watermark!.key, ...body.watermark } }
+          ? { watermark: body.watermark === null ? null : { ...current.watermark!, ...body.watermark, key: current.watermark!.key } }
           : {}),
         updatedAt: new Date(),
       })

@@ -29,8 +29,8 @@ export const SceneSchema = z
   })
   .openapi('Scene')
 
-const SceneInput = z
-  .object({
+/** The fields without defaults: an update must never reset a field it does not mention. */
+const SceneFields = z.object({
     name: z.string().trim().min(1).max(100),
     description: z.string().max(1000).nullable().optional(),
     category: z.string().max(50).nullable().optional(),
@@ -39,10 +39,14 @@ const SceneInput = z
     negativePrompt: z.string().max(500).nullable().optional(),
     defaultParams: TaskParams.partial().nullable().optional(),
     cost: z.number().int().min(0).max(1000),
-    active: z.boolean().default(true),
-    sortOrder: z.number().int().min(0).max(100_000).default(0),
+    active: z.boolean(),
+    sortOrder: z.number().int().min(0).max(100_000),
   })
-  .openapi('SceneInput')
+
+const SceneInput = SceneFields.extend({ active: SceneFields.shape.active.default(true), sortOrder: SceneFields.shape.sortOrder.default(0) }).openapi('SceneInput')
+
+/** zod keeps `.default()` under `.partial()`, so the update schema is built from the default-free fields. */
+const SceneUpdate = SceneFields.partial().openapi('SceneUpdate')
 
 /** `{name}` placeholders of a template, in order, without duplicates. */
 export function placeholdersOf(template: string): string[] {
@@ -86,7 +90,8 @@ const create = createRoute({
 })
 const update = createRoute({
   method: 'put', path: '/{id}', tags, ...admin, summary: 'Update a scene (admin)',
-  request: { params: Id, body: jsonBody(SceneInput.partial().openapi('SceneUpdate')) },
+  description: 'Changes only the fields sent; omitted fields (including `active` and `sortOrder`) keep their values.',
+  request: { params: Id, body: jsonBody(SceneUpdate) },
   responses: { 200: ok(z.object({ scene: SceneSchema }), 'Updated'), ...errors(400, 401, 403, 404) },
 })
 const remove = createRoute({

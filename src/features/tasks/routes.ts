@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, count, desc, eq, gte, sql } from 'drizzle-orm'
 import { tasks, TASK_STATUSES } from '../../db/schema'
-import { failTask } from '../../jobs/generation'
-import { PROVIDERS } from '../../jobs/providers'
+import { cancelAtProvider, failTask } from '../../jobs/generation'
 import { requireAuth } from '../../lib/auth'
 import { ApiError, notFound } from '../../lib/errors'
+import { IsolateCache } from '../../lib/isolate-cache'
 import { bearerAuth, createRouter, errors, jsonBody, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
 import { CreateTaskBody, TaskSchema } from './schemas'
 import { createTask, resultImages, toTaskDto } from './service'
@@ -41,7 +41,7 @@ const detail = createRoute({
 
 const cancel = createRoute({
   method: 'post', path: '/{id}/cancel', tags, ...auth, summary: 'Cancel a task',
-  description: 'Queued: canceled at once. Running: the provider is asked to stop, then the task ends. Both refund exactly once. A finished task is 409.',
+  description: 'Ends the task and refunds exactly once; a job already submitted is then stopped at the provider, best effort (Replicate: cancel the prediction; ComfyUI: delete our prompt from its queue, or interrupt it only while it is the one running). A finished task is 409.',
   request: { params: Id },
   responses: { 200: ok(z.object({ task: TaskSchema }), 'Canceled and refunded'), ...errors(401, 404, 409) },
 })
@@ -49,15 +49,23 @@ const cancel = createRoute({
 const CountsSchema = z.object(Object.fromEntries(TASK_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof TASK_STATUSES)[number], z.ZodNumber>)
 const stats = createRoute({
   method: 'get', path: '/stats/queue', tags, ...auth, summary: 'Queue statistics',
-  description: '`queue`: every task on the server by status; `mine`: yours; average duration of tasks that succeeded in the last 24 hours.',
+  description:
+    '`queue`: every task on the server by status; `mine`: yours; average duration of tasks that succeeded in the last 24 hours. ' +
+    'Cached per server instance for 5 seconds (the server-wide part once, `mine` per user), so counts may lag by that much.',
   responses: {
     200: ok(z.object({ queue: CountsSchema, mine: CountsSchema, averageDurationSeconds: z.number().nullable() }), 'Counts'),
     ...errors(401),
   },
 })
 
+type Counts = Record<(typeof TASK_STATUSES)[number], number>
+
+/** Per isolate, 5 s: the server-wide part once, each caller's own counts under their id. */
+const queueStatsCache = new IsolateCache<{ queue: Counts; averageDurationSeconds: number | null }>(5_000, 1)
+const myStatsCache = new IsolateCache<Counts>(5_000)
+
 function counts(rows: Array<{ status: string; n: number }>) {
-  const out = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<(typeof TASK_STATUSES)[number], number>
+  const out = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Counts
   for (const r of rows) if (r.status in out) out[r.status as keyof typeof out] = r.n
   return out
 }
@@ -94,35 +102,31 @@ export const taskRoutes = createRouter()
     if (task.status !== 'queued' && task.status !== 'running') {
       throw new ApiError(409, 'CONFLICT', `Task already ${task.status}`, { status: task.status })
     }
-    const provider = PROVIDERS[task.provider]
-    if (task.status === 'running' && task.providerJobId && provider?.cancel) {
-      try {
-        await provider.cancel(c.env, task)
-      } catch (error) {
-        // The task ends here either way; a late result is ignored and refunds stay single.
-        console.warn(JSON.stringify({ level: 'warn', msg: 'provider cancel failed', taskId: task.id, error: String(error) }))
-      }
-    }
+    // Refund first; stopping the job at the provider is best effort and never holds the refund.
     const { ended } = await failTask(c.env, task, 'Canceled by the user', 'canceled')
+    if (ended) c.executionCtx.waitUntil(cancelAtProvider(c.env, task))
     const after = await find()
     if (!ended) throw new ApiError(409, 'CONFLICT', `Task already ${after?.status ?? 'finished'}`, { status: after?.status })
     return c.json({ success: true as const, data: { task: toTaskDto(after!, new Map()) }, message: 'Task canceled and refunded' }, 200)
   })
   .openapi(stats, async (c) => {
     const db = c.var.db
-    const since = new Date(Date.now() - 86_400_000)
-    const [all, mine] = await db.batch([
-      db.select({ status: tasks.status, n: count() }).from(tasks).groupBy(tasks.status),
-      db.select({ status: tasks.status, n: count() }).from(tasks).where(eq(tasks.userId, c.var.user.id)).groupBy(tasks.status),
+    const userId = c.var.user.id
+    const [global, mine] = await Promise.all([
+      queueStatsCache.get('queue', async () => {
+        const since = new Date(Date.now() - 86_400_000)
+        const all = await db.select({ status: tasks.status, n: count() }).from(tasks).groupBy(tasks.status)
+        // Durations of recent successes, in seconds.
+        const [avgRow] = await db
+          .select({ avg: sql<number | null>`AVG((${tasks.finishedAt} - ${tasks.startedAt}) / 1000.0)` })
+          .from(tasks)
+          .where(and(eq(tasks.status, 'succeeded'), gte(tasks.finishedAt, since)))
+        const average = avgRow?.avg ?? null
+        return { queue: counts(all), averageDurationSeconds: average === null ? null : Math.round(average * 10) / 10 }
+      }),
+      myStatsCache.get(userId, async () =>
+        counts(await db.select({ status: tasks.status, n: count() }).from(tasks).where(eq(tasks.userId, userId)).groupBy(tasks.status)),
+      ),
     ])
-    // Durations of recent successes, in seconds. (A raw query with parameters cannot join a drizzle batch.)
-    const [avgRow] = await db
-      .select({ avg: sql<number | null>`AVG((${tasks.finishedAt} - ${tasks.startedAt}) / 1000.0)` })
-      .from(tasks)
-      .where(and(eq(tasks.status, 'succeeded'), gte(tasks.finishedAt, since)))
-    const average = avgRow?.avg ?? null
-    return c.json({
-      success: true as const,
-      data: { queue: counts(all), mine: counts(mine), averageDurationSeconds: average === null ? null : Math.round(average * 10) / 10 },
-    }, 200)
+    return c.json({ success: true as const, data: { queue: global.queue, mine, averageDurationSeconds: global.averageDurationSeconds } }, 200)
   })

@@ -1,5 +1,6 @@
 import type { Scene, Task } from '../../db/schema'
 import type { AuthUser, Db } from '../../env'
+import { inChunks } from '../../lib/d1-chunks'
 import { ApiError, badRequest, conflict, notFound } from '../../lib/errors'
 import { newId, sha256Hex } from '../../lib/ids'
 import { iso } from '../../lib/openapi'
@@ -82,10 +83,12 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
 
   const inputIds = [...new Set(body.inputImageIds ?? [])]
   if (inputIds.length > 0) {
-    const mine = await db.query.images.findMany({
-      where: (i, { and, eq, inArray, isNull }) => and(inArray(i.id, inputIds), eq(i.ownerId, user.id), isNull(i.deletedAt)),
-      columns: { id: true },
-    })
+    const mine = await inChunks(db, inputIds, (chunk) =>
+      db.query.images.findMany({
+        where: (i, { and, eq, inArray, isNull }) => and(inArray(i.id, chunk), eq(i.ownerId, user.id), isNull(i.deletedAt)),
+        columns: { id: true },
+      }),
+    )
     const missing = inputIds.filter((id) => !mine.some((m) => m.id === id))
     if (missing.length > 0) {
       throw new ApiError(404, 'NOT_FOUND', `Input image not found: ${missing.join(', ')}`)
@@ -150,7 +153,7 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
 export async function resultImages(env: Env, db: Db, tasksList: Task[]) {
   const ids = tasksList.flatMap((t) => t.resultImageIds ?? [])
   if (ids.length === 0) return new Map<string, Awaited<ReturnType<typeof toImageDto>>>()
-  const rows = await db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, ids) })
+  const rows = await inChunks(db, ids, (chunk) => db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, chunk) }))
   const dtos = await Promise.all(rows.map((r) => toImageDto(env, r, true)))
   return new Map(dtos.map((d) => [d.id, d]))
 }

@@ -1,7 +1,8 @@
 import type { Task } from '../../db/schema'
 import { configurationError } from '../../lib/errors'
 import { maxImageBytes } from '../../lib/config'
-import { downloadResult, type GenerationProvider, type ProviderOutcome, RetryableProviderError } from './types'
+import { downloadResult, resultHosts } from './download'
+import { type GenerationProvider, type ProviderOutcome, RetryableProviderError } from './types'
 
 const SAMPLER_NAMES: Record<string, [string, string]> = {
   euler: ['euler', 'normal'],
@@ -80,18 +81,35 @@ export const comfyuiProvider: GenerationProvider = {
     const files = Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? []).filter((f) => f.type !== 'temp')
     if (!entry.status?.completed && files.length === 0) return { kind: 'pending', pollAfterSeconds: 2 }
     if (files.length === 0) return { kind: 'failed', error: 'ComfyUI finished without images' }
+    // Never more images than the task asked (and paid) for.
+    const opts = { maxBytes: maxImageBytes(env), allowedHosts: resultHosts(env, 'comfyui') }
     const images = await Promise.all(
-      files.map(async (f) => {
+      files.slice(0, task.batchSize).map(async (f) => {
         const query = new URLSearchParams({ filename: f.filename, subfolder: f.subfolder ?? '', type: f.type ?? 'output' })
-        return { bytes: await downloadResult(`${base(env)}/view?${query}`, maxImageBytes(env)) }
+        return { bytes: await downloadResult(`${base(env)}/view?${query}`, opts) }
       }),
     )
     return { kind: 'images', images }
   },
   async cancel(env, task) {
-    // Drop it from the queue if it has not started, and interrupt it if it is running.
-    await call(`${base(env)}/queue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete: [task.providerJobId] }) })
-    await call(`${base(env)}/interrupt`, { method: 'POST' })
+    // ComfyUI is shared: a bare POST /interrupt stops whatever runs, maybe another user's job.
+    // Look where OUR prompt is: still pending, delete it from the queue; running, interrupt it
+    // by prompt_id (recent ComfyUI ignores an interrupt for another prompt; older versions
+    // interrupt what runs, which at that moment is ours). Anywhere else there is nothing to stop.
+    const id = task.providerJobId
+    if (!id) return
+    const json = { method: 'POST', headers: { 'content-type': 'application/json' } }
+    type Queue = { queue_running?: unknown[]; queue_pending?: unknown[] }
+    const queue = await call(`${base(env)}/queue`)
+      .then((res) => (res.ok ? (res.json() as Promise<Queue>) : null))
+      .catch(() => null)
+    const holds = (entries: unknown[] | undefined) => (entries ?? []).some((e) => Array.isArray(e) && e[1] === id)
+    if (queue && holds(queue.queue_running)) {
+      await call(`${base(env)}/interrupt`, { ...json, body: JSON.stringify({ prompt_id: id }) })
+    } else if (!queue || holds(queue.queue_pending)) {
+      // Deleting by id can only ever remove our own prompt, so it is safe even when the queue is unknown.
+      await call(`${base(env)}/queue`, { ...json, body: JSON.stringify({ delete: [id] }) })
+    }
   },
 }
 

@@ -57,7 +57,8 @@ export const replicateProvider: GenerationProvider = {
     const body = {
       ...(version ? { version } : {}),
       input: predictionInput(task),
-      webhook: `${ctx.callbackBase}/api/callbacks/replicate`,
+      // The task id lets the callback find the task even before the prediction id is saved.
+      webhook: `${ctx.callbackBase}/api/callbacks/replicate?taskId=${encodeURIComponent(task.id)}`,
       webhook_events_filter: ['start', 'output', 'completed'],
     }
     const path = version ? '/v1/predictions' : `/v1/models/${name}/predictions`

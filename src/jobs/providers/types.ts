@@ -29,29 +29,11 @@ export interface GenerationProvider {
   run(env: Env, task: Task, ctx: RunContext): Promise<ProviderOutcome>
   /** For providers without webhooks: checks a submitted job. */
   poll?(env: Env, task: Task): Promise<ProviderOutcome>
-  /** Asks the service to stop a running job (best effort). */
-  cancel?(env: Env, task: Task): Promise<void>
+  /** Asks the service to stop a submitted job (best effort; callers catch and log). */
+  cancel?(env: Env, task: Pick<Task, 'id' | 'providerJobId'>): Promise<void>
 }
 
 /** A provider failure worth retrying (network, 5xx, timeouts). */
 export class RetryableProviderError extends Error {
   override name = 'RetryableProviderError'
-}
-
-/** Downloads a result right away (provider URLs expire), bounded in time and size. */
-export async function downloadResult(url: string, maxBytes: number, headers?: HeadersInit): Promise<Uint8Array> {
-  if (!/^https?:\/\//i.test(url)) throw new Error('result URL must be http(s)')
-  let res: Response
-  try {
-    res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) })
-  } catch (error) {
-    throw new RetryableProviderError(`download failed: ${String(error)}`)
-  }
-  if (res.status >= 500 || res.status === 429) throw new RetryableProviderError(`download answered ${res.status}`)
-  if (!res.ok) throw new Error(`download answered ${res.status}`)
-  const declared = Number(res.headers.get('content-length') ?? 0)
-  if (declared > maxBytes) throw new Error('result image too large')
-  const bytes = new Uint8Array(await res.arrayBuffer())
-  if (bytes.length > maxBytes) throw new Error('result image too large')
-  return bytes
 }

@@ -28,15 +28,19 @@ export function jobPayload(task: Task, callbackBase: string) {
 
 /**
  * `webhook`: POSTs the job (signed with Standard Webhooks headers, so the flow can verify it)
- * to WEBHOOK_PROVIDER_URL; results come back to the callback URLs in the payload.
+ * to WEBHOOK_PROVIDER_URL; results come back to the callback URLs in the payload. Jobs are
+ * signed with WEBHOOK_SIGNING_SECRET, never with WEBHOOK_SECRET (which verifies callbacks): a
+ * leaked or replayed job signature must not be usable as a callback signature.
  */
 export const webhookProvider: GenerationProvider = {
   name: 'webhook',
   async run(env, task, ctx) {
     if (!env.WEBHOOK_PROVIDER_URL) return { kind: 'failed', error: 'WEBHOOK_PROVIDER_URL is not configured' }
+    const signingSecret = env.WEBHOOK_SIGNING_SECRET
+    if (!signingSecret) return { kind: 'failed', error: 'WEBHOOK_SIGNING_SECRET is not configured' }
+    if (signingSecret === env.WEBHOOK_SECRET) return { kind: 'failed', error: 'WEBHOOK_SIGNING_SECRET must differ from WEBHOOK_SECRET' }
     const body = JSON.stringify(jobPayload(task, ctx.callbackBase))
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
-    if (env.WEBHOOK_SECRET) Object.assign(headers, await signWebhook(env.WEBHOOK_SECRET, `job_${task.id}`, body))
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(await signWebhook(signingSecret, `job_${task.id}`, body)) }
     let res: Response
     try {
       res = await fetch(env.WEBHOOK_PROVIDER_URL, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) })

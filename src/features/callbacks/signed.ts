@@ -1,0 +1,79 @@
+import type { z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { Task } from '../../db/schema'
+import type { AppEnv } from '../../env'
+import { RetryableProviderError } from '../../jobs/providers/types'
+import { ApiError, badRequest, upstreamError } from '../../lib/errors'
+import { verifyWebhook } from '../../lib/webhooks'
+import type { CallbackEffect } from './service'
+
+export type CallbackProvider = 'webhook' | 'replicate'
+
+/** What a provider's route knows how to do with a verified, valid delivery. */
+export interface SignedHandler<T> {
+  schema: z.ZodType<T>
+  /** Finds the task the delivery is about (read-only). */
+  resolve(body: T): Promise<Task | undefined>
+  /**
+   * A delivery for a task not found yet: `true` answers 503 so the sender retries (Replicate's
+   * `completed` can beat our saving of the prediction id); `false` acknowledges it without effect.
+   */
+  retryWhenMissing: boolean
+  apply(body: T, task: Task): Promise<CallbackEffect>
+}
+
+const ack = (duplicate: boolean, effect: CallbackEffect) => ({ success: true as const, data: { received: true as const, duplicate, effect } })
+
+/**
+ * One signed delivery, in this order:
+ * 1. the Standard Webhooks signature over the RAW body bytes (401 INVALID_SIGNATURE, nothing read);
+ * 2. the body: UTF-8, JSON, then the strict zod schema (400 VALIDATION_ERROR, nothing recorded);
+ * 3. the task; an unknown task is never recorded as delivered (see `retryWhenMissing`);
+ * 4. the `webhook-id` is CLAIMED (`INSERT … ON CONFLICT DO NOTHING`): only the delivery that inserts
+ *    it goes on, so concurrent or repeated deliveries act once (`duplicate: true`);
+ * 5. `apply`; if it throws (a bad result 4xx, an unreachable result host 502, a failure 5xx) the
+ *    claim is deleted again, so the sender's retry is processed rather than swallowed as a duplicate.
+ */
+export async function handleSigned<T>(c: Context<AppEnv>, provider: CallbackProvider, handler: SignedHandler<T>) {
+  const secret = provider === 'replicate' ? c.env.REPLICATE_WEBHOOK_SECRET : c.env.WEBHOOK_SECRET
+  if (!secret) throw new ApiError(503, 'NOT_CONFIGURED', `${provider} callbacks are not configured on this server`)
+  const raw = new Uint8Array(await c.req.arrayBuffer())
+  const verdict = await verifyWebhook(secret, c.req.raw.headers, raw)
+  if (!verdict.ok) throw new ApiError(401, 'INVALID_SIGNATURE', verdict.reason)
+
+  let json: unknown
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw))
+  } catch {
+    throw badRequest('Body is not valid UTF-8 JSON')
+  }
+  const parsed = handler.schema.safeParse(json)
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }))
+    throw badRequest(`Invalid callback body: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`.slice(0, 500), details)
+  }
+
+  const task = await handler.resolve(parsed.data)
+  if (!task) {
+    if (handler.retryWhenMissing) {
+      throw new ApiError(503, 'NOT_READY', 'The task for this delivery is not known yet; retry later', undefined, { 'Retry-After': '5' })
+    }
+    return c.json(ack(false, 'ignored'), 200)
+  }
+
+  const db = c.env.DB
+  const claim = await db.prepare('INSERT INTO webhook_events (id, provider, task_id, received_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
+    .bind(verdict.id, provider, task.id, Date.now())
+    .run()
+  if (claim.meta.changes === 0) return c.json(ack(true, 'ignored'), 200)
+  let effect: CallbackEffect
+  try {
+    effect = await handler.apply(parsed.data, task)
+  } catch (error) {
+    await db.prepare('DELETE FROM webhook_events WHERE id = ?1 AND provider = ?2').bind(verdict.id, provider).run()
+    // A result host that failed or timed out: a clean 502 so the sender retries later.
+    if (error instanceof RetryableProviderError) throw upstreamError(`Could not fetch the results: ${error.message}`.slice(0, 300))
+    throw error
+  }
+  return c.json(ack(false, effect), 200)
+}
