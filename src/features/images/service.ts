@@ -6,7 +6,8 @@ import { iso } from '../../lib/openapi'
 import { stableExpiry, signResource } from '../../lib/signed-urls'
 import { newId } from '../../lib/ids'
 import { storageKeys } from '../../lib/storage-keys'
-import { stripJpegMetadata, stripPngMetadata } from '../../lib/strip-metadata'
+import { invalidImage } from '../../lib/errors'
+import { stripMetadata } from '../../lib/strip-metadata'
 import { type InspectedImage, renderPreview } from './pipeline'
 
 export type ImageType = Image['type']
@@ -120,9 +121,11 @@ export async function finishDerivatives(env: Env, db: Db, stored: Image[], inspe
 }
 
 /**
- * The original as anyone but its owner may see it: no EXIF/GPS, XMP, IPTC or comments.
- * JPEG and PNG are cleaned losslessly; other formats are re-encoded at full size once.
- * Stored next to the original on first need.
+ * The original as anyone but its owner may see it: no EXIF/GPS, XMP, IPTC, MPF, JUMBF/C2PA or
+ * comments, nothing after the end of the image. JPEG, PNG, WebP and GIF are cleaned losslessly by
+ * whitelist; other formats (AVIF, HEIC) and files the parsers refuse are re-encoded at full size
+ * once, and the re-encoded bytes go through the same whitelist, so nothing unparsed is ever
+ * served (fail closed). Stored next to the original on first need.
  */
 export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promise<string> {
   if (image.cleanOriginalKey) return image.cleanOriginalKey
@@ -130,14 +133,14 @@ export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promi
   if (!object) throw new Error(`original missing for ${image.id}`)
   const bytes = new Uint8Array(await object.arrayBuffer())
   const orientation = typeof image.exif?.orientation === 'number' ? image.exif.orientation : 1
-  let clean: Uint8Array | null = null
   let mime: ImageMime = image.mime as ImageMime
-  if (mime === 'image/jpeg') clean = stripJpegMetadata(bytes, orientation)
-  else if (mime === 'image/png') clean = stripPngMetadata(bytes)
+  let clean = stripMetadata(bytes, mime, orientation)
   if (!clean) {
     const target = mime === 'image/webp' ? 'image/webp' : mime === 'image/jpeg' ? 'image/jpeg' : 'image/png'
     const result = await env.IMAGES.input(new Blob([bytes]).stream()).output({ format: target, quality: 92 })
-    clean = new Uint8Array(await new Response(result.image()).arrayBuffer())
+    // The binding applies the orientation while decoding, so the copy needs no orientation tag.
+    clean = stripMetadata(new Uint8Array(await new Response(result.image()).arrayBuffer()), target, 1)
+    if (!clean) throw invalidImage('This image cannot be shared without its metadata')
     mime = target
   }
   const key = storageKeys.image(image.ownerId, image.id, 'clean', EXTENSION_BY_MIME[mime])
