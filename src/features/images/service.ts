@@ -19,6 +19,8 @@ export interface ImageContext {
   liveSessionId?: string | null
   taskId?: string | null
   visibility?: 'private' | 'public'
+  /** Holders at creation: the owner's own record, plus one for a live photo that shows it. */
+  references?: number
 }
 
 /**
@@ -57,7 +59,7 @@ export async function storeImages(
       thumbKey: storageKeys.image(ownerId, id, 'thumb', 'webp'),
       previewKey: storageKeys.image(ownerId, id, 'preview', 'webp'),
       previewReady: false,
-      refCount: 1,
+      refCount: context.references ?? 1,
       createdAt: now,
       updatedAt: now,
     } satisfies typeof images.$inferInsert
@@ -151,18 +153,22 @@ export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promi
 }
 
 /**
- * Drops one reference. The owner's delete hides the image from their lists at once; the R2
- * objects and the row go when the last reference goes (a task or live photo may still use it).
+ * Drops references. `ownerDelete` drops the owner's own record (once: it hides the image from
+ * their lists at once); `holders` drops that many other references (a live photo, a task; by
+ * default one when it is not an owner delete). The R2 objects and the row go when the last
+ * reference goes (a task or live photo may still use the image after the owner deleted it).
  */
-export async function releaseImage(env: Env, db: Db, image: Image, opts: { ownerDelete: boolean }) {
+export async function releaseImage(env: Env, db: Db, image: Image, opts: { ownerDelete: boolean; holders?: number }) {
+  const holders = opts.holders ?? (opts.ownerDelete ? 0 : 1)
+  const ownerRecord = opts.ownerDelete ? sql`(CASE WHEN ${images.deletedAt} IS NULL THEN 1 ELSE 0 END)` : sql`0`
   const [after] = await db
     .update(images)
     .set({
-      refCount: sql`${images.refCount} - 1`,
-      ...(opts.ownerDelete ? { deletedAt: new Date() } : {}),
+      refCount: sql`${images.refCount} - ${holders} - ${ownerRecord}`,
+      ...(opts.ownerDelete ? { deletedAt: sql`COALESCE(${images.deletedAt}, ${Date.now()})` } : {}),
       updatedAt: new Date(),
     })
-    .where(and(eq(images.id, image.id), opts.ownerDelete ? isNull(images.deletedAt) : sql`1 = 1`))
+    .where(and(eq(images.id, image.id), opts.ownerDelete && holders === 0 ? isNull(images.deletedAt) : undefined))
     .returning({ refCount: images.refCount })
   if (!after || after.refCount > 0) return
   const keys = [image.originalKey, image.thumbKey, image.previewKey, image.cleanOriginalKey].filter(
