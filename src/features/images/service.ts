@@ -49,7 +49,7 @@ export async function storeImages(
       mime: img.mime,
       width: img.width,
       height: img.height,
-      bytes: img.original.length,
+      bytes: img.original.size,
       sha256: img.sha256,
       exif: img.exif.exif ? { ...img.exif.exif } : null,
       gps: img.exif.gps,
