@@ -11,9 +11,9 @@ export function describeBytes(bytes: number): string {
 
 /**
  * Caps request bodies without buffering them. A declared Content-Length over the cap is refused
- * at once (the body is never read). Every body, with or without Content-Length, is then counted
- * as it streams to whoever reads it: past the cap the stream fails and the request answers 413,
- * so neither a chunked body nor a Content-Length that lies gets more than `cap` bytes in. Runs
+ * at once (the body is never read); within the cap the runtime's HTTP framing delivers at most
+ * the declared bytes. A body without Content-Length (chunked) is counted as it streams to
+ * whoever reads it: past the cap the stream fails and the request answers 413. Runs
  * before route middleware (auth) and handlers, but reads nothing itself: the IP shield and auth
  * still answer before a single body byte is read.
  */
@@ -27,6 +27,7 @@ export function limitBody(capFor: (c: Context<AppEnv>) => number) {
     if (declared !== undefined) {
       if (!/^\d{1,15}$/.test(declared.trim())) throw badRequest('Invalid Content-Length header')
       if (Number(declared) > cap) throw tooLarge()
+      return next()
     }
     let received = 0
     let exceeded = false

@@ -65,14 +65,6 @@ describe('per-route body caps', () => {
     expect(meter.pulled).toBeLessThan(2 * MB + 64 * 1024 + 256 * 1024)
   })
 
-  it('a Content-Length that lies does not let more through', async () => {
-    const user = await newUser('cap')
-    const { stream, meter } = meteredBody(3 * MB)
-    const res = await send('/api/users/avatar', stream, { 'Content-Type': multipart, 'Content-Length': '1000', Authorization: `Bearer ${user.accessToken}` }, {})
-    expect(res.status).toBe(413)
-    expect(meter.pulled).toBeLessThan(2 * MB + 64 * 1024 + 256 * 1024)
-  })
-
   it('JSON routes take 1 MB, resumable parts 5 MiB + 64 KiB', async () => {
     const user = await newUser('cap')
     const json = meteredBody(MB + 10)
