@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
@@ -15,17 +14,20 @@ import { livePageRoutes } from './features/live/page'
 import { livePhotoRoutes } from './features/live/photos-routes'
 import { liveSessionRoutes } from './features/live/sessions-routes'
 import { liveSocketRoutes } from './features/live/socket-route'
-import { liveUploadRoutes } from './features/live/uploads-routes'
+import { liveUploadRoutes, PART_SIZE } from './features/live/uploads-routes'
 import { modelRoutes } from './features/models/routes'
 import { sceneRoutes } from './features/scenes/routes'
 import { taskRoutes } from './features/tasks/routes'
 import { userSocketRoutes } from './realtime/user-socket-route'
 import { docsPage } from './features/system/docs'
 import { systemRoutes } from './features/system/routes'
+import { AVATAR_MAX_BYTES } from './features/users/avatar'
 import { userRoutes } from './features/users/routes'
 import { clientIp } from './lib/auth'
 import { isLoopbackUrl, maxImageBytes, withLocalScope } from './lib/config'
-import { ApiError, payloadTooLarge, rateLimited } from './lib/errors'
+import { limitBody } from './lib/body-limit'
+import { networkOf } from './lib/network'
+import { ApiError, rateLimited } from './lib/errors'
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'VALIDATION_ERROR',
@@ -41,11 +43,26 @@ const CODE_BY_STATUS: Record<number, string> = {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-/** JSON bodies are small; upload routes get room for their files (checked again per file). */
+/**
+ * Body caps per route, in bytes. JSON is small; an account or avatar form carries one ≤ 2 MB
+ * avatar; an image or live photo upload carries at most `MAX_IMAGE_BYTES` in total (one big photo,
+ * or a batch of smaller ones) plus form overhead; a resumable part is one 5 MiB part.
+ */
 const JSON_BODY_LIMIT = 1024 * 1024
-const UPLOAD_PATHS = [/^\/api\/images\/upload$/, /^\/api\/live\/sessions\/[^/]+\/(photos|uploads)/, /^\/api\/auth\/register$/, /^\/api\/users\/avatar$/]
-// Provider callbacks may carry result images inline as base64: they get the upload cap (documented on the callback routes).
-UPLOAD_PATHS.push(/^\/api\/callbacks?\//)
+const FORM_OVERHEAD = 64 * 1024
+const BODY_CAPS: Array<[RegExp, (env: Env) => number]> = [
+  [/^\/api\/(auth\/register|users\/avatar)$/, () => AVATAR_MAX_BYTES + FORM_OVERHEAD],
+  [/^\/api\/(images\/upload|live\/sessions\/[^/]+\/photos)$/, (env) => maxImageBytes(env) + 1024 * 1024],
+  // Provider callbacks may carry result images inline as base64 (documented on the callback routes).
+  [/^\/api\/callbacks?\//, (env) => maxImageBytes(env) * 2 + 1024 * 1024],
+  [/^\/api\/live\/sessions\/[^/]+\/uploads\/[^/]+\/parts\/[^/]+$/, () => PART_SIZE + FORM_OVERHEAD],
+]
+
+/** The largest body `path` accepts. */
+export function bodyCapFor(env: Env, path: string): number {
+  const match = BODY_CAPS.find(([pattern]) => pattern.test(path))
+  return match ? match[1](env) : JSON_BODY_LIMIT
+}
 
 export const OPENAPI_INFO = {
   openapi: '3.1.0',
@@ -77,25 +94,17 @@ export function createApp() {
     })(c, next)
   })
   app.use('/api/*', async (c, next) => {
-    const isUpload = UPLOAD_PATHS.some((p) => p.test(c.req.path))
-    const maxSize = isUpload ? maxImageBytes(c.env) * 2 + 1024 * 1024 : JSON_BODY_LIMIT
-    return bodyLimit({
-      maxSize,
-      onError: () => {
-        throw payloadTooLarge(`Request body is larger than ${Math.floor(maxSize / 1024 / 1024)} MB`)
-      },
-    })(c, next)
-  })
-  app.use('/api/*', async (c, next) => {
     // Coarse per-IP flood shield on writes; exact product limits are enforced per route in D1.
     // Reads stay unshielded: a venue's guests share one NAT address and each loads many photos.
     const limiter = c.env.API_RATE_LIMITER
     if (limiter && !SAFE_METHODS.has(c.req.method)) {
-      const { success } = await limiter.limit({ key: `ip:${clientIp(c.req.raw.headers)}` })
+      const { success } = await limiter.limit({ key: `ip:${networkOf(clientIp(c.req.raw.headers))}` })
       if (!success) throw rateLimited(60)
     }
     await next()
   })
+  // After the shield, before any route (and its auth) runs; it reads nothing itself.
+  app.use('/api/*', limitBody((c) => bodyCapFor(c.env, c.req.path)))
   app.use('*', async (c, next) => {
     c.set('db', createDb(c.env.DB))
     await next()

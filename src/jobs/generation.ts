@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm'
 import { createDb } from '../db/client'
-import { tasks, type Task } from '../db/schema'
+import type { Task } from '../db/schema'
 import type { Db } from '../env'
 import { endTaskWithRefund, balanceOf } from '../features/credits/service'
 import { storeGeneratedImages } from '../features/images/generated'
+import { batchReleasingTaskInputs } from '../features/images/references'
 import { releaseImage, toImageDto } from '../features/images/service'
 import type { GenerationMessage } from '../features/tasks/service'
 import { publishToUser } from '../realtime/publish'
@@ -55,12 +55,14 @@ export async function completeTask(env: Env, db: Db, task: Task, generated: Gene
   const stored = await storeGeneratedImages(env, db, task, generated)
   const now = new Date()
   const ids = stored.map((i) => i.id)
-  const won = await db
-    .update(tasks)
-    .set({ status: 'succeeded', progress: 100, resultImageIds: ids, finishedAt: now, updatedAt: now, error: null })
-    .where(and(eq(tasks.id, task.id), eq(tasks.status, 'running')))
-    .returning({ id: tasks.id })
-  if (won.length === 0) {
+  // The same batch releases the task's input images, exactly once.
+  const [won] = await batchReleasingTaskInputs(env, task.id, ['running'], [
+    env.DB.prepare(
+      `UPDATE tasks SET status = 'succeeded', progress = 100, result_image_ids = ?2, finished_at = ?3, updated_at = ?3, error = NULL
+        WHERE id = ?1 AND status = 'running'`,
+    ).bind(task.id, JSON.stringify(ids), now.getTime()),
+  ])
+  if ((won?.meta.changes ?? 0) === 0) {
     // Canceled, failed or completed by another delivery meanwhile. Only release what that end
     // state does not show (a concurrent completion shows the same deterministic ids).
     const current = await loadTask(db, task.id)

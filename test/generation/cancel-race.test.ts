@@ -65,7 +65,7 @@ describe('cancel racing the queue consumer', () => {
     let cancelStatus = 0
     let storedBeforeCancel = 0
     // Fire the cancel at the exact moment the consumer is about to mark the task succeeded.
-    const hooked = d1WithHook(/^update "tasks" set "status"/i, async () => {
+    const hooked = d1WithHook(/UPDATE tasks SET status = 'succeeded'/, async () => {
       // The images are in R2 and D1 at this point: the consumer must clean them up.
       storedBeforeCancel = (await imageRowsOf(task.id)).length
       cancelStatus = (await cancelViaWorker(user, task.id)).status

@@ -1,4 +1,5 @@
 import { newId } from '../../lib/ids'
+import { batchReleasingTaskInputs } from '../images/references'
 
 /** Credits a new account starts with (`SIGNUP_CREDITS`, default 100). */
 export function signupCredits(env: Env): number {
@@ -17,12 +18,13 @@ export type TaskEnd = 'failed' | 'canceled'
  * Ends a task as failed or canceled and refunds its charge, in one D1 batch:
  * the status change only applies to a queued or running task, the refund row is unique per
  * task, and the balance only moves if that row was written. Calling it twice, or racing a
- * completion, refunds at most once. Returns whether this call ended the task and refunded.
+ * completion, refunds at most once. The same batch releases the task's input images (once).
+ * Returns whether this call ended the task and refunded.
  */
 export async function endTaskWithRefund(env: Env, taskId: string, status: TaskEnd, error: string | null) {
   const now = Date.now()
   const ledgerId = newId('cl')
-  const [ended, refunded] = await env.DB.batch([
+  const [ended, refunded] = await batchReleasingTaskInputs(env, taskId, ['queued', 'running'], [
     env.DB.prepare(
       `UPDATE tasks SET status = ?2, error = ?3, finished_at = ?4, updated_at = ?4
         WHERE id = ?1 AND status IN ('queued', 'running')`,

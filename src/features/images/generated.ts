@@ -37,7 +37,7 @@ export async function storeGeneratedImages(env: Env, db: Db, task: Task, generat
       width = size.width
       height = size.height
     } else {
-      const inspected = await inspectImage(env, { bytes: item.bytes, declaredType: mime, filename: null })
+      const inspected = await inspectImage(env, { blob: new Blob([item.bytes]), declaredType: mime, filename: null })
       inspected.preview.catch(() => {})
       thumb = inspected.thumb
       thumbhash = thumbhash ?? inspected.thumbhash

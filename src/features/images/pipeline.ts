@@ -2,7 +2,7 @@ import { rgbaToThumbHash } from 'thumbhash'
 import { maxImageBytes } from '../../lib/config'
 import { ApiError, badRequest, invalidImage, payloadTooLarge, unsupportedMediaType } from '../../lib/errors'
 import { type ExifResult, readExif } from '../../lib/exif'
-import { sha256Hex, toBase64 } from '../../lib/ids'
+import { toBase64, toHex } from '../../lib/ids'
 import { headerDimensions, type ImageMime, sniffImageMime } from '../../lib/media'
 import { decodePng } from '../../lib/png'
 
@@ -12,16 +12,19 @@ export const THUMB_SIDE = 256
 export const PREVIEW_SIDE = 1600
 const BINDING_TIMEOUT_MS = 30_000
 
-/** One file as it arrived, before anything is trusted. */
+/**
+ * One file as it arrived, before anything is trusted. The Blob is the only full copy held: a
+ * multipart File is one already, and every Images binding call and the R2 write stream from it.
+ */
 export interface IncomingImage {
-  bytes: Uint8Array
+  blob: Blob
   declaredType: string | null
   filename: string | null
 }
 
 /** An image that passed every check, with its thumb and placeholder ready to store. */
 export interface InspectedImage {
-  original: Uint8Array
+  original: Blob
   mime: ImageMime
   width: number
   height: number
@@ -35,6 +38,25 @@ export interface InspectedImage {
 }
 
 const stream = (bytes: Uint8Array) => new Blob([bytes]).stream()
+
+/**
+ * How much of the file is read into memory for sniffing, header dimensions and (for JPEG, whose
+ * EXIF sits in APP1 right after SOI) EXIF. Other formats may keep EXIF anywhere (WebP after the
+ * image data), so their EXIF is read from the whole file, once.
+ */
+const HEAD_BYTES = 1024 * 1024
+
+/** SHA-256 of a Blob, streamed (no copy of the file). */
+async function sha256OfBlob(blob: Blob): Promise<string> {
+  const digest = new crypto.DigestStream('SHA-256')
+  await blob.stream().pipeTo(digest)
+  return toHex(new Uint8Array(await digest.digest))
+}
+
+async function exifOf(blob: Blob, head: Uint8Array, mime: ImageMime): Promise<ExifResult> {
+  if (blob.size <= head.length || mime === 'image/jpeg') return readExif(head)
+  return readExif(new Uint8Array(await blob.arrayBuffer()))
+}
 
 async function bytesOf(result: ImageTransformationResult): Promise<Uint8Array> {
   return new Uint8Array(await new Response(result.image()).arrayBuffer())
@@ -95,38 +117,40 @@ export function fitInside(width: number, height: number, side: number) {
  * pixel limits) and makes its thumb and ThumbHash. Throws a 4xx ApiError for anything bad.
  */
 export async function inspectImage(env: Env, file: IncomingImage, opts: { eagerPreview?: boolean } = {}): Promise<InspectedImage> {
-  if (file.bytes.length === 0) throw badRequest('The file is empty')
+  const { blob } = file
+  if (blob.size === 0) throw badRequest('The file is empty')
   const limit = maxImageBytes(env)
-  if (file.bytes.length > limit) {
-    throw payloadTooLarge(`Image is ${file.bytes.length} bytes; the limit is ${limit} bytes`)
+  if (blob.size > limit) {
+    throw payloadTooLarge(`Image is ${blob.size} bytes; the limit is ${limit} bytes`)
   }
-  const mime = sniffImageMime(file.bytes)
+  const head = new Uint8Array(await blob.slice(0, HEAD_BYTES).arrayBuffer())
+  const mime = sniffImageMime(head)
   if (!mime) throw unsupportedMediaType('Not an image Darkroom can process (JPEG, PNG, WebP, GIF, AVIF or HEIC)')
   checkDeclaredType(file.declaredType, mime)
-  const declared = headerDimensions(file.bytes, mime)
+  const declared = headerDimensions(head, mime)
   if (declared) checkPixelLimits(declared.width, declared.height)
 
   // With header dimensions already checked, decoding is safe and info() can run alongside the
   // thumb; otherwise (AVIF/HEIC) the decoder's answer must come first.
-  const infoPromise = readInfo(env, file.bytes, mime)
+  const infoPromise = readInfo(env, blob, mime)
   if (!declared) checkPixelLimits(...dims(await infoPromise))
   // The preview is the slowest derivative. For a single file, start it with the checks so it
   // overlaps them (a bad file's attempt simply fails). In a batch, wait until this file passed, so
   // a batch refused for another file costs few transformations.
-  let preview = opts.eagerPreview ? renderPreview(env, stream(file.bytes)) : null
+  let preview = opts.eagerPreview ? renderPreview(env, blob.stream()) : null
   preview?.catch(() => {})
   const [info, exif, sha256, thumb] = await Promise.all([
     infoPromise,
-    readExif(file.bytes),
-    sha256Hex(file.bytes),
-    renderThumb(env, file.bytes, mime),
+    exifOf(blob, head, mime),
+    sha256OfBlob(blob),
+    renderThumb(env, blob, mime),
   ])
   checkPixelLimits(...dims(info))
-  preview ??= renderPreview(env, stream(file.bytes))
+  preview ??= renderPreview(env, blob.stream())
   preview.catch(() => {})
   const { width, height } = orientedSize(info.width, info.height, exif.orientation)
   return {
-    original: file.bytes,
+    original: blob,
     mime,
     width,
     height,
@@ -141,10 +165,10 @@ export async function inspectImage(env: Env, file: IncomingImage, opts: { eagerP
 
 const dims = (info: { width: number; height: number }) => [info.width, info.height] as const
 
-async function readInfo(env: Env, bytes: Uint8Array, mime: ImageMime): Promise<{ width: number; height: number }> {
+async function readInfo(env: Env, blob: Blob, mime: ImageMime): Promise<{ width: number; height: number }> {
   let info: ImageInfoResponse
   try {
-    info = await withTimeout(env.IMAGES.info(stream(bytes)), 'Reading the image')
+    info = await withTimeout(env.IMAGES.info(blob.stream()), 'Reading the image')
   } catch (error) {
     if (error instanceof ApiError) throw error
     throw decodeFailure(mime)
@@ -154,10 +178,10 @@ async function readInfo(env: Env, bytes: Uint8Array, mime: ImageMime): Promise<{
 }
 
 /** Longest side ≤ 256, WebP, orientation applied, no metadata. */
-async function renderThumb(env: Env, bytes: Uint8Array, mime: ImageMime): Promise<Uint8Array> {
+async function renderThumb(env: Env, blob: Blob, mime: ImageMime): Promise<Uint8Array> {
   try {
     const result = await withTimeout(
-      env.IMAGES.input(stream(bytes))
+      env.IMAGES.input(blob.stream())
         .transform({ width: THUMB_SIDE, height: THUMB_SIDE, fit: 'scale-down' })
         .output({ format: 'image/webp', quality: 80 }),
       'Making the thumbnail',

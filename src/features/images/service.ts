@@ -6,7 +6,8 @@ import { iso } from '../../lib/openapi'
 import { stableExpiry, signResource } from '../../lib/signed-urls'
 import { newId } from '../../lib/ids'
 import { storageKeys } from '../../lib/storage-keys'
-import { stripJpegMetadata, stripPngMetadata } from '../../lib/strip-metadata'
+import { invalidImage } from '../../lib/errors'
+import { stripMetadata } from '../../lib/strip-metadata'
 import { type InspectedImage, renderPreview } from './pipeline'
 
 export type ImageType = Image['type']
@@ -18,6 +19,8 @@ export interface ImageContext {
   liveSessionId?: string | null
   taskId?: string | null
   visibility?: 'private' | 'public'
+  /** Holders at creation: the owner's own record, plus one for a live photo that shows it. */
+  references?: number
 }
 
 /**
@@ -46,7 +49,7 @@ export async function storeImages(
       mime: img.mime,
       width: img.width,
       height: img.height,
-      bytes: img.original.length,
+      bytes: img.original.size,
       sha256: img.sha256,
       exif: img.exif.exif ? { ...img.exif.exif } : null,
       gps: img.exif.gps,
@@ -56,7 +59,7 @@ export async function storeImages(
       thumbKey: storageKeys.image(ownerId, id, 'thumb', 'webp'),
       previewKey: storageKeys.image(ownerId, id, 'preview', 'webp'),
       previewReady: false,
-      refCount: 1,
+      refCount: context.references ?? 1,
       createdAt: now,
       updatedAt: now,
     } satisfies typeof images.$inferInsert
@@ -120,9 +123,11 @@ export async function finishDerivatives(env: Env, db: Db, stored: Image[], inspe
 }
 
 /**
- * The original as anyone but its owner may see it: no EXIF/GPS, XMP, IPTC or comments.
- * JPEG and PNG are cleaned losslessly; other formats are re-encoded at full size once.
- * Stored next to the original on first need.
+ * The original as anyone but its owner may see it: no EXIF/GPS, XMP, IPTC, MPF, JUMBF/C2PA or
+ * comments, nothing after the end of the image. JPEG, PNG, WebP and GIF are cleaned losslessly by
+ * whitelist; other formats (AVIF, HEIC) and files the parsers refuse are re-encoded at full size
+ * once, and the re-encoded bytes go through the same whitelist, so nothing unparsed is ever
+ * served (fail closed). Stored next to the original on first need.
  */
 export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promise<string> {
   if (image.cleanOriginalKey) return image.cleanOriginalKey
@@ -130,14 +135,14 @@ export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promi
   if (!object) throw new Error(`original missing for ${image.id}`)
   const bytes = new Uint8Array(await object.arrayBuffer())
   const orientation = typeof image.exif?.orientation === 'number' ? image.exif.orientation : 1
-  let clean: Uint8Array | null = null
   let mime: ImageMime = image.mime as ImageMime
-  if (mime === 'image/jpeg') clean = stripJpegMetadata(bytes, orientation)
-  else if (mime === 'image/png') clean = stripPngMetadata(bytes)
+  let clean = stripMetadata(bytes, mime, orientation)
   if (!clean) {
     const target = mime === 'image/webp' ? 'image/webp' : mime === 'image/jpeg' ? 'image/jpeg' : 'image/png'
     const result = await env.IMAGES.input(new Blob([bytes]).stream()).output({ format: target, quality: 92 })
-    clean = new Uint8Array(await new Response(result.image()).arrayBuffer())
+    // The binding applies the orientation while decoding, so the copy needs no orientation tag.
+    clean = stripMetadata(new Uint8Array(await new Response(result.image()).arrayBuffer()), target, 1)
+    if (!clean) throw invalidImage('This image cannot be shared without its metadata')
     mime = target
   }
   const key = storageKeys.image(image.ownerId, image.id, 'clean', EXTENSION_BY_MIME[mime])
@@ -148,18 +153,22 @@ export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promi
 }
 
 /**
- * Drops one reference. The owner's delete hides the image from their lists at once; the R2
- * objects and the row go when the last reference goes (a task or live photo may still use it).
+ * Drops references. `ownerDelete` drops the owner's own record (once: it hides the image from
+ * their lists at once); `holders` drops that many other references (a live photo, a task; by
+ * default one when it is not an owner delete). The R2 objects and the row go when the last
+ * reference goes (a task or live photo may still use the image after the owner deleted it).
  */
-export async function releaseImage(env: Env, db: Db, image: Image, opts: { ownerDelete: boolean }) {
+export async function releaseImage(env: Env, db: Db, image: Image, opts: { ownerDelete: boolean; holders?: number }) {
+  const holders = opts.holders ?? (opts.ownerDelete ? 0 : 1)
+  const ownerRecord = opts.ownerDelete ? sql`(CASE WHEN ${images.deletedAt} IS NULL THEN 1 ELSE 0 END)` : sql`0`
   const [after] = await db
     .update(images)
     .set({
-      refCount: sql`${images.refCount} - 1`,
-      ...(opts.ownerDelete ? { deletedAt: new Date() } : {}),
+      refCount: sql`${images.refCount} - ${holders} - ${ownerRecord}`,
+      ...(opts.ownerDelete ? { deletedAt: sql`COALESCE(${images.deletedAt}, ${Date.now()})` } : {}),
       updatedAt: new Date(),
     })
-    .where(and(eq(images.id, image.id), opts.ownerDelete ? isNull(images.deletedAt) : sql`1 = 1`))
+    .where(and(eq(images.id, image.id), opts.ownerDelete && holders === 0 ? isNull(images.deletedAt) : undefined))
     .returning({ refCount: images.refCount })
   if (!after || after.refCount > 0) return
   const keys = [image.originalKey, image.thumbKey, image.previewKey, image.cleanOriginalKey].filter(

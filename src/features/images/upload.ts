@@ -66,7 +66,7 @@ function decodeBase64Image(value: string, filename: string | undefined, maxBytes
   } catch {
     throw badRequest('Image data is not valid base64')
   }
-  return { bytes, declaredType, filename: cleanFilename(filename) }
+  return { blob: new Blob([bytes]), declaredType, filename: cleanFilename(filename) }
 }
 
 export interface ParsedUpload {
@@ -99,7 +99,8 @@ export async function parseUpload(env: Env, request: Request, fileFields: readon
     for (const entry of entries) {
       if (!(entry instanceof File)) throw badRequest('Image fields must be files, not text')
       if (entry.size > maxBytes) throw payloadTooLarge(`${cleanFilename(entry.name) ?? 'Image'} is larger than ${maxBytes} bytes`)
-      files.push({ bytes: new Uint8Array(await entry.arrayBuffer()), declaredType: entry.type || null, filename: cleanFilename(entry.name) })
+      // The File is a Blob already: it is the one copy every later step streams from.
+      files.push({ blob: entry, declaredType: entry.type || null, filename: cleanFilename(entry.name) })
     }
     return { files, options: options.data }
   }

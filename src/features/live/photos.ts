@@ -100,7 +100,8 @@ export async function bothDtos(db: Db, photo: LivePhoto) {
  * session's counter. If the rows cannot be written, the images are released again.
  */
 export async function addPhotos(env: Env, db: Db, session: LiveSession, inspected: InspectedImage[], captions: Array<string | null> = []) {
-  const stored = await storeImages(env, db, session.ownerId, inspected, { type: 'live', liveSessionId: session.id })
+  // Two holders: the owner's image record and the photo (deleting either keeps the other working).
+  const stored = await storeImages(env, db, session.ownerId, inspected, { type: 'live', liveSessionId: session.id, references: 2 })
   try {
     const [counter] = await db
       .update(liveSessions)
@@ -126,7 +127,7 @@ export async function addPhotos(env: Env, db: Db, session: LiveSession, inspecte
     if (head) await db.batch([head, ...rest])
     return { photos: rows.map((r) => ({ ...r, viewCount: 0, likeCount: 0, guestThumbKey: null, guestPreviewKey: null })) as LivePhoto[], stored }
   } catch (error) {
-    for (const image of stored) await releaseImage(env, db, image, { ownerDelete: true })
+    for (const image of stored) await releaseImage(env, db, image, { ownerDelete: true, holders: 1 })
     throw error
   }
 }
@@ -168,12 +169,16 @@ export function photoEvents(
   return events
 }
 
-/** Deletes photos and releases their images (R2 goes when nothing else references them). */
+/**
+ * Deletes photos: each releases its own reference and the owner's record of the image (a photo
+ * deleted from its session leaves no ghost in the owner's library); R2 goes when nothing else,
+ * such as a task using it as input, still references the image.
+ */
 export async function deletePhotos(env: Env, db: Db, photos: LivePhoto[]) {
   if (photos.length === 0) return
   await inChunks(db, photos.map((p) => p.id), (ids) => db.delete(livePhotos).where(inArray(livePhotos.id, ids)).returning({ id: livePhotos.id }))
   const imageRows = await imagesById(db, photos.map((p) => p.imageId))
-  for (const image of imageRows.values()) await releaseImage(env, db, image, { ownerDelete: true })
+  for (const image of imageRows.values()) await releaseImage(env, db, image, { ownerDelete: true, holders: 1 })
   const guestKeys = photos.flatMap((p) => [p.guestThumbKey, p.guestPreviewKey]).filter((k): k is string => Boolean(k))
   if (guestKeys.length) await env.MEDIA.delete(guestKeys)
 }

@@ -6,6 +6,7 @@ import { newId, sha256Hex } from '../../lib/ids'
 import { iso } from '../../lib/openapi'
 import { publishToUser } from '../../realtime/publish'
 import { balanceOf, endTaskWithRefund } from '../credits/service'
+import { holdTaskInputStatement } from '../images/references'
 import { toImageDto } from '../images/service'
 import { placeholdersOf } from '../scenes/routes'
 import { configuredProvider } from '../../jobs/providers'
@@ -119,9 +120,8 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
        SELECT ?1, ?2, ?3, 'task_charge', ?4, (SELECT credits FROM users WHERE id = ?2), ?5 WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?4)`,
     ).bind(newId('cl'), user.id, -cost, taskId, now),
     // The task holds a reference on its input images while it exists.
-    ...inputIds.map((id) =>
-      env.DB.prepare('UPDATE images SET ref_count = ref_count + 1 WHERE id = ?1 AND EXISTS (SELECT 1 FROM tasks WHERE id = ?2)').bind(id, taskId),
-    ),
+    // (released in the batch that ends it: see batchReleasingTaskInputs).
+    ...inputIds.map((id) => holdTaskInputStatement(env, id, taskId)),
   ]
   let inserted: boolean
   try {

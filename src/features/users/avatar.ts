@@ -34,11 +34,11 @@ export async function readAvatar(env: Env, value: unknown): Promise<AvatarUpload
     throw invalidImage(`Avatar must be at most ${AVATAR_MAX_SIDE} pixels a side`)
   }
   try {
-    const info = await env.IMAGES.info(new Blob([bytes]).stream())
+    const info = await env.IMAGES.info(value.stream())
     if (!('width' in info) || info.width > AVATAR_MAX_SIDE || info.height > AVATAR_MAX_SIDE) {
       throw invalidImage(`Avatar must be at most ${AVATAR_MAX_SIDE} pixels a side`)
     }
-    const rendition = await env.IMAGES.input(new Blob([bytes]).stream())
+    const rendition = await env.IMAGES.input(value.stream())
       .transform({ width: AVATAR_SIDE, height: AVATAR_SIDE, fit: 'scale-down' })
       .output({ format: 'image/webp', quality: 85 })
     return { bytes: new Uint8Array(await new Response(rendition.image()).arrayBuffer()), mime: 'image/webp' }

@@ -1,0 +1,52 @@
+/**
+ * Image reference counting for holders other than the owner's own record: a task holds each of
+ * its input images from creation (in the charge batch) until it ends. The release runs in the
+ * same D1 batch as the statement that ends the task, guarded by the same task states, so it
+ * happens exactly once however often an end is attempted (redeliveries, races, cron, DLQ).
+ */
+
+type TaskStatus = 'queued' | 'running'
+
+/** The R2 keys of image rows that a batch just deleted (RETURNING rows). */
+interface FreedKeys {
+  original_key: string
+  thumb_key: string
+  preview_key: string
+  clean_original_key: string | null
+}
+
+/** The statement that takes one reference on each input image of a newly inserted task. */
+export function holdTaskInputStatement(env: Env, imageId: string, taskId: string): D1PreparedStatement {
+  return env.DB.prepare('UPDATE images SET ref_count = ref_count + 1 WHERE id = ?1 AND EXISTS (SELECT 1 FROM tasks WHERE id = ?2)').bind(
+    imageId,
+    taskId,
+  )
+}
+
+/**
+ * Runs `statements` in one D1 batch that also releases the task's input images if, and only if,
+ * the task is still in one of `fromStatuses` when the batch runs. The first of `statements` must
+ * be the one that moves the task out of exactly those states. Images left without any holder are
+ * deleted in the same batch and their R2 objects right after. Returns the results of `statements`.
+ */
+export async function batchReleasingTaskInputs(
+  env: Env,
+  taskId: string,
+  fromStatuses: readonly TaskStatus[],
+  statements: D1PreparedStatement[],
+): Promise<D1Result[]> {
+  const states = fromStatuses.map((s) => `'${s}'`).join(', ')
+  const inputs = (guard: string) => `SELECT value FROM json_each((SELECT input_image_ids FROM tasks WHERE id = ?1${guard}))`
+  const results = await env.DB.batch([
+    env.DB.prepare(`UPDATE images SET ref_count = ref_count - 1 WHERE id IN (${inputs(` AND status IN (${states})`)})`).bind(taskId),
+    ...statements,
+    env.DB.prepare(
+      `DELETE FROM images WHERE ref_count <= 0 AND id IN (${inputs('')})
+       RETURNING original_key, thumb_key, preview_key, clean_original_key`,
+    ).bind(taskId),
+  ])
+  const freed = (results[results.length - 1]?.results ?? []) as FreedKeys[]
+  const keys = freed.flatMap((r) => [r.original_key, r.thumb_key, r.preview_key, r.clean_original_key]).filter((k): k is string => Boolean(k))
+  if (keys.length > 0) await env.MEDIA.delete(keys)
+  return results.slice(1, results.length - 1)
+}
