@@ -24,7 +24,7 @@ import { systemRoutes } from './features/system/routes'
 import { AVATAR_MAX_BYTES } from './features/users/avatar'
 import { userRoutes } from './features/users/routes'
 import { clientIp } from './lib/auth'
-import { isLoopbackUrl, maxImageBytes, withLocalScope } from './lib/config'
+import { isLocalRequest, maxImageBytes, withLocalScope } from './lib/config'
 import { limitBody } from './lib/body-limit'
 import { networkOf } from './lib/network'
 import { ApiError, rateLimited } from './lib/errors'
@@ -50,11 +50,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  */
 const JSON_BODY_LIMIT = 1024 * 1024
 const FORM_OVERHEAD = 64 * 1024
+/** 16 MB: inline base64 results of about 12 MB in all. */
+export const CALLBACK_BODY_LIMIT = 16 * 1024 * 1024
 const BODY_CAPS: Array<[RegExp, (env: Env) => number]> = [
   [/^\/api\/(auth\/register|users\/avatar)$/, () => AVATAR_MAX_BYTES + FORM_OVERHEAD],
   [/^\/api\/(images\/upload|live\/sessions\/[^/]+\/photos)$/, (env) => maxImageBytes(env) + 1024 * 1024],
-  // Provider callbacks may carry result images inline as base64 (documented on the callback routes).
-  [/^\/api\/callbacks?\//, (env) => maxImageBytes(env) * 2 + 1024 * 1024],
+  // Provider callbacks may carry result images inline as base64 (documented on the callback routes);
+  // larger results come as URLs. Bounded tightly: anyone can POST here before the signature is checked.
+  [/^\/api\/callbacks?\//, () => CALLBACK_BODY_LIMIT],
   [/^\/api\/live\/sessions\/[^/]+\/uploads\/[^/]+\/parts\/[^/]+$/, () => PART_SIZE + FORM_OVERHEAD],
 ]
 
@@ -82,7 +85,7 @@ export function createApp() {
 
   app.use('*', requestId({ headerName: 'X-Request-Id' }))
   // Development secret fallbacks only ever serve requests to localhost (see requireSecret).
-  app.use('*', (c, next) => withLocalScope(isLoopbackUrl(c.req.url), next))
+  app.use('*', (c, next) => withLocalScope(isLocalRequest(c.req.url, c.req.header('CF-Connecting-IP') ?? null), next))
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
   app.use('*', async (c, next) => {
     const allowed = (c.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean)

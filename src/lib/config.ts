@@ -16,6 +16,16 @@ export function isLocal(env: Env): boolean {
  */
 const localScope = new AsyncLocalStorage<boolean>()
 
+/**
+ * True for a request made on this machine: the URL's host is a loopback name or address AND the
+ * connecting address (when the edge reports one) is loopback too, since the Host header alone is
+ * the client's to choose.
+ */
+export function isLocalRequest(url: string, connectingIp: string | null): boolean {
+  if (connectingIp !== null && !/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.test(connectingIp.trim())) return false
+  return isLoopbackUrl(url)
+}
+
 /** True for a URL whose host is a loopback name or address. */
 export function isLoopbackUrl(url: string): boolean {
   let host: string

@@ -88,8 +88,14 @@ export class LiveRoom extends DurableObject<Env> {
 
   private capsRefusal(a: Attachment): string | null {
     if (this.ctx.getWebSockets(`n:${a.network}`).length >= SOCKET_CAPS.perNetwork) return 'Too many connections from your network'
-    if (a.guestId && this.ctx.getWebSockets(`g:${a.guestId}`).length >= SOCKET_CAPS.perGuest) return 'Too many connections for this guest: close another tab'
+    if (a.guestId && this.guestSockets(a.guestId) >= SOCKET_CAPS.perGuest) return 'Too many connections for this guest: close another tab'
     return null
+  }
+
+  /** A guest's sockets: tagged at accept, plus first-frame sockets whose attachment names the guest. */
+  private guestSockets(guestId: string): number {
+    const late = this.ctx.getWebSockets('pending').filter((s) => (s.deserializeAttachment() as Attachment | null)?.guestId === guestId)
+    return this.ctx.getWebSockets(`g:${guestId}`).length + late.length
   }
 
   /** `connected {seq}`, then (queued in order) what the socket missed, or `resync`. */
@@ -144,7 +150,9 @@ export class LiveRoom extends DurableObject<Env> {
     const ts = new Date().toISOString()
     const stamped = events.map((event) => ({ event, stored: { seq: event.ephemeral ? 0 : this.log.append(event.type, event.data, event.audience, ts), type: event.type, data: event.data, ts } }))
     const last = this.log.lastSeq()
-    await this.enqueue(async () => {
+    // Stored now; delivered in order by the queue. The caller (an owner's upload or moderation)
+    // does not wait for deliveries or replays already queued ahead of it.
+    void this.enqueue(async () => {
       for (const role of ['owner', 'guest'] as const) {
         const mine = stamped.filter((s) => s.event.audience === 'all' || s.event.audience === (role === 'owner' ? 'owner' : 'guests')).map((s) => s.stored)
         if (mine.length === 0) continue
@@ -244,7 +252,7 @@ export class LiveRoom extends DurableObject<Env> {
       return
     }
     const admitted: Attachment = { ...a, ...identity, deadline: undefined, joinedSeq: this.log.lastSeq() }
-    if (admitted.guestId && this.ctx.getWebSockets(`g:${admitted.guestId}`).length >= SOCKET_CAPS.perGuest) {
+    if (admitted.guestId && this.guestSockets(admitted.guestId) >= SOCKET_CAPS.perGuest) {
       return closeQuietly(socket, 4429, 'Too many connections for this guest')
     }
     socket.serializeAttachment(admitted)

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { AuthUser } from '../env'
 import { authenticateToken } from '../lib/auth'
-import { isLoopbackUrl, withLocalScope } from '../lib/config'
+import { isLocalRequest, withLocalScope } from '../lib/config'
 import { ApiError } from '../lib/errors'
 import { createRouter, errors } from '../lib/openapi'
 import { sessionHeaders } from './socket-session'
@@ -12,8 +12,8 @@ function hubFor(env: Env, userId: string) {
   return env.USER_HUB.get(env.USER_HUB.idFromName(userId))
 }
 
-function hubRequest(url: string, user: AuthUser, expiresAt: number): Request {
-  return new Request(url, { headers: { Upgrade: 'websocket', ...sessionHeaders(user, expiresAt, isLoopbackUrl(url)) } })
+function hubRequest(url: string, user: AuthUser, expiresAt: number, local: boolean): Request {
+  return new Request(url, { headers: { Upgrade: 'websocket', ...sessionHeaders(user, expiresAt, local) } })
 }
 
 /**
@@ -21,7 +21,7 @@ function hubRequest(url: string, user: AuthUser, expiresAt: number): Request {
  * arrives (5 s at most), then relays frames to the user's hub. Prefer `?token=`: that socket
  * goes straight to the hub and can hibernate.
  */
-function acceptWithFirstFrameAuth(env: Env, url: string): Response {
+function acceptWithFirstFrameAuth(env: Env, url: string, local: boolean): Response {
   const { 0: client, 1: server } = new WebSocketPair()
   server.accept()
   let upstream: WebSocket | null = null
@@ -56,8 +56,8 @@ function acceptWithFirstFrameAuth(env: Env, url: string): Response {
     if (typeof token !== 'string') return fail('First frame must be {"type":"auth","token":"..."}')
     try {
       // Event listeners run outside the request's scope: restore it for the secret lookup.
-      const { user, expiresAt } = await withLocalScope(isLoopbackUrl(url), () => authenticateToken(env, token))
-      const res = await hubFor(env, user.id).fetch(hubRequest(url, user, expiresAt))
+      const { user, expiresAt } = await withLocalScope(local, () => authenticateToken(env, token))
+      const res = await hubFor(env, user.id).fetch(hubRequest(url, user, expiresAt, local))
       const socket = res.webSocket
       if (!socket) return fail('Could not reach your event hub')
       socket.accept()
@@ -100,7 +100,8 @@ export const userSocketRoutes = createRouter().openapi(route, async (c) => {
     throw new ApiError(426, 'UPGRADE_REQUIRED', 'This endpoint speaks WebSocket: send an Upgrade: websocket request')
   }
   const { token } = c.req.valid('query')
-  if (!token) return acceptWithFirstFrameAuth(c.env, c.req.url)
+  const local = isLocalRequest(c.req.url, c.req.header('CF-Connecting-IP') ?? null)
+  if (!token) return acceptWithFirstFrameAuth(c.env, c.req.url, local)
   const { user, expiresAt } = await authenticateToken(c.env, token)
-  return hubFor(c.env, user.id).fetch(hubRequest(c.req.url, user, expiresAt))
+  return hubFor(c.env, user.id).fetch(hubRequest(c.req.url, user, expiresAt, local))
 })

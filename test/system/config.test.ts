@@ -7,9 +7,13 @@ import { callApp, countRows, dbRun, expectError, freshIp, newUser, type Json } f
 // The app is built per test and given a modified env, as production would run it with a
 // missing or weak secret. ENVIRONMENT=test (the normal test env) allows a dev fallback;
 // production must refuse clearly instead of signing tokens with a guessable key.
-function fetchWith(overrides: Partial<Env>, method: string, path: string, body?: unknown, token?: string) {
-  return callApp(overrides, method, path, body, token ? { token } : {})
+function fetchWith(overrides: Partial<Env>, method: string, path: string, body?: unknown, token?: string, ip?: string) {
+  return callApp(overrides, method, path, body, { ...(token ? { token } : {}), ...(ip ? { ip } : {}) })
 }
+
+let loopbackCounter = 0
+/** A distinct loopback address per call (rate limits are per network). */
+const loopbackIp = () => `127.9.${Math.floor(++loopbackCounter / 250)}.${loopbackCounter % 250}`
 
 const PRODUCTION_WITHOUT_SECRET = { ENVIRONMENT: 'production', JWT_SECRET: '' }
 
@@ -86,9 +90,10 @@ describe('JWT_SECRET configuration', () => {
   it('lets local development run without a secret, using a development key', async () => {
     const user = await newUser('cfg')
     const dev = { ENVIRONMENT: 'development', JWT_SECRET: '' }
-    const signedIn = await fetchWith(dev, 'POST', '/api/auth/login', { login: user.username, password: user.password })
+    // Made on this machine: the URL is localhost and so is the connecting address.
+    const signedIn = await fetchWith(dev, 'POST', '/api/auth/login', { login: user.username, password: user.password }, undefined, loopbackIp())
     expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200)
-    expect((await fetchWith(dev, 'GET', '/api/auth/me', undefined, signedIn.body.data.accessToken)).status).toBe(200)
+    expect((await fetchWith(dev, 'GET', '/api/auth/me', undefined, signedIn.body.data.accessToken, loopbackIp())).status).toBe(200)
   })
 
   it('keeps routes that need no secret working, e.g. health', async () => {
@@ -100,8 +105,8 @@ describe('JWT_SECRET configuration', () => {
 describe('development fallbacks only for requests to localhost', () => {
   // A worker deployed with ENVIRONMENT=development and no secret must not sign with the public
   // development key for requests to its public host.
-  async function fetchAt(origin: string, overrides: Partial<Env>, method: string, path: string, body?: unknown, token?: string) {
-    const headers = new Headers({ 'CF-Connecting-IP': freshIp() })
+  async function fetchAt(origin: string, overrides: Partial<Env>, method: string, path: string, body?: unknown, token?: string, ip = origin.includes('example') ? freshIp() : loopbackIp()) {
+    const headers = new Headers({ 'CF-Connecting-IP': ip })
     if (token) headers.set('Authorization', `Bearer ${token}`)
     if (body !== undefined) headers.set('Content-Type', 'application/json')
     const ctx = createExecutionContext()
@@ -121,6 +126,14 @@ describe('development fallbacks only for requests to localhost', () => {
       expect(res.body.error).toMatch(/JWT_SECRET/)
     }
     expect(await countRows('sessions')).toBe(sessions)
+  })
+
+  it('a Host header that says localhost is not enough: the connecting address must be local too', async () => {
+    const user = await newUser('cfg')
+    for (const ip of ['203.0.113.77', '2001:db8::1']) {
+      const res = await fetchAt('http://localhost:8787', DEV_WITHOUT_SECRET, 'POST', '/api/auth/login', { login: user.username, password: user.password }, undefined, ip)
+      expectError(res, 500, 'CONFIGURATION_ERROR')
+    }
   })
 
   it('allows the fallback for localhost, 127.0.0.0/8 and ::1', async () => {

@@ -144,7 +144,12 @@ export async function recordSuccess(env: Env, attempt: LoginAttempt): Promise<vo
 export async function pruneLoginNetworks(d1: D1Database, now = Date.now()): Promise<void> {
   const cutoff = now - LOGIN_POLICY.knownNetworkDays * 86_400_000
   await d1
-    .prepare('DELETE FROM login_networks WHERE MAX(COALESCE(last_failure_at, 0), COALESCE(last_success_at, 0)) < ?1')
-    .bind(cutoff)
+    // Known networks are kept for their window; networks that only ever failed (often made-up
+    // accounts) go after a quiet day, so the table cannot grow without bound.
+    .prepare(
+      `DELETE FROM login_networks WHERE MAX(COALESCE(last_failure_at, 0), COALESCE(last_success_at, 0)) < ?1
+          OR (last_success_at IS NULL AND COALESCE(last_failure_at, 0) < ?2)`,
+    )
+    .bind(cutoff, now - 86_400_000)
     .run()
 }

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Db } from '../../env'
 import { clientIp, requireAuth } from '../../lib/auth'
+import { networkOf } from '../../lib/network'
 import { requireSecret } from '../../lib/config'
 import { badRequest } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
@@ -128,7 +129,7 @@ export const authRoutes = createRouter()
     } else {
       throw badRequest('Send JSON or multipart/form-data with username, email and password')
     }
-    await hitRateLimits(c.env.DB, [[`register:ip:${clientIp(c.req.raw.headers)}`, RATE_LIMITS.registerPerIp]])
+    await hitRateLimits(c.env.DB, [[`register:ip:${networkOf(clientIp(c.req.raw.headers))}`, RATE_LIMITS.registerPerIp]])
     // A form with no file chosen sends an empty file: that is "no avatar", not an error.
     const noAvatar = avatarField === undefined || avatarField === '' || (avatarField instanceof File && avatarField.size === 0)
     const avatar = noAvatar ? undefined : await readAvatar(c.env, avatarField)
@@ -146,7 +147,7 @@ export const authRoutes = createRouter()
   .openapi(wechatLogin, async (c) => {
     const { code } = c.req.valid('json')
     requireSecret(c.env, 'JWT_SECRET') // fail before creating anyone if tokens cannot be signed
-    await hitRateLimits(c.env.DB, [[`login:ip:${clientIp(c.req.raw.headers)}`, RATE_LIMITS.loginPerIp]])
+    await hitRateLimits(c.env.DB, [[`login:ip:${networkOf(clientIp(c.req.raw.headers))}`, RATE_LIMITS.loginPerIp]])
     const openId = await exchangeWechatCode(c.env, code)
     const { user, created } = await findOrCreateWechatUser(c.env, c.var.db, openId)
     const tokens = await startSession(c.env, c.var.db, user, {

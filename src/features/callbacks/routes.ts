@@ -59,7 +59,8 @@ const SIGNED =
   '`webhook-id` is acknowledged with `duplicate: true` and changes nothing; a delivery that fails (4xx/5xx) is not recorded, so its retry ' +
   'is processed. Reports on finished tasks are acknowledged without effect. Result images: at most the task\'s `batchSize`, each at most ' +
   'MAX_IMAGE_BYTES, as URLs on the provider\'s host allowlist (redirects refused) or inline base64; callback bodies may be up to ' +
-  '2 × MAX_IMAGE_BYTES + 1 MB (413 beyond).'
+  '16 MB (413 beyond; about 12 MB of inline base64 results, send larger results as URLs). Deliveries without the three ' +
+  'Standard Webhooks headers, or with a timestamp more than 5 minutes off, are refused (401) before their body is read.'
 
 /**
  * Documented as JSON Schema rather than zod so no validator reads the body first: the signature

@@ -37,6 +37,12 @@ const ack = (duplicate: boolean, effect: CallbackEffect) => ({ success: true as 
 export async function handleSigned<T>(c: Context<AppEnv>, provider: CallbackProvider, handler: SignedHandler<T>) {
   const secret = provider === 'replicate' ? c.env.REPLICATE_WEBHOOK_SECRET : c.env.WEBHOOK_SECRET
   if (!secret) throw new ApiError(503, 'NOT_CONFIGURED', `${provider} callbacks are not configured on this server`)
+  // Unsigned or stale deliveries are refused before their body is read (it may be large).
+  const headers = c.req.raw.headers
+  const timestamp = Number(headers.get('webhook-timestamp'))
+  if (!headers.get('webhook-id') || !headers.get('webhook-signature') || !Number.isFinite(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > 300) {
+    throw new ApiError(401, 'INVALID_SIGNATURE', 'Missing or stale webhook-id, webhook-timestamp or webhook-signature header')
+  }
   const raw = new Uint8Array(await c.req.arrayBuffer())
   const verdict = await verifyWebhook(secret, c.req.raw.headers, raw)
   if (!verdict.ok) throw new ApiError(401, 'INVALID_SIGNATURE', verdict.reason)

@@ -176,8 +176,10 @@ export function photoEvents(
  */
 export async function deletePhotos(env: Env, db: Db, photos: LivePhoto[]) {
   if (photos.length === 0) return
-  await inChunks(db, photos.map((p) => p.id), (ids) => db.delete(livePhotos).where(inArray(livePhotos.id, ids)).returning({ id: livePhotos.id }))
-  const imageRows = await imagesById(db, photos.map((p) => p.imageId))
+  // Only photos this call really deleted release their image: a concurrent delete of the same
+  // photo (batch, single, session cleanup) must not release it twice.
+  const deleted = await inChunks(db, photos.map((p) => p.id), (ids) => db.delete(livePhotos).where(inArray(livePhotos.id, ids)).returning({ imageId: livePhotos.imageId }))
+  const imageRows = await imagesById(db, deleted.map((p) => p.imageId))
   for (const image of imageRows.values()) await releaseImage(env, db, image, { ownerDelete: true, holders: 1 })
   const guestKeys = photos.flatMap((p) => [p.guestThumbKey, p.guestPreviewKey]).filter((k): k is string => Boolean(k))
   if (guestKeys.length) await env.MEDIA.delete(guestKeys)
