@@ -68,16 +68,6 @@ export async function pruneRateLimits(d1: D1Database, now = Date.now()): Promise
   await d1.prepare('DELETE FROM rate_limits WHERE window_start < ?').bind(now - 86_400_000).run()
 }
 
-/**
- * Throws 429 when `key` already used up its window, without counting a hit. For limits that
- * count only failures (wrong access codes): check first, count on failure.
- */
-export async function assertUnderRateLimit(d1: D1Database, key: string, rule: RateLimitRule, now = Date.now()): Promise<void> {
-  const windowMs = rule.windowSeconds * 1000
-  const start = Math.floor(now / windowMs) * windowMs
-  const row = await d1.prepare('SELECT count FROM rate_limits WHERE key = ?1 AND window_start = ?2').bind(key, start).first<{ count: number }>()
-  if (row && row.count >= rule.limit) throw rateLimited(Math.max(1, Math.ceil((start + windowMs - now) / 1000)))
-}
 
 /** One counted hit: whether it went over, and how to take it back. */
 export interface CountedHit {

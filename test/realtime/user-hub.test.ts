@@ -1,73 +1,9 @@
-import { exports } from 'cloudflare:workers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { callJson, newUser, type Json } from '../helpers'
 import { envWith, queuedTask } from '../generation/gen-helpers'
+import { client, closeAll, connect, connectFirstFrame, upgrade } from './ws-client'
 
-interface Client {
-  ws: WebSocket
-  frames: Json[]
-  closed: Promise<{ code: number; reason: string }>
-  waitFor(match: (frame: Json) => boolean, timeoutMs?: number): Promise<Json>
-}
-
-const open: Client[] = []
-
-afterEach(() => {
-  for (const c of open.splice(0)) {
-    try {
-      c.ws.close(1000, 'test done')
-    } catch {
-      // already closed
-    }
-  }
-})
-
-function upgrade(path: string, headers: Record<string, string> = { Upgrade: 'websocket' }) {
-  return exports.default.fetch(new Request(`http://localhost${path}`, { headers }))
-}
-
-/** Accepts the client end of a 101 and records every JSON frame it receives. */
-function client(res: Response): Client {
-  const ws = res.webSocket
-  if (!ws) throw new Error(`no WebSocket (status ${res.status})`)
-  const frames: Json[] = []
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })))
-  ws.addEventListener('message', (e) => {
-    frames.push(JSON.parse(String(e.data)))
-  })
-  ws.accept()
-  const c: Client = {
-    ws,
-    frames,
-    closed,
-    async waitFor(match, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs
-      for (;;) {
-        const found = frames.find(match)
-        if (found) return found
-        if (Date.now() > deadline) throw new Error(`no matching frame in ${JSON.stringify(frames.map((f) => f.type))}`)
-        await new Promise((resolve) => setTimeout(resolve, 10))
-      }
-    },
-  }
-  open.push(c)
-  return c
-}
-
-async function connect(token: string): Promise<Client> {
-  const res = await upgrade(`/api/ws?token=${encodeURIComponent(token)}`)
-  expect(res.status).toBe(101)
-  const c = client(res)
-  await c.waitFor((f) => f.type === 'connected')
-  return c
-}
-
-async function connectFirstFrame(token: string): Promise<Client> {
-  const c = client(await upgrade('/api/ws'))
-  c.ws.send(JSON.stringify({ type: 'auth', token }))
-  await c.waitFor((f) => f.type === 'connected')
-  return c
-}
+afterEach(closeAll)
 
 describe('GET /api/ws handshake', () => {
   it('a plain GET without Upgrade is 426 with the JSON error envelope', async () => {
