@@ -1,6 +1,6 @@
 import { ApiError, invalidCredentials, rateLimited } from '../../lib/errors'
 import { sha256Hex } from '../../lib/ids'
-import { countStatement, hitRateLimits, hitStatement, RATE_LIMITS, type RateLimitRule } from '../../lib/rate-limit'
+import { countStatement, hitRateLimits, hitStatement, RATE_LIMITS, type RateLimitRule, windowStartOf } from '../../lib/rate-limit'
 import { publishToUser } from '../../realtime/publish'
 import { networkHash, networkOf } from './networks'
 
@@ -79,10 +79,12 @@ export async function openAttempt(env: Env, account: { id: string } | null, logi
       `SELECT failures, blocked_until AS blockedUntil, last_failure_at AS lastFailureAt, last_success_at AS lastSuccessAt
          FROM login_networks WHERE subject = ?1 AND network_hash = ?2`,
     ).bind(subject, hash),
-    countStatement(env.DB, `login:fail:${subject}`, LOGIN_POLICY.attackWindow, now),
+    // Counted FIRST (a right password takes it back in recordSuccess): a burst of parallel guesses
+    // from many networks cannot all read "not under attack" before any of them is counted.
+    hitStatement(env.DB, `login:fail:${subject}`, LOGIN_POLICY.attackWindow, now),
   ])
   const row = rowResult?.results[0] as NetworkRow | undefined
-  const accountFailures = (attackResult?.results[0] as { count: number } | undefined)?.count ?? 0
+  const accountFailures = ((attackResult?.results[0] as { count: number } | undefined)?.count ?? 1) - 1
   const known = account !== null && row?.lastSuccessAt != null && row.lastSuccessAt > now - LOGIN_POLICY.knownNetworkDays * 86_400_000
   if (row?.blockedUntil != null && row.blockedUntil > now) throw blockedError(row.failures, row.blockedUntil, now)
   const underAttack = !known && accountFailures >= LOGIN_POLICY.attackWindow.limit
@@ -112,7 +114,7 @@ export async function recordFailure(env: Env, attempt: LoginAttempt): Promise<Ap
          last_failure_at = ?3
        RETURNING failures, blocked_until AS blockedUntil`,
     ).bind(attempt.subject, attempt.networkHash, now, free, firstBlock),
-    hitStatement(env.DB, `login:fail:${attempt.subject}`, LOGIN_POLICY.attackWindow, now),
+    countStatement(env.DB, `login:fail:${attempt.subject}`, LOGIN_POLICY.attackWindow, now),
   ])
   const row = networkResult?.results[0]
   const accountFailures = accountResult?.results[0]?.count ?? 0
@@ -132,12 +134,17 @@ export async function recordFailure(env: Env, attempt: LoginAttempt): Promise<Ap
 
 /** The right password: this network is now known for the account, and its failures are cleared. */
 export async function recordSuccess(env: Env, attempt: LoginAttempt): Promise<void> {
-  await env.DB.prepare(
-    `INSERT INTO login_networks (subject, network_hash, failures, last_success_at) VALUES (?1, ?2, 0, ?3)
-     ON CONFLICT (subject, network_hash) DO UPDATE SET failures = 0, blocked_until = NULL, last_success_at = ?3`,
-  )
-    .bind(attempt.subject, attempt.networkHash, attempt.now)
-    .run()
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO login_networks (subject, network_hash, failures, last_success_at) VALUES (?1, ?2, 0, ?3)
+       ON CONFLICT (subject, network_hash) DO UPDATE SET failures = 0, blocked_until = NULL, last_success_at = ?3`,
+    ).bind(attempt.subject, attempt.networkHash, attempt.now),
+    // The attempt was counted as a possible failure when it opened: it was not one.
+    env.DB.prepare('UPDATE rate_limits SET count = count - 1 WHERE key = ?1 AND window_start = ?2 AND count > 0').bind(
+      `login:fail:${attempt.subject}`,
+      windowStartOf(LOGIN_POLICY.attackWindow, attempt.now),
+    ),
+  ])
 }
 
 /** Deletes rows with no activity for longer than a known network lasts (cron sweep). */
