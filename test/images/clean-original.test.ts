@@ -1,5 +1,6 @@
-import { env } from 'cloudflare:test'
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app'
 import { readExif } from '../../src/lib/exif'
 import { call, newUser, type TestUser } from '../helpers'
 import { bytesOf, encodeAs, fixturePhoto, infoOf, latin1, uploadImage } from '../images-helpers'
@@ -43,5 +44,37 @@ describe('clean originals for strangers', () => {
     expect(res.headers.get('Content-Type')).toBe('image/png')
     expect(latin1(bytes)).not.toMatch(/eXIf|tEXt|iTXt|Exif/)
     expect(await infoOf(bytes)).toMatchObject({ format: 'image/png', width: 100, height: 68 })
+  })
+})
+
+describe('many strangers at once', () => {
+  it('make one clean copy: ten concurrent downloads read and write the original once', async () => {
+    const image = await uploadImage(owner.accessToken, fixturePhoto('DSCN0010.jpg'), 'crowd.jpg')
+    await env.DB.prepare("UPDATE images SET visibility = 'public' WHERE id = ?").bind(image.id).run()
+    let cleanPuts = 0
+    const media = new Proxy(env.MEDIA, {
+      get(target, prop) {
+        if (prop === 'put') {
+          return (key: string, ...rest: unknown[]) => {
+            if (key.includes('/clean.')) cleanPuts++
+            return (target.put as (...a: unknown[]) => unknown).call(target, key, ...rest)
+          }
+        }
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const app = createApp()
+    const results = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const ctx = createExecutionContext()
+        const res = await app.fetch(new Request(`http://localhost/api/images/${image.id}/original`), { ...env, MEDIA: media }, ctx)
+        const bytes = await bytesOf(res)
+        await waitOnExecutionContext(ctx)
+        return { status: res.status, gps: (await readExif(bytes)).gps }
+      }),
+    )
+    expect(results.every((r) => r.status === 200 && r.gps === null)).toBe(true)
+    expect(cleanPuts).toBe(1)
   })
 })

@@ -131,6 +131,21 @@ export async function finishDerivatives(env: Env, db: Db, stored: Image[], inspe
  */
 export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promise<string> {
   if (image.cleanOriginalKey) return image.cleanOriginalKey
+  // Single-flight per image in this isolate: a room of guests downloading one original at once
+  // holds one copy of it in memory, not one per request.
+  let flight = cleaning.get(image.id)
+  if (!flight) {
+    flight = makeCleanOriginal(env, db, image).finally(() => cleaning.delete(image.id))
+    cleaning.set(image.id, flight)
+  }
+  const key = await flight
+  image.cleanOriginalKey = key
+  return key
+}
+
+const cleaning = new Map<string, Promise<string>>()
+
+async function makeCleanOriginal(env: Env, db: Db, image: Image): Promise<string> {
   const object = await env.MEDIA.get(image.originalKey)
   if (!object) throw new Error(`original missing for ${image.id}`)
   const bytes = new Uint8Array(await object.arrayBuffer())
@@ -148,7 +163,6 @@ export async function ensureCleanOriginal(env: Env, db: Db, image: Image): Promi
   const key = storageKeys.image(image.ownerId, image.id, 'clean', EXTENSION_BY_MIME[mime])
   await env.MEDIA.put(key, clean, { httpMetadata: { contentType: mime } })
   await db.update(images).set({ cleanOriginalKey: key }).where(eq(images.id, image.id))
-  image.cleanOriginalKey = key
   return key
 }
 
