@@ -2,14 +2,8 @@ import { DurableObject } from 'cloudflare:workers'
 import { deleteSessionPage } from '../features/live/cleanup'
 import { withUrls, type UrlContext } from '../features/live/photos'
 import { verifyLiveSocketToken } from '../features/live/socket-auth'
-import { RoomLog, type StoredEvent } from './room-log'
+import { frameText, RoomLog, type StoredEvent } from './room-log'
 import { type Attachment, closeQuietly, FrameBudget, identityAttachment, nextDeadline, SOCKET_CAPS } from './room-sockets'
-
-/** One event is sent as an object, several as an array in one frame. */
-function frameText(frames: object[]): string | null {
-  if (frames.length === 0) return null
-  return JSON.stringify(frames.length === 1 ? frames[0] : frames)
-}
 
 /** `all`: owner and guests; `owner` or `guests`: only them. */
 export type Audience = 'all' | 'owner' | 'guests'

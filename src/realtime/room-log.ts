@@ -12,6 +12,12 @@ export interface StoredEvent {
   ts: string
 }
 
+/** One event is sent as an object, several as an array in one frame. */
+export function frameText(frames: object[]): string | null {
+  if (frames.length === 0) return null
+  return JSON.stringify(frames.length === 1 ? frames[0] : frames)
+}
+
 /** How many events a room keeps. */
 export const MAX_EVENTS = 10_000
 /** At most this many events are replayed to one socket; more means `resync`. */
