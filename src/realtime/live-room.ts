@@ -1,29 +1,12 @@
 import { DurableObject } from 'cloudflare:workers'
+import { withLocalScope } from '../lib/config'
 import { deleteSessionPage } from '../features/live/cleanup'
-import { withUrls, type UrlContext } from '../features/live/photos'
+import { withUrls } from '../features/live/photos'
 import { verifyLiveSocketToken } from '../features/live/socket-auth'
 import { frameText, RoomLog, type StoredEvent } from './room-log'
-import { type Attachment, closeQuietly, FrameBudget, identityAttachment, nextDeadline, SOCKET_CAPS } from './room-sockets'
+import { type Attachment, type RoomContext, type RoomEvent, closeQuietly, FrameBudget, identityAttachment, nextDeadline, SOCKET_CAPS } from './room-sockets'
 
-/** `all`: owner and guests; `owner` or `guests`: only them. */
-export type Audience = 'all' | 'owner' | 'guests'
-
-/** An event as the Worker hands it over; the room gives it its `seq`. */
-export interface RoomEvent {
-  type: 'photo.added' | 'photo.updated' | 'photo.removed' | 'session.updated' | 'upload.progress' | 'session.verify_paused'
-  data: unknown
-  audience: Audience
-  /** Ephemeral events (upload progress) are not stored and carry no seq. */
-  ephemeral?: boolean
-}
-
-/** What the room knows of its session; the Worker sends it with every publish and connect. */
-export interface RoomContext extends UrlContext {
-  sessionId: string
-  /** Epoch ms after which guests are closed (null: no end time). */
-  endsAt: number | null
-  ended: boolean
-}
+export type { Audience, RoomContext, RoomEvent } from './room-sockets'
 
 const PRESENCE_DELAY_MS = 1000
 const AUDIENCES = { owner: ['all', 'owner'], guest: ['all', 'guests'] } as const
@@ -56,7 +39,7 @@ export class LiveRoom extends DurableObject<Env> {
   private async learn(context: RoomContext | undefined) {
     if (!context) return
     const known = await this.loadContext()
-    if (known && known.codeVersion === context.codeVersion && known.endsAt === context.endsAt && known.ended === context.ended && known.downloadPolicy === context.downloadPolicy) return
+    if (known && JSON.stringify(known) === JSON.stringify(context)) return
     this.context = context
     await this.ctx.storage.put('context', context)
     if (context.endsAt !== null && context.endsAt > Date.now()) await this.schedule(context.endsAt)
@@ -125,7 +108,8 @@ export class LiveRoom extends DurableObject<Env> {
       events.map(async (e) => {
         const data = e.data as { photo?: { id: string } } | null
         if (!context || !data?.photo) return { type: e.type, ...(e.seq ? { seq: e.seq } : {}), data: e.data, ts: e.ts }
-        return { type: e.type, ...(e.seq ? { seq: e.seq } : {}), data: { ...data, photo: await withUrls(this.env, data.photo, context, owner) }, ts: e.ts }
+        const photo = await withLocalScope(context.local === true, () => withUrls(this.env, data.photo!, context, owner))
+        return { type: e.type, ...(e.seq ? { seq: e.seq } : {}), data: { ...data, photo }, ts: e.ts }
       }),
     )
   }
@@ -235,7 +219,8 @@ export class LiveRoom extends DurableObject<Env> {
     }
     if (a.role === 'pending') socket.serializeAttachment({ ...a, role: 'authenticating' } satisfies Attachment)
     const context = await this.loadContext()
-    const identity = context ? await verifyLiveSocketToken(this.env, context.sessionId, frame.token) : null
+    const token = frame.token
+    const identity = context ? await withLocalScope(context.local === true, () => verifyLiveSocketToken(this.env, context.sessionId, token)) : null
     if (!identity || (a.role !== 'pending' && (identity.role !== a.role || (identity.guestId ?? null) !== (a.guestId ?? null)))) {
       return closeQuietly(socket, 4401, 'Authentication failed')
     }

@@ -1,4 +1,28 @@
 export { closeQuietly } from './socket-session'
+import type { UrlContext } from '../features/live/photos'
+
+/** `all`: owner and guests; `owner` or `guests`: only them. */
+export type Audience = 'all' | 'owner' | 'guests'
+
+/** An event as the Worker hands it over; the room gives it its `seq`. */
+export interface RoomEvent {
+  type: 'photo.added' | 'photo.updated' | 'photo.removed' | 'session.updated' | 'upload.progress' | 'session.verify_paused'
+  data: unknown
+  audience: Audience
+  /** Ephemeral events (upload progress) are not stored and carry no seq. */
+  ephemeral?: boolean
+}
+
+/** What the room knows of its session; the Worker sends it with every publish and connect. */
+export interface RoomContext extends UrlContext {
+  sessionId: string
+  /** Epoch ms after which guests are closed (null: no end time). */
+  endsAt: number | null
+  ended: boolean
+  /** Development on localhost: signing may use the development fallback secrets. */
+  local: boolean
+}
+
 
 /** Per-socket state of a live room, kept in the hibernation-safe attachment. */
 export interface Attachment {

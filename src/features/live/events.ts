@@ -1,10 +1,16 @@
 import type { LiveSession } from '../../db/schema'
 import type { RoomContext, RoomEvent } from '../../realtime/live-room'
+import { allowsDevFallback } from '../../lib/config'
 import { hasEnded } from './access'
 
-/** What the session's room must know to deliver events (URL signing, end time). */
-export function roomContext(session: LiveSession): RoomContext {
+/**
+ * What the session's room must know to deliver events (URL signing, end time). `local`: the
+ * request came to localhost in development, so the room may use development secret fallbacks
+ * (it has no request of its own to tell).
+ */
+export function roomContext(env: Env, session: LiveSession): RoomContext {
   return {
+    local: allowsDevFallback(env),
     sessionId: session.id,
     codeVersion: session.codeVersion,
     downloadPolicy: session.downloadPolicy,
@@ -17,7 +23,7 @@ export function roomContext(session: LiveSession): RoomContext {
 export async function publishToRoom(env: Env, session: LiveSession, events: RoomEvent[]): Promise<void> {
   if (events.length === 0) return
   try {
-    await liveRoom(env, session.id).publish(events, roomContext(session))
+    await liveRoom(env, session.id).publish(events, roomContext(env, session))
   } catch (error) {
     console.warn(JSON.stringify({ level: 'warn', msg: 'live event not delivered', sessionId: session.id, error: String(error) }))
   }

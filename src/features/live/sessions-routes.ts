@@ -195,7 +195,7 @@ export const liveSessionRoutes = createRouter()
     // `endsAt` is enforced by the room's alarm).
     if (codeChanges || (hasEnded(session!) && !hasEnded(current))) {
       await liveRoom(c.env, session!.id)
-        .revokeGuests(codeChanges ? 'The access code changed' : 'This live session has ended', roomContext(session!))
+        .revokeGuests(codeChanges ? 'The access code changed' : 'This live session has ended', roomContext(c.env, session!))
         .catch((error: unknown) => console.warn(JSON.stringify({ level: 'warn', msg: 'revoking guests failed', error: String(error) })))
     }
     return c.json({ success: true as const, data: { session: toSessionDto(session!, true, await photoCount(c, session!.id)) } }, 200)

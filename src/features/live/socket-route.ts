@@ -54,7 +54,7 @@ export const liveSocketRoutes = createRouter().openapi(route, async (c) => {
   const headers = new Headers(c.req.raw.headers)
   headers.set('X-Live-Role', identity?.role ?? 'pending')
   headers.set('X-Live-Network', networkOf(ip))
-  headers.set('X-Live-Context', JSON.stringify(roomContext(session)))
+  headers.set('X-Live-Context', JSON.stringify(roomContext(c.env, session)))
   if (identity) headers.set('X-Live-Identity', JSON.stringify(identity))
   else headers.delete('X-Live-Identity')
   return liveRoom(c.env, session.id).fetch(new Request(c.req.url, { headers }))
