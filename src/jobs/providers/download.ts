@@ -1,4 +1,4 @@
-import { ApiError } from '../../lib/errors'
+import { invalidImage } from '../../lib/errors'
 import { RetryableProviderError } from './types'
 
 /** Where a provider's result images may be fetched from. */
@@ -37,8 +37,6 @@ export function hostAllowed(hostname: string, allowed: readonly string[]): boole
   return allowed.some((pattern) => (pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern))
 }
 
-const badResult = (message: string) => new ApiError(422, 'INVALID_IMAGE', message)
-
 /**
  * Downloads a result right away (provider URLs expire): http(s) only, the host must be on the
  * allowlist, redirects are refused (a redirect could leave the allowlist), and the body is read
@@ -50,10 +48,10 @@ export async function downloadResult(url: string, opts: { maxBytes: number; allo
   try {
     parsed = new URL(url)
   } catch {
-    throw badResult('Result URL is not a valid URL')
+    throw invalidImage('Result URL is not a valid URL')
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw badResult('Result URL must be http(s)')
-  if (!hostAllowed(parsed.hostname, opts.allowedHosts)) throw badResult(`Result host ${parsed.hostname} is not on the allowlist`)
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw invalidImage('Result URL must be http(s)')
+  if (!hostAllowed(parsed.hostname, opts.allowedHosts)) throw invalidImage(`Result host ${parsed.hostname} is not on the allowlist`)
   let res: Response
   try {
     res = await fetch(parsed.toString(), { headers: opts.headers, redirect: 'manual', signal: AbortSignal.timeout(30_000) })
@@ -66,17 +64,17 @@ export async function downloadResult(url: string, opts: { maxBytes: number; allo
   }
   if (res.status >= 300 && res.status < 400) {
     await res.body?.cancel()
-    throw badResult('Result URL redirected; redirects are not followed')
+    throw invalidImage('Result URL redirected; redirects are not followed')
   }
   if (!res.ok) {
     await res.body?.cancel()
-    throw badResult(`Result download answered ${res.status}`)
+    throw invalidImage(`Result download answered ${res.status}`)
   }
   return readCapped(res, opts.maxBytes)
 }
 
 async function readCapped(res: Response, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () => badResult(`Result image is larger than ${maxBytes} bytes`)
+  const tooLarge = () => invalidImage(`Result image is larger than ${maxBytes} bytes`)
   if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
     await res.body?.cancel()
     throw tooLarge()
