@@ -3,7 +3,6 @@ import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { createDb } from './db/client'
 import type { AppEnv } from './env'
 import { authRoutes } from './features/auth/routes'
@@ -24,22 +23,11 @@ import { systemRoutes } from './features/system/routes'
 import { AVATAR_MAX_BYTES } from './features/users/avatar'
 import { userRoutes } from './features/users/routes'
 import { clientIp } from './lib/auth'
-import { isLocalRequest, maxImageBytes, withLocalScope } from './lib/config'
+import { config, maxImageBytes } from './lib/config'
+import { isLocalRequest, withLocalScope } from './lib/locality'
 import { limitBody } from './lib/body-limit'
 import { networkOf } from './lib/network'
-import { ApiError, rateLimited } from './lib/errors'
-
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'VALIDATION_ERROR',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-}
+import { ApiError, codesForStatus, codeToStatus, rateLimited } from './lib/errors'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -88,7 +76,7 @@ export function createApp() {
   app.use('*', (c, next) => withLocalScope(isLocalRequest(c.req.url, c.req.header('CF-Connecting-IP') ?? null), next))
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
   app.use('*', async (c, next) => {
-    const allowed = (c.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean)
+    const allowed = config(c.env).CORS_ORIGINS
     return cors({
       origin: (origin) => (allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null),
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
@@ -158,9 +146,9 @@ export function createApp() {
       return c.json(body, error.status)
     }
     if (error instanceof HTTPException && error.status < 500) {
-      const status = error.status as ContentfulStatusCode
-      const code = CODE_BY_STATUS[status] ?? 'BAD_REQUEST'
-      return c.json({ success: false, error: error.message || code, code }, status)
+      // Hono's own 4xx (malformed JSON, …): the first code of that status, else a 400.
+      const code = codesForStatus(error.status)[0] ?? 'VALIDATION_ERROR'
+      return c.json({ success: false, error: error.message || code, code }, codeToStatus[code])
     }
     // Unknown throw: log with the request id (never the body or secrets), answer generically.
     console.error(

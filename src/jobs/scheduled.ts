@@ -3,10 +3,10 @@ import { pruneSessions } from '../features/auth/sessions'
 import { resumeStalledCleanups } from '../features/live/cleanup'
 import { pruneRateLimits } from '../lib/rate-limit'
 import { cancelAtProvider, failTask } from './generation'
+import { config } from '../lib/config'
 
 function taskTimeoutSeconds(env: Env): number {
-  const n = Number(env.TASK_TIMEOUT_SECONDS)
-  return Number.isFinite(n) && n > 0 ? n : 900
+  return config(env).TASK_TIMEOUT_SECONDS
 }
 
 /**

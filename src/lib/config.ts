@@ -1,84 +1,96 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { z } from 'zod'
 import { configurationError } from './errors'
 
-/** Environments where missing secrets may fall back to documented development defaults. */
-const LOCAL_ENVIRONMENTS = new Set(['development', 'test'])
+/** `''` (an empty var in wrangler.toml or .dev.vars) means "not set". */
+const unset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)
 
-export function isLocal(env: Env): boolean {
-  return LOCAL_ENVIRONMENTS.has(env.ENVIRONMENT)
-}
+const positiveInt = (fallback: number) => z.preprocess(unset, z.coerce.number().int().positive().default(fallback))
+const nonNegativeInt = (fallback: number) => z.preprocess(unset, z.coerce.number().int().min(0).default(fallback))
+const optionalText = z.preprocess(unset, z.string().optional())
+/** An http(s) origin or base URL; trailing slashes dropped. */
+const baseUrl = z.preprocess(
+  unset,
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+)
+/** An http(s) URL used as given (a webhook endpoint). */
+const httpUrl = z.preprocess(unset, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
+/** A comma-separated list; empty entries dropped. */
+const list = z.preprocess(unset, z.string().optional()).transform((value) =>
+  (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean),
+)
+
+export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const
+export const GENERATION_PROVIDERS = ['local', 'webhook', 'comfyui', 'replicate'] as const
 
 /**
- * Whether the work running now was started by a request to this machine (localhost,
- * 127.0.0.0/8, ::1). Set per request by `localRequestScope` in app.ts, and per socket by the
- * Durable Objects that act on a request's behalf. Anything else (queue, cron, no scope) is
- * not local: development fallbacks are refused there.
+ * Every plain variable the Worker reads (wrangler.toml `[vars]`, `.dev.vars`, secrets), parsed
+ * once per `env` object. Secrets whose absence is allowed only for local development requests
+ * (`JWT_SECRET`, `URL_SIGNING_SECRET`) are checked where they are used, by `requireSecret`.
  */
-const localScope = new AsyncLocalStorage<boolean>()
+const ConfigSchema = z.object({
+  ENVIRONMENT: z.preprocess(unset, z.enum(ENVIRONMENTS).default('production')),
+  APP_VERSION: z.preprocess(unset, z.string().default('0.0.0')),
+  CORS_ORIGINS: list,
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
+  SESSION_TTL_SECONDS: positiveInt(86_400),
+  REMEMBER_ME_TTL_SECONDS: positiveInt(2_592_000),
+  MAX_IMAGE_BYTES: positiveInt(50 * 1024 * 1024),
+  SIGNUP_CREDITS: nonNegativeInt(100),
+  TASK_TIMEOUT_SECONDS: positiveInt(900),
+  GENERATION_PROVIDER: z.preprocess(unset, z.enum(GENERATION_PROVIDERS).default('local')),
+  PUBLIC_BASE_URL: baseUrl,
+  WEBHOOK_PROVIDER_URL: httpUrl,
+  WEBHOOK_RESULT_HOSTS: list,
+  WEBHOOK_SECRET: optionalText,
+  WEBHOOK_SIGNING_SECRET: optionalText,
+  COMFYUI_URL: baseUrl,
+  REPLICATE_API_BASE: baseUrl.transform((url) => url ?? 'https://api.replicate.com'),
+  REPLICATE_API_TOKEN: optionalText,
+  REPLICATE_MODEL: optionalText,
+  REPLICATE_RESULT_HOSTS: list,
+  REPLICATE_WEBHOOK_SECRET: optionalText,
+  WECHAT_API_BASE: baseUrl.transform((url) => url ?? 'https://api.weixin.qq.com'),
+  WECHAT_APP_ID: optionalText,
+  WECHAT_APP_SECRET: optionalText,
+  JWT_SECRET: optionalText,
+  URL_SIGNING_SECRET: optionalText,
+})
+
+export type Config = z.infer<typeof ConfigSchema>
+
+const parsed = new WeakMap<object, Config>()
 
 /**
- * True for a request made on this machine: the URL's host is a loopback name or address AND the
- * connecting address (when the edge reports one) is loopback too, since the Host header alone is
- * the client's to choose.
+ * The Worker's configuration, parsed and cached per `env` object. A bad value is a 500
+ * CONFIGURATION_ERROR that names the variable (never the value, which may be a secret).
  */
-export function isLocalRequest(url: string, connectingIp: string | null): boolean {
-  if (connectingIp !== null && !/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.test(connectingIp.trim())) return false
-  return isLoopbackUrl(url)
-}
-
-/** True for a URL whose host is a loopback name or address. */
-export function isLoopbackUrl(url: string): boolean {
-  let host: string
-  try {
-    host = new URL(url).hostname.toLowerCase()
-  } catch {
-    return false
+export function config(env: Env): Config {
+  const cached = parsed.get(env)
+  if (cached) return cached
+  const result = ConfigSchema.safeParse(env)
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`)
+    throw configurationError(`Server misconfigured: ${problems.join('; ')}`)
   }
-  if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || host === '::1') return true
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-}
-
-/** Runs `fn` with development fallbacks allowed only when `local` (the work came from a loopback request). */
-export function withLocalScope<T>(local: boolean, fn: () => T): T {
-  return localScope.run(local, fn)
-}
-
-/** Whether the current work may use development fallbacks for missing secrets. */
-export function allowsDevFallback(env: Env): boolean {
-  return isLocal(env) && localScope.getStore() === true
-}
-
-function positiveInt(value: string | undefined, fallback: number): number {
-  const n = Number(value)
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : fallback
+  parsed.set(env, result.data)
+  return result.data
 }
 
 export function tokenLifetimes(env: Env) {
+  const c = config(env)
   return {
-    accessSeconds: positiveInt(env.ACCESS_TOKEN_TTL_SECONDS, 900),
-    sessionSeconds: positiveInt(env.SESSION_TTL_SECONDS, 86_400),
-    rememberMeSeconds: positiveInt(env.REMEMBER_ME_TTL_SECONDS, 2_592_000),
+    accessSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
+    sessionSeconds: c.SESSION_TTL_SECONDS,
+    rememberMeSeconds: c.REMEMBER_ME_TTL_SECONDS,
   }
 }
 
-const DEV_SECRET = 'darkroom-local-development-secret-do-not-use-in-production'
-
-/**
- * A secret from env/.dev.vars. A missing or short secret falls back to a fixed, public
- * development value only in a development/test ENVIRONMENT *and* for work started by a request
- * to localhost; anywhere else it is a clear configuration error, never a silent default.
- */
-export function requireSecret(env: Env, name: 'JWT_SECRET' | 'URL_SIGNING_SECRET'): string {
-  const value = env[name]
-  if (value && value.length >= 32) return value
-  if (allowsDevFallback(env)) return `${DEV_SECRET}:${name}`
-  const localOnly = isLocal(env) ? ' (development fallbacks apply only to requests to localhost)' : ''
-  throw configurationError(
-    `Server misconfigured: ${name} is ${value ? 'shorter than 32 characters' : 'not set'}${localOnly}. ` +
-      `Set it with \`wrangler secret put ${name}\`.`,
-  )
-}
-
 export function maxImageBytes(env: Env): number {
-  return positiveInt(env.MAX_IMAGE_BYTES, 50 * 1024 * 1024)
+  return config(env).MAX_IMAGE_BYTES
 }

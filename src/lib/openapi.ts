@@ -1,7 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { ZodError } from 'zod'
 import type { AppEnv } from '../env'
-import { ApiError } from './errors'
+import { type ApiError, badRequest, codesForStatus, ERROR_CODES, ERROR_MEANING } from './errors'
 
 /** Turns zod issues into a 400 VALIDATION_ERROR naming every failing field. */
 export function validationError(error: ZodError): ApiError {
@@ -11,7 +11,7 @@ export function validationError(error: ZodError): ApiError {
   }))
   const first = details[0]
   const summary = first ? `${first.field}: ${first.message}` : 'Invalid request'
-  return new ApiError(400, 'VALIDATION_ERROR', `Validation failed: ${summary}`, details)
+  return badRequest(`Validation failed: ${summary}`, details)
 }
 
 /** Shared by every route whatever its input types, hence the loose parameter type. */
@@ -28,7 +28,7 @@ export const ErrorSchema = z
   .object({
     success: z.literal(false),
     error: z.string().openapi({ example: 'Validation failed: email: Invalid email address' }),
-    code: z.string().openapi({ example: 'VALIDATION_ERROR' }),
+    code: z.enum(ERROR_CODES).openapi({ example: 'VALIDATION_ERROR', description: 'Machine-readable; each code has one HTTP status' }),
     details: z.unknown().optional(),
   })
   .openapi('Error')
@@ -50,20 +50,11 @@ export function ok<T extends z.ZodType>(data: T, description: string) {
   return { description, content: { 'application/json': { schema: envelope(data) } } }
 }
 
-const ERROR_TEXT: Record<number, string> = {
-  400: 'Invalid input (VALIDATION_ERROR)',
-  401: 'Missing, invalid or expired credentials',
-  402: 'Not enough credits (INSUFFICIENT_CREDITS)',
-  403: 'Not allowed (FORBIDDEN)',
-  404: 'Not found, or not yours (NOT_FOUND)',
-  409: 'Conflict with existing data',
-  413: 'Body too large (PAYLOAD_TOO_LARGE)',
-  415: 'Unsupported content type (UNSUPPORTED_MEDIA_TYPE)',
-  422: 'Image could not be decoded or is too large in pixels (INVALID_IMAGE)',
-  423: 'Account locked after repeated failures (ACCOUNT_LOCKED)',
-  429: 'Rate limited (RATE_LIMITED), see Retry-After',
-  502: 'An upstream service failed (UPSTREAM_ERROR)',
-  503: 'Feature not configured on this server (NOT_CONFIGURED)',
+
+/** "NOT_FOUND: not found, or not yours" for every code answered with `status`. */
+function errorDescription(status: number): string {
+  const codes = codesForStatus(status)
+  return codes.length ? codes.map((code) => `${code}: ${ERROR_MEANING[code]}`).join('; ') : 'Error'
 }
 
 /** Error responses for a route, documented with the shared error envelope. */
@@ -72,7 +63,7 @@ export function errors(...statuses: number[]) {
     statuses.map((status) => [
       status,
       {
-        description: ERROR_TEXT[status] ?? 'Error',
+        description: errorDescription(status),
         content: { 'application/json': { schema: ErrorSchema } },
       },
     ]),

@@ -1,4 +1,4 @@
-import { requireSecret } from './config'
+import { requireSecret } from './locality'
 import { fromBase64, timingSafeEqual, toBase64Url } from './ids'
 
 const keys = new Map<string, Promise<CryptoKey>>()

@@ -1,6 +1,7 @@
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose'
 import type { AuthUser } from '../env'
-import { requireSecret, tokenLifetimes } from './config'
+import { tokenLifetimes } from './config'
+import { requireSecret } from './locality'
 import { unauthorized } from './errors'
 import { randomToken } from './ids'
 

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
-import { withLocalScope } from '../lib/config'
+import { withLocalScope } from '../lib/locality'
 import { deleteSessionPage } from '../features/live/cleanup'
 import { withUrls } from '../features/live/photos'
 import { verifyLiveSocketToken } from '../features/live/socket-auth'

@@ -1,6 +1,6 @@
 import type { AuthUser } from '../env'
 import { authenticateToken } from '../lib/auth'
-import { withLocalScope } from '../lib/config'
+import { withLocalScope } from '../lib/locality'
 import { ApiError } from '../lib/errors'
 
 /** Close code for a socket whose session ended or whose access token expired. */

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { AuthUser } from '../env'
 import { authenticateToken } from '../lib/auth'
-import { isLocalRequest, withLocalScope } from '../lib/config'
-import { ApiError } from '../lib/errors'
+import { isLocalRequest, withLocalScope } from '../lib/locality'
+import { ApiError, upgradeRequired } from '../lib/errors'
 import { createRouter, errors } from '../lib/openapi'
 import { sessionHeaders } from './socket-session'
 
@@ -97,7 +97,7 @@ const route = createRoute({
 
 export const userSocketRoutes = createRouter().openapi(route, async (c) => {
   if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-    throw new ApiError(426, 'UPGRADE_REQUIRED', 'This endpoint speaks WebSocket: send an Upgrade: websocket request')
+    throw upgradeRequired()
   }
   const { token } = c.req.valid('query')
   const local = isLocalRequest(c.req.url, c.req.header('CF-Connecting-IP') ?? null)

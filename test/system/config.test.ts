@@ -1,7 +1,8 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
 import { createApp } from '../../src/app'
-import { requireSecret, withLocalScope } from '../../src/lib/config'
+import { config } from '../../src/lib/config'
+import { requireSecret, withLocalScope } from '../../src/lib/locality'
 import { callApp, countRows, dbRun, expectError, freshIp, newUser, type Json } from '../helpers'
 
 // The app is built per test and given a modified env, as production would run it with a
@@ -153,5 +154,35 @@ describe('development fallbacks only for requests to localhost', () => {
     expect(() => withLocalScope(false, () => requireSecret(dev, 'JWT_SECRET'))).toThrow(/JWT_SECRET/)
     // Production never falls back, even for localhost.
     expect(() => withLocalScope(true, () => requireSecret({ ...dev, ENVIRONMENT: 'production' }, 'JWT_SECRET'))).toThrow(/JWT_SECRET/)
+  })
+})
+
+describe('configuration is parsed once per env by one schema', () => {
+  it('names a malformed variable (never its value) in a 500 CONFIGURATION_ERROR', async () => {
+    for (const [name, value] of [
+      ['ACCESS_TOKEN_TTL_SECONDS', 'fifteen minutes'],
+      ['GENERATION_PROVIDER', 'dall-e'],
+      ['PUBLIC_BASE_URL', 'ftp://darkroom.example'],
+    ] as const) {
+      const res = await fetchWith({ [name]: value }, 'GET', '/api/models')
+      expectError(res, 500, 'CONFIGURATION_ERROR')
+      expect(res.body.error).toContain(name)
+      expect(res.body.error).not.toContain(value)
+    }
+  })
+
+  it('treats empty variables as unset and applies the documented defaults', () => {
+    const parsed = config({ ...env, MAX_IMAGE_BYTES: '', SIGNUP_CREDITS: ' ', GENERATION_PROVIDER: '' } as Env)
+    expect(parsed.MAX_IMAGE_BYTES).toBe(50 * 1024 * 1024)
+    expect(parsed.SIGNUP_CREDITS).toBe(100)
+    expect(parsed.GENERATION_PROVIDER).toBe('local')
+    expect(parsed.CORS_ORIGINS).toEqual(['http://localhost:5173', 'https://app.example.com'])
+  })
+
+  it('returns the same parsed object for the same env, and a new one for a changed env', () => {
+    expect(config(env)).toBe(config(env))
+    const changed = { ...env, SIGNUP_CREDITS: '7' } as Env
+    expect(config(changed).SIGNUP_CREDITS).toBe(7)
+    expect(config(env).SIGNUP_CREDITS).toBe(100)
   })
 })

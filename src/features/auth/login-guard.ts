@@ -53,11 +53,9 @@ function blockedError(failures: number, until: number, now: number): ApiError {
   const seconds = Math.max(1, Math.ceil((until - now) / 1000))
   if (failures >= LOGIN_POLICY.lockAfter) {
     return new ApiError(
-      423,
       'ACCOUNT_LOCKED',
       `Too many failed sign-ins for this account from your network; try again in ${Math.ceil(seconds / 60)} minutes`,
-      { lockedUntil: new Date(until).toISOString(), retryAfter: seconds },
-      { 'Retry-After': String(seconds) },
+      { details: { lockedUntil: new Date(until).toISOString(), retryAfter: seconds }, headers: { 'Retry-After': String(seconds) } },
     )
   }
   return rateLimited(seconds, `Too many failed sign-ins from your network; try again in ${seconds} seconds`)

@@ -1,4 +1,4 @@
-import { requireSecret } from '../../lib/config'
+import { requireSecret } from '../../lib/locality'
 import { toHex } from '../../lib/ids'
 
 /** The network a client address belongs to (IPv4 address, IPv6 /64): one rule for every limit. */

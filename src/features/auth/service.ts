@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { creditLedger, users, type User } from '../../db/schema'
 import { signupCredits, signupLedgerRow } from '../credits/service'
 import type { Db } from '../../env'
-import { ApiError, conflict, forbidden } from '../../lib/errors'
+import { conflict, forbidden, invalidCredentials, userExists } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../lib/passwords'
 import { type AvatarUpload, deleteAvatarObject, storeAvatar } from '../users/avatar'
@@ -31,7 +31,7 @@ export async function assertIdentityFree(
       where: () => sql`lower(${column}) = ${value}${exceptId ? sql` AND ${users.id} != ${exceptId}` : sql``}`,
       columns: { id: true },
     })
-    if (taken) throw conflict(`That ${field} is already registered`, 'USER_EXISTS')
+    if (taken) throw userExists(`That ${field} is already registered`)
   }
 }
 
@@ -73,7 +73,7 @@ export async function registerUser(
     // Never leave an avatar behind for an account that was not created.
     if (stored) await deleteAvatarObject(env, stored)
     // Two registrations raced past the check above: the unique index decides.
-    if (isUniqueViolation(error)) throw conflict('That username or email is already registered', 'USER_EXISTS')
+    if (isUniqueViolation(error)) throw userExists()
     throw error
   }
 }
@@ -122,7 +122,7 @@ export async function checkCurrentPassword(env: Env, user: User, password: strin
   const check = user.passwordHash ? await verifyPassword(password, user.passwordHash) : { valid: false }
   if (!check.valid) {
     const error = await recordFailure(env, attempt)
-    throw error.code === 'INVALID_CREDENTIALS' ? new ApiError(401, 'INVALID_CREDENTIALS', 'Current password is wrong') : error
+    throw error.code === 'INVALID_CREDENTIALS' ? invalidCredentials('Current password is wrong') : error
   }
   await recordSuccess(env, attempt)
 }

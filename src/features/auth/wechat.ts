@@ -1,8 +1,9 @@
 import { creditLedger, users, type User } from '../../db/schema'
 import { signupCredits, signupLedgerRow } from '../credits/service'
 import type { Db } from '../../env'
-import { ApiError, upstreamError } from '../../lib/errors'
+import { invalidCredentials, notConfigured, rateLimited, upstreamError } from '../../lib/errors'
 import { newId, randomToken } from '../../lib/ids'
+import { config } from '../../lib/config'
 
 interface Code2Session {
   openid?: string
@@ -21,13 +22,14 @@ const TIMEOUT_MS = 5000
  * stays server-side and never appears in logs or errors.
  */
 export async function exchangeWechatCode(env: Env, code: string): Promise<string> {
-  if (!env.WECHAT_APP_ID || !env.WECHAT_APP_SECRET) {
-    throw new ApiError(503, 'NOT_CONFIGURED', 'WeChat login is not configured on this server')
+  const { WECHAT_APP_ID: appId, WECHAT_APP_SECRET: appSecret, WECHAT_API_BASE: apiBase } = config(env)
+  if (!appId || !appSecret) {
+    throw notConfigured('WeChat login is not configured on this server')
   }
-  const url = new URL('/sns/jscode2session', env.WECHAT_API_BASE || 'https://api.weixin.qq.com')
+  const url = new URL('/sns/jscode2session', apiBase)
   url.search = new URLSearchParams({
-    appid: env.WECHAT_APP_ID,
-    secret: env.WECHAT_APP_SECRET,
+    appid: appId,
+    secret: appSecret,
     js_code: code,
     grant_type: 'authorization_code',
   }).toString()
@@ -42,12 +44,10 @@ export async function exchangeWechatCode(env: Env, code: string): Promise<string
     throw upstreamError('WeChat login service is unavailable, try again later')
   }
   if (body.errcode && INVALID_CODE_ERRORS.has(body.errcode)) {
-    throw new ApiError(401, 'INVALID_CREDENTIALS', 'WeChat login code is invalid or expired')
+    throw invalidCredentials('WeChat login code is invalid or expired')
   }
   if (body.errcode === 45011) {
-    throw new ApiError(429, 'RATE_LIMITED', 'WeChat is rate limiting logins, try again shortly', undefined, {
-      'Retry-After': '60',
-    })
+    throw rateLimited(60, 'WeChat is rate limiting logins, try again shortly')
   }
   if (body.errcode || typeof body.openid !== 'string' || body.openid.length === 0) {
     throw upstreamError(`WeChat login failed (errcode ${body.errcode ?? 'none'})`)

@@ -3,9 +3,10 @@ import type { Context } from 'hono'
 import type { Task } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { RetryableProviderError } from '../../jobs/providers/types'
-import { ApiError, badRequest, upstreamError } from '../../lib/errors'
+import { ApiError, badRequest, invalidSignature, notConfigured, upstreamError } from '../../lib/errors'
 import { verifyWebhook } from '../../lib/webhooks'
 import type { CallbackEffect } from './service'
+import { config } from '../../lib/config'
 
 export type CallbackProvider = 'webhook' | 'replicate'
 
@@ -35,17 +36,18 @@ const ack = (duplicate: boolean, effect: CallbackEffect) => ({ success: true as 
  *    claim is deleted again, so the sender's retry is processed rather than swallowed as a duplicate.
  */
 export async function handleSigned<T>(c: Context<AppEnv>, provider: CallbackProvider, handler: SignedHandler<T>) {
-  const secret = provider === 'replicate' ? c.env.REPLICATE_WEBHOOK_SECRET : c.env.WEBHOOK_SECRET
-  if (!secret) throw new ApiError(503, 'NOT_CONFIGURED', `${provider} callbacks are not configured on this server`)
+  const settings = config(c.env)
+  const secret = provider === 'replicate' ? settings.REPLICATE_WEBHOOK_SECRET : settings.WEBHOOK_SECRET
+  if (!secret) throw notConfigured(`${provider} callbacks are not configured on this server`)
   // Unsigned or stale deliveries are refused before their body is read (it may be large).
   const headers = c.req.raw.headers
   const timestamp = Number(headers.get('webhook-timestamp'))
   if (!headers.get('webhook-id') || !headers.get('webhook-signature') || !Number.isFinite(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > 300) {
-    throw new ApiError(401, 'INVALID_SIGNATURE', 'Missing or stale webhook-id, webhook-timestamp or webhook-signature header')
+    throw invalidSignature('Missing or stale webhook-id, webhook-timestamp or webhook-signature header')
   }
   const raw = new Uint8Array(await c.req.arrayBuffer())
   const verdict = await verifyWebhook(secret, c.req.raw.headers, raw)
-  if (!verdict.ok) throw new ApiError(401, 'INVALID_SIGNATURE', verdict.reason)
+  if (!verdict.ok) throw invalidSignature(verdict.reason)
 
   let json: unknown
   try {
@@ -62,7 +64,7 @@ export async function handleSigned<T>(c: Context<AppEnv>, provider: CallbackProv
   const task = await handler.resolve(parsed.data)
   if (!task) {
     if (handler.retryWhenMissing) {
-      throw new ApiError(503, 'NOT_READY', 'The task for this delivery is not known yet; retry later', undefined, { 'Retry-After': '5' })
+      throw new ApiError('NOT_READY', 'The task for this delivery is not known yet; retry later', { headers: { 'Retry-After': '5' } })
     }
     return c.json(ack(false, 'ignored'), 200)
   }

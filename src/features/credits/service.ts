@@ -1,10 +1,10 @@
 import { newId } from '../../lib/ids'
 import { batchReleasingTaskInputs } from '../images/references'
+import { config } from '../../lib/config'
 
 /** Credits a new account starts with (`SIGNUP_CREDITS`, default 100). */
 export function signupCredits(env: Env): number {
-  const n = Number(env.SIGNUP_CREDITS)
-  return Number.isInteger(n) && n >= 0 ? n : 100
+  return config(env).SIGNUP_CREDITS
 }
 
 /** The ledger row that records a new account's starting credits (same batch as the user). */

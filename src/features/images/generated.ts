@@ -1,7 +1,7 @@
 import { images, type Image, type Task } from '../../db/schema'
 import type { Db } from '../../env'
 import { inChunks } from '../../lib/d1-chunks'
-import { ApiError } from '../../lib/errors'
+import { invalidImage } from '../../lib/errors'
 import { sha256Hex } from '../../lib/ids'
 import { EXTENSION_BY_MIME, headerDimensions, sniffImageMime } from '../../lib/media'
 import { storageKeys } from '../../lib/storage-keys'
@@ -23,7 +23,7 @@ export async function storeGeneratedImages(env: Env, db: Db, task: Task, generat
   for (const [index, item] of generated.entries()) {
     const id = generatedImageId(task.id, index)
     const mime = sniffImageMime(item.bytes)
-    if (!mime) throw new ApiError(422, 'INVALID_IMAGE', 'Provider returned something that is not an image')
+    if (!mime) throw invalidImage('Provider returned something that is not an image')
     let thumb = item.thumb
     let thumbhash = item.thumbhash ?? null
     let width: number
@@ -33,7 +33,7 @@ export async function storeGeneratedImages(env: Env, db: Db, task: Task, generat
       // The provider made its own thumbnail (the local renderer does): read the size from the
       // header when it is there, else ask the binding (info() is free).
       const size = headerDimensions(item.bytes, mime) ?? (await env.IMAGES.info(new Blob([item.bytes]).stream()))
-      if (!('width' in size)) throw new ApiError(422, 'INVALID_IMAGE', 'Provider returned a vector image')
+      if (!('width' in size)) throw invalidImage('Provider returned a vector image')
       width = size.width
       height = size.height
     } else {

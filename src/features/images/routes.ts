@@ -118,7 +118,7 @@ async function resolveRange(env: Env, key: string, header: string | undefined): 
 }
 
 function unsatisfiable(size: number) {
-  return new ApiError(416, 'RANGE_NOT_SATISFIABLE', 'Requested range is not satisfiable', { size }, { 'Content-Range': `bytes */${size}` })
+  return new ApiError('RANGE_NOT_SATISFIABLE', 'Requested range is not satisfiable', { details: { size }, headers: { 'Content-Range': `bytes */${size}` } })
 }
 
 async function resolveAccess(c: Context<AppEnv>, image: Image | undefined, variant: Variant, q: z.infer<typeof VariantQuery>): Promise<Access> {

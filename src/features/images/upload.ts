@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { maxImageBytes } from '../../lib/config'
-import { ApiError, badRequest, payloadTooLarge } from '../../lib/errors'
+import { ApiError, badRequest, payloadTooLarge, unsupportedMediaType } from '../../lib/errors'
 import { fromBase64 } from '../../lib/ids'
 import { validationError } from '../../lib/openapi'
 import { type IncomingImage, type InspectedImage, inspectImage } from './pipeline'
@@ -120,7 +120,7 @@ export async function parseUpload(env: Env, request: Request, fileFields: readon
     )
     return { files, options: { sessionId: body.sessionId, type: body.type } }
   }
-  throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data or application/json')
+  throw unsupportedMediaType('Send multipart/form-data or application/json')
 }
 
 /**
@@ -150,8 +150,8 @@ export async function inspectAll(env: Env, files: IncomingImage[]): Promise<Insp
     const which = first.filename ? `"${first.filename}"` : `#${first.index + 1}`
     const prefix = files.length > 1 ? `File ${which} of ${files.length}: ` : ''
     const suffix = files.length > 1 ? ' Nothing was stored.' : ''
-    throw new ApiError(first.status, first.code, `${prefix}${first.error}.${suffix}`.replace('..', '.'), {
-      files: failures.map(({ status: _status, ...rest }) => rest),
+    throw new ApiError(first.code, `${prefix}${first.error}.${suffix}`.replace('..', '.'), {
+      details: { files: failures.map(({ status: _status, ...rest }) => rest) },
     })
   }
   return results as InspectedImage[]

@@ -15,7 +15,7 @@ export function hasEnded(session: LiveSession, now = Date.now()): boolean {
 }
 
 export function sessionEnded(): ApiError {
-  return new ApiError(410, 'SESSION_ENDED', 'This live session has ended')
+  return sessionEnded()
 }
 
 /** The token from `Authorization: Bearer` or `?token=` (img tags and WebSockets cannot set headers). */

@@ -1,6 +1,6 @@
 import type { LiveSession } from '../../db/schema'
 import type { RoomContext, RoomEvent } from '../../realtime/live-room'
-import { allowsDevFallback } from '../../lib/config'
+import { allowsDevFallback } from '../../lib/locality'
 import { hasEnded } from './access'
 
 /**

@@ -1,6 +1,6 @@
 import type { LiveSession } from '../../db/schema'
-import { requireSecret } from '../../lib/config'
-import { ApiError, rateLimited } from '../../lib/errors'
+import { requireSecret } from '../../lib/locality'
+import { invalidCredentials, rateLimited } from '../../lib/errors'
 import { newId, timingSafeEqual, toBase64Url } from '../../lib/ids'
 import { networkOf } from '../../lib/network'
 import { countHits, hitRateLimits, undoHits, type RateLimitRule } from '../../lib/rate-limit'
@@ -41,7 +41,7 @@ async function deviceHash(env: Env, sessionId: string, deviceId: string): Promis
   return toBase64Url(new Uint8Array(mac))
 }
 
-const wrongCode = (message: string) => new ApiError(401, 'INVALID_CREDENTIALS', message)
+const wrongCode = (message: string) => invalidCredentials(message)
 
 /**
  * Checks a guest's access code and returns their stable identity: the same `deviceId` is the

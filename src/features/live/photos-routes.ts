@@ -5,7 +5,7 @@ import { livePhotos, liveSessions, type LivePhoto, type LiveSession } from '../.
 import type { AppEnv, Db } from '../../env'
 import { requireAuth } from '../../lib/auth'
 import { inChunks } from '../../lib/d1-chunks'
-import { ApiError, forbidden, notFound, unauthorized } from '../../lib/errors'
+import { forbidden, notFound, sessionEnded, unauthorized } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
 import { verifyResourceSignature } from '../../lib/signed-urls'
 import { finishDerivatives } from '../images/service'
@@ -227,7 +227,7 @@ export const livePhotoRoutes = createRouter()
     const owned = photos.filter((p) => sessions.some((s) => s.id === p.sessionId))
     if (owned.length !== unique.length) {
       const missing = unique.filter((id) => !owned.some((p) => p.id === id))
-      throw new ApiError(404, 'NOT_FOUND', `Photo not found: ${missing.slice(0, 5).join(', ')}`, { missing })
+      throw notFound(`Photo ${missing.slice(0, 5).join(', ')}`, { missing })
     }
     if (action === 'delete') {
       await deletePhotos(c.env, db, owned)
@@ -276,7 +276,7 @@ export const livePhotoRoutes = createRouter()
       const token = presentedToken(c)
       viewer = token ? await resolveViewer(c, session, token).catch(() => ({ role: 'guest' as const, guestId: null })) : { role: 'guest', guestId: null }
       if (viewer.role === 'guest' && (session.status === 'ended' || (session.endsAt && session.endsAt.getTime() <= Date.now()))) {
-        throw new ApiError(410, 'SESSION_ENDED', 'This live session has ended')
+        throw sessionEnded()
       }
     } else {
       viewer = await resolveViewer(c, session)

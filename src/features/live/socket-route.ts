@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { clientIp } from '../../lib/auth'
-import { ApiError, rateLimited, unauthorized } from '../../lib/errors'
+import { rateLimited, unauthorized, upgradeRequired } from '../../lib/errors'
 import { networkOf } from '../../lib/network'
 import { createRouter, errors } from '../../lib/openapi'
 import type { SocketIdentity } from '../../realtime/room-sockets'
@@ -30,7 +30,7 @@ const route = createRoute({
 
 export const liveSocketRoutes = createRouter().openapi(route, async (c) => {
   if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-    throw new ApiError(426, 'UPGRADE_REQUIRED', 'This endpoint speaks WebSocket: send an Upgrade: websocket request')
+    throw upgradeRequired()
   }
   const ip = clientIp(c.req.raw.headers)
   // Upgrades are GETs, which the write shield skips: shield them here (a socket is not a cheap read).

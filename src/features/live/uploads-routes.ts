@@ -5,7 +5,7 @@ import { liveUploads, type LiveSession } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { requireAuth } from '../../lib/auth'
 import { maxImageBytes } from '../../lib/config'
-import { ApiError, badRequest, notFound, payloadTooLarge } from '../../lib/errors'
+import { badRequest, conflict, notFound, payloadTooLarge } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
 import { storageKeys } from '../../lib/storage-keys'
@@ -143,7 +143,7 @@ export const liveUploadRoutes = createRouter()
     const row = await loadUpload(c, session, uploadId)
     const dto = toUploadDto(row)
     if (dto.parts.length !== dto.totalParts) {
-      throw new ApiError(409, 'CONFLICT', `Upload incomplete: ${dto.parts.length} of ${dto.totalParts} parts received`, { missing: Array.from({ length: dto.totalParts }, (_, i) => i + 1).filter((n) => !dto.parts.includes(n)) })
+      throw conflict(`Upload incomplete: ${dto.parts.length} of ${dto.totalParts} parts received`, { missing: Array.from({ length: dto.totalParts }, (_, i) => i + 1).filter((n) => !dto.parts.includes(n)) })
     }
     const multipart = c.env.MEDIA.resumeMultipartUpload(row.key, row.r2UploadId)
     await multipart.complete(uniqueParts(row.parts).map(({ partNumber, etag }) => ({ partNumber, etag })))

@@ -1,5 +1,5 @@
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose'
-import { requireSecret } from '../../lib/config'
+import { requireSecret } from '../../lib/locality'
 import { unauthorized } from '../../lib/errors'
 import { TOKEN_ISSUER } from '../../lib/tokens'
 

@@ -3,6 +3,7 @@ import { comfyuiModels } from '../../jobs/providers/comfyui'
 import { RetryableProviderError } from '../../jobs/providers/types'
 import { ApiError } from '../../lib/errors'
 import { createRouter, ok } from '../../lib/openapi'
+import { config } from '../../lib/config'
 
 export const DEFAULT_MODELS = [
   { label: 'SDXL 1.0', value: 'sdxl-base-1.0', description: 'General purpose, 1024 px native' },
@@ -24,7 +25,7 @@ const prettify = (file: string) => file.replace(/\.(safetensors|ckpt|pt)$/i, '')
  * catalogue, `fallback` when ComfyUI is unreachable, `error` when it answered nonsense.
  */
 export async function listModels(env: Env, now = Date.now()): Promise<{ models: Array<z.infer<typeof ModelSchema>>; source: Source }> {
-  if (env.GENERATION_PROVIDER !== 'comfyui') return { models: DEFAULT_MODELS, source: 'default' }
+  if (config(env).GENERATION_PROVIDER !== 'comfyui') return { models: DEFAULT_MODELS, source: 'default' }
   if (cache && now - cache.at < CACHE_MS) return { models: cache.models, source: 'comfyui' }
   try {
     const names = await comfyuiModels(env)

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { IsolateCache } from '../../lib/isolate-cache'
 import { createRouter } from '../../lib/openapi'
+import { config } from '../../lib/config'
 
 const Check = z.enum(['ok', 'error'])
 const HealthFields = z.object({
@@ -50,7 +51,7 @@ const healthCache = new IsolateCache<Awaited<ReturnType<typeof runChecks>>>(5_00
 export const systemRoutes = createRouter().openapi(health, async (c) => {
   const checks = await healthCache.get('checks', () => runChecks(c.env))
   const healthy = Object.values(checks).every((v) => v === 'ok')
-  const fields = { status: healthy ? ('ok' as const) : ('degraded' as const), version: c.env.APP_VERSION || '0.0.0', checks }
+  const fields = { status: healthy ? ('ok' as const) : ('degraded' as const), version: config(c.env).APP_VERSION, checks }
   const body = { success: healthy, data: fields, ...fields }
   return healthy ? c.json(body, 200) : c.json(body, 503)
 })

@@ -3,7 +3,7 @@ import { and, count, desc, eq, gte, sql } from 'drizzle-orm'
 import { tasks, TASK_STATUSES } from '../../db/schema'
 import { cancelAtProvider, failTask } from '../../jobs/generation'
 import { requireAuth } from '../../lib/auth'
-import { ApiError, notFound } from '../../lib/errors'
+import { conflict, notFound } from '../../lib/errors'
 import { IsolateCache } from '../../lib/isolate-cache'
 import { bearerAuth, createRouter, errors, jsonBody, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
 import { CreateTaskBody, TaskSchema } from './schemas'
@@ -100,13 +100,13 @@ export const taskRoutes = createRouter()
     const task = await find()
     if (!task) throw notFound('Task')
     if (task.status !== 'queued' && task.status !== 'running') {
-      throw new ApiError(409, 'CONFLICT', `Task already ${task.status}`, { status: task.status })
+      throw conflict(`Task already ${task.status}`, { status: task.status })
     }
     // Refund first; stopping the job at the provider is best effort and never holds the refund.
     const { ended } = await failTask(c.env, task, 'Canceled by the user', 'canceled')
     if (ended) c.executionCtx.waitUntil(cancelAtProvider(c.env, task))
     const after = await find()
-    if (!ended) throw new ApiError(409, 'CONFLICT', `Task already ${after?.status ?? 'finished'}`, { status: after?.status })
+    if (!ended) throw conflict(`Task already ${after?.status ?? 'finished'}`, { status: after?.status })
     return c.json({ success: true as const, data: { task: toTaskDto(after!, new Map()) }, message: 'Task canceled and refunded' }, 200)
   })
   .openapi(stats, async (c) => {

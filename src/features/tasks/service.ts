@@ -1,7 +1,7 @@
 import type { Scene, Task } from '../../db/schema'
 import type { AuthUser, Db } from '../../env'
 import { inChunks } from '../../lib/d1-chunks'
-import { ApiError, badRequest, conflict, notFound } from '../../lib/errors'
+import { ApiError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors'
 import { newId, sha256Hex } from '../../lib/ids'
 import { iso } from '../../lib/openapi'
 import { publishToUser } from '../../realtime/publish'
@@ -92,7 +92,7 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
     )
     const missing = inputIds.filter((id) => !mine.some((m) => m.id === id))
     if (missing.length > 0) {
-      throw new ApiError(404, 'NOT_FOUND', `Input image not found: ${missing.join(', ')}`)
+      throw notFound(`Input image ${missing.join(', ')}`, { missing })
     }
   }
 
@@ -134,7 +134,7 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
   }
   if (!inserted) {
     const balance = await balanceOf(env, user.id)
-    throw new ApiError(402, 'INSUFFICIENT_CREDITS', `This task costs ${cost} credits; your balance is ${balance}`, { required: cost, balance })
+    throw new ApiError('INSUFFICIENT_CREDITS', `This task costs ${cost} credits; your balance is ${balance}`, { details: { required: cost, balance } })
   }
 
   try {
@@ -142,7 +142,7 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
   } catch (error) {
     await endTaskWithRefund(env, taskId, 'failed', 'Could not queue the task')
     console.error(JSON.stringify({ level: 'error', msg: 'enqueue failed', taskId, error: String(error) }))
-    throw new ApiError(503, 'SERVER_ERROR', 'The generation queue is unavailable; you were not charged')
+    throw serviceUnavailable('The generation queue is unavailable; you were not charged')
   }
   const task = await db.query.tasks.findFirst({ where: (t, { eq }) => eq(t.id, taskId) })
   await publishToUser(env, user.id, { type: 'credits.changed', data: { balance: await balanceOf(env, user.id) } })

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { eq } from 'drizzle-orm'
 import { users } from '../../db/schema'
 import { clientIp, requireAuth } from '../../lib/auth'
-import { ApiError, badRequest, conflict, notFound } from '../../lib/errors'
+import { badRequest, conflict, notFound, userExists } from '../../lib/errors'
 import { bearerAuth, createRouter, errors, jsonBody, ok } from '../../lib/openapi'
 import { hashPassword } from '../../lib/passwords'
 import { EmailSchema, PasswordSchema, UserSchema, UsernameSchema } from '../auth/schemas'
@@ -123,7 +123,7 @@ export const userRoutes = createRouter()
       .returning()
       .catch((error: unknown) => {
         // Taken by someone else between the check above and this write: the index decides.
-        if (isUniqueViolation(error)) throw conflict('That username or email is already registered', 'USER_EXISTS')
+        if (isUniqueViolation(error)) throw userExists()
         throw error
       })
     if (replacesStoredAvatar) await deleteAvatarObject(c.env, current)

@@ -1,6 +1,6 @@
 import type { Task } from '../../db/schema'
 import { configurationError } from '../../lib/errors'
-import { maxImageBytes } from '../../lib/config'
+import { config, maxImageBytes } from '../../lib/config'
 import { downloadResult, resultHosts } from './download'
 import { type GenerationProvider, type ProviderOutcome, RetryableProviderError } from './types'
 
@@ -33,8 +33,9 @@ export function buildWorkflow(task: Task) {
 }
 
 function base(env: Env): string {
-  if (!env.COMFYUI_URL) throw configurationError('COMFYUI_URL is not configured')
-  return env.COMFYUI_URL.replace(/\/+$/, '')
+  const url = config(env).COMFYUI_URL
+  if (!url) throw configurationError('COMFYUI_URL is not configured')
+  return url
 }
 
 async function call(url: string, init?: RequestInit): Promise<Response> {

@@ -1,10 +1,11 @@
 import { invalidImage } from '../../lib/errors'
 import { RetryableProviderError } from './types'
+import { config } from '../../lib/config'
 
 /** Where a provider's result images may be fetched from. */
 export type ResultSource = 'webhook' | 'replicate' | 'comfyui'
 
-const DEFAULT_REPLICATE_HOSTS = 'replicate.delivery,*.replicate.delivery'
+const DEFAULT_REPLICATE_HOSTS = ['replicate.delivery', '*.replicate.delivery']
 
 const hostOf = (url: string | undefined) => {
   try {
@@ -14,8 +15,7 @@ const hostOf = (url: string | undefined) => {
   }
 }
 
-const list = (value: string | undefined) =>
-  (value ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)
+const lower = (hosts: string[]) => hosts.map((h) => h.toLowerCase())
 
 /**
  * The host allowlist of a provider's result URLs: `REPLICATE_RESULT_HOSTS` (default
@@ -24,11 +24,11 @@ const list = (value: string | undefined) =>
  * subdomains of example.com.
  */
 export function resultHosts(env: Env, source: ResultSource): string[] {
-  if (source === 'replicate') return list(env.REPLICATE_RESULT_HOSTS || DEFAULT_REPLICATE_HOSTS)
-  if (source === 'comfyui') return [hostOf(env.COMFYUI_URL)].filter((h): h is string => h !== null)
-  const configured = list(env.WEBHOOK_RESULT_HOSTS)
-  if (configured.length > 0) return configured
-  const own = hostOf(env.WEBHOOK_PROVIDER_URL)
+  const c = config(env)
+  if (source === 'replicate') return lower(c.REPLICATE_RESULT_HOSTS.length > 0 ? c.REPLICATE_RESULT_HOSTS : DEFAULT_REPLICATE_HOSTS)
+  if (source === 'comfyui') return [hostOf(c.COMFYUI_URL)].filter((h): h is string => h !== null)
+  if (c.WEBHOOK_RESULT_HOSTS.length > 0) return lower(c.WEBHOOK_RESULT_HOSTS)
+  const own = hostOf(c.WEBHOOK_PROVIDER_URL)
   return own ? [own] : []
 }
 

@@ -1,10 +1,11 @@
-import { isLocal } from '../../lib/config'
+import { isLocal } from '../../lib/locality'
 import { configurationError } from '../../lib/errors'
 import { comfyuiProvider } from './comfyui'
 import { localProvider } from './local'
 import { replicateProvider } from './replicate'
 import type { GenerationProvider } from './types'
 import { webhookProvider } from './webhook'
+import { config } from '../../lib/config'
 
 export const PROVIDERS: Record<string, GenerationProvider> = {
   local: localProvider,
@@ -15,9 +16,7 @@ export const PROVIDERS: Record<string, GenerationProvider> = {
 
 /** The provider new tasks use (`GENERATION_PROVIDER`, default `local`). */
 export function configuredProvider(env: Env): string {
-  const name = env.GENERATION_PROVIDER || 'local'
-  if (!(name in PROVIDERS)) throw configurationError(`GENERATION_PROVIDER "${name}" is not one of ${Object.keys(PROVIDERS).join(', ')}`)
-  return name
+  return config(env).GENERATION_PROVIDER
 }
 
 /**
@@ -25,7 +24,8 @@ export function configuredProvider(env: Env): string {
  * else a missing PUBLIC_BASE_URL is a configuration error, never a silent localhost.
  */
 export function callbackBase(env: Env): string {
-  if (env.PUBLIC_BASE_URL) return env.PUBLIC_BASE_URL.replace(/\/+$/, '')
+  const base = config(env).PUBLIC_BASE_URL
+  if (base) return base
   if (isLocal(env)) return 'http://localhost:8787'
   throw configurationError('PUBLIC_BASE_URL is not set: providers would not know where to call back')
 }

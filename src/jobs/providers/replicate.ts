@@ -1,6 +1,7 @@
 import type { Task } from '../../db/schema'
 import { configurationError } from '../../lib/errors'
 import { type GenerationProvider, RetryableProviderError } from './types'
+import { config } from '../../lib/config'
 
 const SCHEDULERS: Record<string, string> = {
   euler: 'K_EULER',
@@ -10,15 +11,16 @@ const SCHEDULERS: Record<string, string> = {
 }
 
 function apiBase(env: Env) {
-  return (env.REPLICATE_API_BASE || 'https://api.replicate.com').replace(/\/+$/, '')
+  return config(env).REPLICATE_API_BASE
 }
 
 async function call(env: Env, path: string, init: RequestInit): Promise<Response> {
-  if (!env.REPLICATE_API_TOKEN) throw configurationError('REPLICATE_API_TOKEN is not configured')
+  const token = config(env).REPLICATE_API_TOKEN
+  if (!token) throw configurationError('REPLICATE_API_TOKEN is not configured')
   try {
     const res = await fetch(`${apiBase(env)}${path}`, {
       ...init,
-      headers: { authorization: `Bearer ${env.REPLICATE_API_TOKEN}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       signal: AbortSignal.timeout(15_000),
     })
     if (res.status >= 500 || res.status === 429) throw new RetryableProviderError(`Replicate answered ${res.status}`)
@@ -51,7 +53,7 @@ export function predictionInput(task: Task) {
 export const replicateProvider: GenerationProvider = {
   name: 'replicate',
   async run(env, task, ctx) {
-    const model = env.REPLICATE_MODEL
+    const model = config(env).REPLICATE_MODEL
     if (!model) return { kind: 'failed', error: 'REPLICATE_MODEL is not configured' }
     const [name, version] = model.split(':')
     const body = {

@@ -1,6 +1,7 @@
 import type { Task } from '../../db/schema'
 import { signWebhook } from '../../lib/webhooks'
 import { type GenerationProvider, RetryableProviderError } from './types'
+import { config } from '../../lib/config'
 
 /** The job as n8n-style flows receive it. */
 export function jobPayload(task: Task, callbackBase: string) {
@@ -35,15 +36,15 @@ export function jobPayload(task: Task, callbackBase: string) {
 export const webhookProvider: GenerationProvider = {
   name: 'webhook',
   async run(env, task, ctx) {
-    if (!env.WEBHOOK_PROVIDER_URL) return { kind: 'failed', error: 'WEBHOOK_PROVIDER_URL is not configured' }
-    const signingSecret = env.WEBHOOK_SIGNING_SECRET
+    const { WEBHOOK_PROVIDER_URL: endpoint, WEBHOOK_SIGNING_SECRET: signingSecret, WEBHOOK_SECRET } = config(env)
+    if (!endpoint) return { kind: 'failed', error: 'WEBHOOK_PROVIDER_URL is not configured' }
     if (!signingSecret) return { kind: 'failed', error: 'WEBHOOK_SIGNING_SECRET is not configured' }
-    if (signingSecret === env.WEBHOOK_SECRET) return { kind: 'failed', error: 'WEBHOOK_SIGNING_SECRET must differ from WEBHOOK_SECRET' }
+    if (signingSecret === WEBHOOK_SECRET) return { kind: 'failed', error: 'WEBHOOK_SIGNING_SECRET must differ from WEBHOOK_SECRET' }
     const body = JSON.stringify(jobPayload(task, ctx.callbackBase))
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(await signWebhook(signingSecret, `job_${task.id}`, body)) }
     let res: Response
     try {
-      res = await fetch(env.WEBHOOK_PROVIDER_URL, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) })
+      res = await fetch(endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) })
     } catch (error) {
       throw new RetryableProviderError(`webhook provider unreachable: ${String(error)}`)
     }
