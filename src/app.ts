@@ -26,6 +26,7 @@ import { clientIp } from './lib/auth'
 import { config, maxImageBytes } from './lib/config'
 import { isLocalRequest, withLocalScope } from './lib/locality'
 import { limitBody } from './lib/body-limit'
+import { errorText, loggablePath, log, redact, withRequestId } from './lib/logger'
 import { networkOf } from './lib/network'
 import { ApiError, codesForStatus, codeToStatus, rateLimited } from './lib/errors'
 
@@ -72,6 +73,7 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>()
 
   app.use('*', requestId({ headerName: 'X-Request-Id' }))
+  app.use('*', (c, next) => withRequestId(c.var.requestId, next))
   // Development secret fallbacks only ever serve requests to localhost (see requireSecret).
   app.use('*', (c, next) => withLocalScope(isLocalRequest(c.req.url, c.req.header('CF-Connecting-IP') ?? null), next))
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
@@ -151,16 +153,12 @@ export function createApp() {
       return c.json({ success: false, error: error.message || code, code }, codeToStatus[code])
     }
     // Unknown throw: log with the request id (never the body or secrets), answer generically.
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        requestId: c.var.requestId,
-        method: c.req.method,
-        path: c.req.path,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        stack: error instanceof Error ? error.stack : undefined,
-      }),
-    )
+    log.error('unhandled error', {
+      method: c.req.method,
+      path: loggablePath(c.req.url),
+      error: errorText(error),
+      stack: error instanceof Error ? redact(error.stack ?? '') : undefined,
+    })
     return c.json(
       { success: false, error: 'Internal server error', code: 'SERVER_ERROR', details: { requestId: c.var.requestId } },
       500,

@@ -9,6 +9,7 @@ import type { GenerationMessage } from '../features/tasks/service'
 import { publishToUser } from '../realtime/publish'
 import { callbackBase, PROVIDERS } from './providers'
 import { type GeneratedImage, type ProviderOutcome, RetryableProviderError } from './providers/types'
+import { errorText, log } from '../lib/logger'
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled'])
 
@@ -93,7 +94,7 @@ export async function cancelAtProvider(env: Env, task: Pick<Task, 'id' | 'provid
   try {
     await provider.cancel(env, task)
   } catch (error) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'provider cancel failed', taskId: task.id, provider: task.provider, error: String(error) }))
+    log.warn('provider cancel failed', { taskId: task.id, provider: task.provider, error: errorText(error) })
   }
 }
 

@@ -4,6 +4,7 @@ import { resumeStalledCleanups } from '../features/live/cleanup'
 import { pruneRateLimits } from '../lib/rate-limit'
 import { cancelAtProvider, failTask } from './generation'
 import { config } from '../lib/config'
+import { errorText, log } from '../lib/logger'
 
 function taskTimeoutSeconds(env: Env): number {
   return config(env).TASK_TIMEOUT_SECONDS
@@ -70,7 +71,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {
     if (result.status === 'rejected') {
-      console.error(JSON.stringify({ level: 'error', step: steps[i]![0], error: String(result.reason) }))
+      log.error('scheduled step failed', { step: steps[i]![0], error: errorText(result.reason) })
     }
   })
 }

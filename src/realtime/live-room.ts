@@ -1,10 +1,12 @@
+import { errorText, log } from '../lib/logger'
 import { DurableObject } from 'cloudflare:workers'
 import { withLocalScope } from '../lib/locality'
 import { deleteSessionPage } from '../features/live/cleanup'
 import { withUrls } from '../features/live/photos'
 import { verifyLiveSocketToken } from '../features/live/socket-auth'
 import { frameText, RoomLog, type StoredEvent } from './room-log'
-import { type Attachment, type RoomContext, type RoomEvent, closeQuietly, FrameBudget, identityAttachment, nextDeadline, SOCKET_CAPS } from './room-sockets'
+import { closeQuietly } from '../lib/sockets'
+import { type Attachment, type RoomContext, type RoomEvent, FrameBudget, identityAttachment, nextDeadline, SOCKET_CAPS } from './room-sockets'
 
 export type { Audience, RoomContext, RoomEvent } from './room-sockets'
 
@@ -115,7 +117,7 @@ export class LiveRoom extends DurableObject<Env> {
   }
 
   private enqueue(task: () => Promise<void>) {
-    this.delivery = this.delivery.then(task).catch((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'live delivery failed', error: String(error) })))
+    this.delivery = this.delivery.then(task).catch((error: unknown) => log.error('live delivery failed', { error: errorText(error) }))
     return this.delivery
   }
 

@@ -1,3 +1,4 @@
+import { errorText, log } from '../lib/logger'
 /** Events the UserHub sends to every device of a user. */
 export type UserEvent =
   | { type: 'task.progress'; data: { taskId: string; progress: number; status: string } }
@@ -16,6 +17,6 @@ export async function publishToUser(env: Env, userId: string, event: UserEvent):
     const hub = env.USER_HUB.get(env.USER_HUB.idFromName(userId))
     await hub.publish({ ...event, ts: new Date().toISOString() })
   } catch (error) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'user event not delivered', type: event.type, error: String(error) }))
+    log.warn('user event not delivered', { type: event.type, error: errorText(error) })
   }
 }

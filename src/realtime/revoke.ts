@@ -1,3 +1,4 @@
+import { errorText, log } from '../lib/logger'
 /**
  * The single entry point for "these sessions ended, close their sockets": logout, password
  * change, refresh-token reuse and `revokeAllSessions` all call it after the D1 revocation.
@@ -12,7 +13,7 @@ export async function closeSessionSockets(env: Env, userId: string, sessionIds: 
     const hub = env.USER_HUB.get(env.USER_HUB.idFromName(userId))
     await Promise.all([hub.revokeSessions(sessionIds, reason), closeOwnerLiveSockets(env, userId, sessionIds, reason)])
   } catch (error) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'session sockets not closed', reason, error: String(error) }))
+    log.warn('session sockets not closed', { reason, error: errorText(error) })
   }
 }
 

@@ -1,4 +1,3 @@
-export { closeQuietly } from './socket-session'
 import type { UrlContext } from '../features/live/photos'
 
 /** `all`: owner and guests; `owner` or `guests`: only them. */

@@ -2,6 +2,7 @@ import type { AuthUser } from '../env'
 import { authenticateToken } from '../lib/auth'
 import { withLocalScope } from '../lib/locality'
 import { ApiError } from '../lib/errors'
+import { closeQuietly } from '../lib/sockets'
 
 /** Close code for a socket whose session ended or whose access token expired. */
 export const CLOSE_UNAUTHORIZED = 4401
@@ -60,15 +61,6 @@ export function earliestExpiry(sockets: WebSocket[]): number | null {
     if (session && (earliest === null || session.expiresAt < earliest)) earliest = session.expiresAt
   }
   return earliest
-}
-
-/** Closes a socket, ignoring one that is already gone. */
-export function closeQuietly(socket: WebSocket, code: number, reason: string) {
-  try {
-    socket.close(code, reason.slice(0, 100))
-  } catch {
-    // already closed
-  }
 }
 
 /** Closes sockets whose access token expired by `now`; answers the ones still open. */

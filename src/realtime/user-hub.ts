@@ -1,9 +1,9 @@
 import { DurableObject } from 'cloudflare:workers'
+import { closeQuietly } from '../lib/sockets'
 import {
   authFrameToken,
   CLOSE_UNAUTHORIZED,
   closeExpired,
-  closeQuietly,
   earliestExpiry,
   reauthenticate,
   sessionFromHeaders,
@@ -116,7 +116,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
-    closeQuietly(socket, code === 1005 ? 1000 : code, 'closing')
+    closeQuietly(socket, code, 'closing')
     await this.scheduleExpiry()
   }
 }

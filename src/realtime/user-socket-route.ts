@@ -5,6 +5,7 @@ import { isLocalRequest, withLocalScope } from '../lib/locality'
 import { ApiError, upgradeRequired } from '../lib/errors'
 import { createRouter, errors } from '../lib/openapi'
 import { sessionHeaders } from './socket-session'
+import { closeQuietly } from '../lib/sockets'
 
 const AUTH_TIMEOUT_MS = 5000
 
@@ -30,10 +31,10 @@ function acceptWithFirstFrameAuth(env: Env, url: string, local: boolean): Respon
   const fail = (reason: string) => {
     try {
       server.send(JSON.stringify({ type: 'error', data: { code: 'UNAUTHORIZED', error: reason }, ts: new Date().toISOString() }))
-      server.close(4401, reason.slice(0, 100))
     } catch {
       // client already gone
     }
+    closeQuietly(server, 4401, reason)
   }
   const timer = setTimeout(() => {
     if (!upstream) fail('No auth frame within 5 seconds')
@@ -64,8 +65,8 @@ function acceptWithFirstFrameAuth(env: Env, url: string, local: boolean): Respon
       upstream = socket
       clearTimeout(timer)
       socket.addEventListener('message', (e) => server.send(e.data))
-      socket.addEventListener('close', (e) => server.close(e.code === 1005 ? 1000 : e.code, e.reason))
-      server.addEventListener('close', (e) => socket.close(e.code === 1005 ? 1000 : e.code, e.reason))
+      socket.addEventListener('close', (e) => closeQuietly(server, e.code, e.reason))
+      server.addEventListener('close', (e) => closeQuietly(socket, e.code, e.reason))
       for (const data of pending.splice(0)) socket.send(data)
     } catch (error) {
       fail(error instanceof ApiError ? error.message : 'Authentication failed')

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, count, desc, eq } from 'drizzle-orm'
+import { and, desc, eq } from 'drizzle-orm'
 import { creditLedger } from '../../db/schema'
 import { requireAdmin, requireAuth } from '../../lib/auth'
 import { notFound } from '../../lib/errors'
@@ -7,6 +7,7 @@ import { newId } from '../../lib/ids'
 import { bearerAuth, createRouter, errors, jsonBody, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
 import { publishToUser } from '../../realtime/publish'
 import { balanceOf } from './service'
+import { pageRows } from '../../lib/pager'
 
 const tags = ['Credits']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
@@ -72,10 +73,7 @@ export const creditRoutes = createRouter()
     const { page, limit, reason } = c.req.valid('query')
     const db = c.var.db
     const where = and(eq(creditLedger.userId, c.var.user.id), reason ? eq(creditLedger.reason, reason) : undefined)
-    const [rows, [total]] = await db.batch([
-      db.select().from(creditLedger).where(where).orderBy(desc(creditLedger.createdAt), desc(creditLedger.id)).limit(limit).offset((page - 1) * limit),
-      db.select({ n: count() }).from(creditLedger).where(where),
-    ])
+    const { rows, total } = await pageRows(db, creditLedger, where, [desc(creditLedger.createdAt), desc(creditLedger.id)], { page, limit })
     const items = rows.map((r) => ({
       id: r.id,
       amount: r.amount,
@@ -85,5 +83,5 @@ export const creditRoutes = createRouter()
       balanceAfter: r.balanceAfter,
       createdAt: r.createdAt.toISOString(),
     }))
-    return c.json({ success: true as const, data: paginate(items, total?.n ?? 0, page, limit) }, 200)
+    return c.json({ success: true as const, data: paginate(items, total, page, limit) }, 200)
   })

@@ -5,6 +5,7 @@ import { type ExifResult, readExif } from '../../lib/exif'
 import { toBase64, toHex } from '../../lib/ids'
 import { headerDimensions, type ImageMime, sniffImageMime } from '../../lib/media'
 import { decodePng } from '../../lib/png'
+import { errorText, log } from '../../lib/logger'
 
 export const MAX_PIXELS = 100_000_000
 export const MAX_SIDE = 12_000
@@ -213,7 +214,7 @@ async function thumbHashOf(env: Env, thumb: Uint8Array): Promise<string | null> 
     const { width, height, rgba } = await decodePng(await bytesOf(tiny))
     return toBase64(rgbaToThumbHash(width, height, rgba))
   } catch (error) {
-    console.warn('thumbhash failed', error instanceof Error ? error.message : String(error))
+    log.warn('thumbhash failed', { error: errorText(error) })
     return null
   }
 }

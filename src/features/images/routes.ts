@@ -3,7 +3,8 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../../env'
 import type { Image } from '../../db/schema'
 import { authenticate, bearerToken, requireAuth } from '../../lib/auth'
-import { ApiError, notFound } from '../../lib/errors'
+import { notFound } from '../../lib/errors'
+import { respondWithObject } from '../../lib/r2-response'
 import { bearerAuth, createRouter, errors, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
 import { verifyResourceSignature } from '../../lib/signed-urls'
 import { ImageIdParam, ImageSchema, VariantParam, VariantQuery } from './schemas'
@@ -91,36 +92,6 @@ const variantRoute = createRoute({
 
 type Access = 'owner' | 'grant'
 
-/**
- * A single `bytes=` range checked against the object's size (RFC 9110): null for no range or
- * one we ignore (malformed, multiple ranges: the whole file is served), 416 when unsatisfiable.
- */
-async function resolveRange(env: Env, key: string, header: string | undefined): Promise<{ offset: number; length: number } | null> {
-  const match = header?.trim().match(/^bytes=(\d*)-(\d*)$/)
-  if (!match || (match[1] === '' && match[2] === '')) return null
-  const head = await env.MEDIA.head(key)
-  if (!head) throw notFound('Image')
-  const size = head.size
-  let start: number
-  let end: number
-  if (match[1] === '') {
-    const suffix = Number(match[2])
-    if (suffix === 0) throw unsatisfiable(size)
-    start = Math.max(0, size - suffix)
-    end = size - 1
-  } else {
-    start = Number(match[1])
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)
-    if (match[2] !== '' && Number(match[2]) < start) return null
-  }
-  if (start >= size) throw unsatisfiable(size)
-  return { offset: start, length: end - start + 1 }
-}
-
-function unsatisfiable(size: number) {
-  return new ApiError('RANGE_NOT_SATISFIABLE', 'Requested range is not satisfiable', { details: { size }, headers: { 'Content-Range': `bytes */${size}` } })
-}
-
 async function resolveAccess(c: Context<AppEnv>, image: Image | undefined, variant: Variant, q: z.infer<typeof VariantQuery>): Promise<Access> {
   const token = bearerToken(c.req.header('Authorization'))
   const viewer = token ? await authenticate(c.env, token) : null
@@ -129,14 +100,6 @@ async function resolveAccess(c: Context<AppEnv>, image: Image | undefined, varia
   if (await verifyResourceSignature(c.env, `image:${image.id}:${variant}`, q.exp, q.sig)) return 'grant'
   if (image.visibility === 'public') return 'grant'
   throw notFound('Image')
-}
-
-function contentDisposition(image: Image, variant: Variant, download: boolean, mime: string) {
-  const ext = mime.split('/')[1] ?? 'bin'
-  const base = (image.filename ?? image.id).replace(/\.[^.]+$/, '')
-  const name = `${base}${variant === 'original' ? '' : `-${variant}`}.${ext === 'jpeg' ? 'jpg' : ext}`
-  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_')
-  return `${download ? 'attachment' : 'inline'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`
 }
 
 export const imageRoutes = createRouter()
@@ -179,30 +142,16 @@ export const imageRoutes = createRouter()
     } else key = access === 'owner' ? img.originalKey : await ensureCleanOriginal(c.env, c.var.db, img)
 
     const isOriginal = variant === 'original'
-    const range = isOriginal ? await resolveRange(c.env, key, c.req.header('Range')) : null
-    const object = await c.env.MEDIA.get(key, { onlyIf: c.req.raw.headers, ...(range ? { range } : {}) })
-    if (!object) throw notFound('Image')
-    const headers = new Headers()
-    object.writeHttpMetadata(headers)
-    headers.set('ETag', object.httpEtag)
-    headers.set(
-      'Cache-Control',
-      img.visibility === 'public'
+    const isPublic = img.visibility === 'public'
+    return respondWithObject(c.env.MEDIA, key, {
+      request: c.req.raw,
+      cacheControl: isPublic
         ? isOriginal ? 'public, max-age=86400' : 'public, max-age=31536000, immutable'
         : isOriginal ? 'private, max-age=3600' : 'private, max-age=86400',
-    )
-    headers.set('Content-Disposition', contentDisposition(img, variant, query.download === '1', object.httpMetadata?.contentType ?? img.mime))
-    headers.set('X-Content-Type-Options', 'nosniff')
-    if (isOriginal) {
-      headers.set('Accept-Ranges', 'bytes')
-      headers.set('Vary', 'Authorization')
-    }
-    if (!('body' in object)) return c.body(null, 304, Object.fromEntries(headers))
-    if (range) {
-      headers.set('Content-Range', `bytes ${range.offset}-${range.offset + range.length - 1}/${object.size}`)
-      headers.set('Content-Length', String(range.length))
-      return c.body(object.body, 206, Object.fromEntries(headers))
-    }
-    headers.set('Content-Length', String(object.size))
-    return c.body(object.body, 200, Object.fromEntries(headers))
+      ranges: isOriginal,
+      vary: isOriginal ? 'Authorization' : undefined,
+      filename: { base: `${(img.filename ?? img.id).replace(/\.[^.]+$/, '')}${isOriginal ? '' : `-${variant}`}`, download: query.download === '1' },
+      fallbackType: img.mime,
+      missing: () => notFound('Image'),
+    })
   })

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { images, type Image } from '../../db/schema'
 import type { Db } from '../../env'
 import { EXTENSION_BY_MIME, type ImageMime } from '../../lib/media'
@@ -9,6 +9,8 @@ import { storageKeys } from '../../lib/storage-keys'
 import { invalidImage } from '../../lib/errors'
 import { stripMetadata } from '../../lib/strip-metadata'
 import { type InspectedImage, renderPreview } from './pipeline'
+import { errorText, log } from '../../lib/logger'
+import { pageRows } from '../../lib/pager'
 
 export type ImageType = Image['type']
 export type Variant = 'thumb' | 'preview' | 'original'
@@ -116,7 +118,7 @@ export async function finishDerivatives(env: Env, db: Db, stored: Image[], inspe
       try {
         await ensurePreview(env, db, image, inspected[i]!.preview)
       } catch (error) {
-        console.error(JSON.stringify({ level: 'error', msg: 'preview failed', imageId: image.id, error: String(error) }))
+        log.error('preview failed', { imageId: image.id, error: errorText(error) })
       }
     }),
   )
@@ -213,11 +215,7 @@ export async function listOwnImages(
     filters.sessionId ? eq(images.sessionId, filters.sessionId) : undefined,
     filters.type ? eq(images.type, filters.type) : undefined,
   )
-  const [rows, [total]] = await db.batch([
-    db.select().from(images).where(where).orderBy(desc(images.createdAt), desc(images.id)).limit(limit).offset((page - 1) * limit),
-    db.select({ n: count() }).from(images).where(where),
-  ])
-  return { rows, total: total?.n ?? 0 }
+  return pageRows(db, images, where, [desc(images.createdAt), desc(images.id)], { page, limit })
 }
 
 /** The image as the API shows it. GPS only when `viewerIsOwner`. Variant URLs are signed. */

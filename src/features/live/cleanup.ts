@@ -1,6 +1,7 @@
 import { createDb } from '../../db/client'
 import { liveRoom } from './events'
 import { deletePhotos } from './photos'
+import { errorText, log } from '../../lib/logger'
 
 /** Photos deleted per step of a session's cleanup (each releases its image). */
 export const CLEANUP_PAGE = 100
@@ -11,7 +12,7 @@ export async function startSessionCleanup(env: Env, sessionId: string): Promise<
     await liveRoom(env, sessionId).destroy(sessionId)
   } catch (error) {
     // The cron sweep picks up deleted sessions whose cleanup did not finish.
-    console.warn(JSON.stringify({ level: 'warn', msg: 'live session cleanup not started', sessionId, error: String(error) }))
+    log.warn('live session cleanup not started', { sessionId, error: errorText(error) })
   }
 }
 

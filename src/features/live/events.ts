@@ -2,6 +2,7 @@ import type { LiveSession } from '../../db/schema'
 import type { RoomContext, RoomEvent } from '../../realtime/live-room'
 import { allowsDevFallback } from '../../lib/locality'
 import { hasEnded } from './access'
+import { errorText, log } from '../../lib/logger'
 
 /**
  * What the session's room must know to deliver events (URL signing, end time). `local`: the
@@ -25,7 +26,7 @@ export async function publishToRoom(env: Env, session: LiveSession, events: Room
   try {
     await liveRoom(env, session.id).publish(events, roomContext(env, session))
   } catch (error) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'live event not delivered', sessionId: session.id, error: String(error) }))
+    log.warn('live event not delivered', { sessionId: session.id, error: errorText(error) })
   }
 }
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { livePhotos, liveSessions, type LivePhoto, type LiveSession } from '../../db/schema'
 import type { AppEnv, Db } from '../../env'
@@ -15,6 +15,7 @@ import { liveRoom, publishToRoom } from './events'
 import { addPhotos, bareDto, bothDtos, deletePhotos, imagesById, liveResource, photoDtos, photoEvents, type PhotoVariant, toPhotoDto } from './photos'
 import { PhotoSchema } from './schemas'
 import { prepareGuestVariants, serveLiveVariant } from './serve'
+import { pageRows } from '../../lib/pager'
 
 const tags = ['Live photos']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
@@ -163,12 +164,8 @@ export const livePhotoRoutes = createRouter()
       return c.json({ success: true as const, data: { items, nextAfter: rows.at(-1)?.seq ?? q.after, seq } }, 200)
     }
     const order = q.sort === 'taken' ? [sql`${livePhotos.takenAt} IS NULL`, desc(livePhotos.takenAt), desc(livePhotos.seq)] : [desc(livePhotos.seq)]
-    const [rows, [total]] = await db.batch([
-      db.select().from(livePhotos).where(where).orderBy(...order).limit(q.limit).offset((q.page - 1) * q.limit),
-      db.select({ n: count() }).from(livePhotos).where(where),
-    ])
+    const { rows, total: n } = await pageRows(db, livePhotos, where, order, q)
     const items = await photoDtos(c.env, db, session, rows, owner)
-    const n = total?.n ?? 0
     const totalPages = Math.max(1, Math.ceil(n / q.limit))
     return c.json({
       success: true as const,

@@ -3,11 +3,13 @@ import { eq } from 'drizzle-orm'
 import { livePhotos, type Image, type LivePhoto, type LiveSession } from '../../db/schema'
 import type { AppEnv, Db } from '../../env'
 import { notFound } from '../../lib/errors'
+import { respondWithObject } from '../../lib/r2-response'
 import { storageKeys } from '../../lib/storage-keys'
 import { fitInside, PREVIEW_SIDE, THUMB_SIDE } from '../images/pipeline'
 import { ensureCleanOriginal, ensurePreview } from '../images/service'
 import { drawWatermark, type Watermark, WatermarkSchema } from '../images/watermark'
 import { imagesById, type PhotoVariant } from './photos'
+import { errorText, log } from '../../lib/logger'
 
 /** Renders in flight in this isolate, by photo and variant: concurrent guests share one. */
 const rendering = new Map<string, Promise<string | null>>()
@@ -59,7 +61,7 @@ export async function prepareGuestVariants(env: Env, db: Db, session: LiveSessio
     if (!image) continue
     for (const variant of ['thumb', 'preview'] as const) {
       await ensureGuestVariant(env, db, session, photo, image, variant).catch((error: unknown) =>
-        console.warn(JSON.stringify({ level: 'warn', msg: 'guest variant not prepared', photoId: photo.id, error: String(error) })),
+        log.warn('guest variant not prepared', { photoId: photo.id, error: errorText(error) }),
       )
     }
   }
@@ -89,16 +91,11 @@ export async function serveLiveVariant(
       key = image.previewKey
     }
   }
-  const object = await c.env.MEDIA.get(key, { onlyIf: c.req.raw.headers })
-  if (!object) throw notFound('Photo')
-  const headers = new Headers()
-  object.writeHttpMetadata(headers)
-  headers.set('ETag', object.httpEtag)
-  headers.set('Cache-Control', owner ? 'private, max-age=3600' : 'private, max-age=600')
-  headers.set('X-Content-Type-Options', 'nosniff')
-  const ext = (object.httpMetadata?.contentType ?? image.mime).split('/')[1]?.replace('jpeg', 'jpg') ?? 'bin'
-  headers.set('Content-Disposition', `${download ? 'attachment' : 'inline'}; filename="${photo.id}${variant === 'download' ? '' : `-${variant}`}.${ext}"`)
-  if (!('body' in object)) return c.body(null, 304, Object.fromEntries(headers))
-  headers.set('Content-Length', String(object.size))
-  return c.body(object.body, 200, Object.fromEntries(headers))
+  return respondWithObject(c.env.MEDIA, key, {
+    request: c.req.raw,
+    cacheControl: owner ? 'private, max-age=3600' : 'private, max-age=600',
+    filename: { base: `${photo.id}${variant === 'download' ? '' : `-${variant}`}`, download },
+    fallbackType: image.mime,
+    missing: () => notFound('Photo'),
+  })
 }

@@ -15,6 +15,8 @@ import { liveRoom, publishToRoom, roomContext } from './events'
 import { verifyGuest } from './guests'
 import { CreateSession, SessionSchema, UpdateSession } from './schemas'
 import { signViewerToken, VIEWER_TOKEN_SECONDS } from './viewer-tokens'
+import { errorText, log } from '../../lib/logger'
+import { pageRows } from '../../lib/pager'
 
 const tags = ['Live sessions']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
@@ -149,11 +151,8 @@ export const liveSessionRoutes = createRouter()
     const { page, limit } = c.req.valid('query')
     const db = c.var.db
     const where = and(eq(liveSessions.ownerId, c.var.user.id), isNull(liveSessions.deletedAt))
-    const [rows, [total]] = await db.batch([
-      db.select().from(liveSessions).where(where).orderBy(desc(liveSessions.createdAt)).limit(limit).offset((page - 1) * limit),
-      db.select({ n: count() }).from(liveSessions).where(where),
-    ])
-    return c.json({ success: true as const, data: paginate(rows.map((s) => toSessionDto(s, true)), total?.n ?? 0, page, limit) }, 200)
+    const { rows, total } = await pageRows(db, liveSessions, where, [desc(liveSessions.createdAt), desc(liveSessions.id)], { page, limit })
+    return c.json({ success: true as const, data: paginate(rows.map((s) => toSessionDto(s, true)), total, page, limit) }, 200)
   })
   .openapi(detail, async (c) => {
     const session = await loadSession(c, c.req.valid('param').id)
@@ -196,7 +195,7 @@ export const liveSessionRoutes = createRouter()
     if (codeChanges || (hasEnded(session!) && !hasEnded(current))) {
       await liveRoom(c.env, session!.id)
         .revokeGuests(codeChanges ? 'The access code changed' : 'This live session has ended', roomContext(c.env, session!))
-        .catch((error: unknown) => console.warn(JSON.stringify({ level: 'warn', msg: 'revoking guests failed', error: String(error) })))
+        .catch((error: unknown) => log.warn('revoking guests failed', { error: errorText(error) }))
     }
     return c.json({ success: true as const, data: { session: toSessionDto(session!, true, await photoCount(c, session!.id)) } }, 200)
   })

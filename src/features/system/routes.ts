@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { IsolateCache } from '../../lib/isolate-cache'
 import { createRouter } from '../../lib/openapi'
 import { config } from '../../lib/config'
+import { errorText, log } from '../../lib/logger'
 
 const Check = z.enum(['ok', 'error'])
 const HealthFields = z.object({
@@ -19,7 +20,7 @@ async function runChecks(env: Env) {
       await fn()
       return 'ok' as const
     } catch (error) {
-      console.error('health check failed', error instanceof Error ? error.message : error)
+      log.error('health check failed', { error: errorText(error) })
       return 'error' as const
     }
   }

@@ -8,6 +8,7 @@ import { IsolateCache } from '../../lib/isolate-cache'
 import { bearerAuth, createRouter, errors, jsonBody, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
 import { CreateTaskBody, TaskSchema } from './schemas'
 import { createTask, resultImages, toTaskDto } from './service'
+import { pageRows } from '../../lib/pager'
 
 const tags = ['Tasks']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
@@ -82,12 +83,9 @@ export const taskRoutes = createRouter()
     const { page, limit, status } = c.req.valid('query')
     const db = c.var.db
     const where = and(eq(tasks.userId, c.var.user.id), status ? eq(tasks.status, status) : undefined)
-    const [rows, [total]] = await db.batch([
-      db.select().from(tasks).where(where).orderBy(desc(tasks.createdAt), desc(tasks.id)).limit(limit).offset((page - 1) * limit),
-      db.select({ n: count() }).from(tasks).where(where),
-    ])
+    const { rows, total } = await pageRows(db, tasks, where, [desc(tasks.createdAt), desc(tasks.id)], { page, limit })
     const images = await resultImages(c.env, db, rows)
-    return c.json({ success: true as const, data: paginate(rows.map((t) => toTaskDto(t, images)), total?.n ?? 0, page, limit) }, 200)
+    return c.json({ success: true as const, data: paginate(rows.map((t) => toTaskDto(t, images)), total, page, limit) }, 200)
   })
   .openapi(detail, async (c) => {
     const task = await c.var.db.query.tasks.findFirst({ where: (t, { and, eq }) => and(eq(t.id, c.req.valid('param').id), eq(t.userId, c.var.user.id)) })

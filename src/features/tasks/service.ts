@@ -12,6 +12,7 @@ import { placeholdersOf } from '../scenes/routes'
 import { configuredProvider } from '../../jobs/providers'
 import { BASE_IMAGE_COST, type CreateTaskBody, DEFAULTS, estimateSeconds, taskCost, TaskParams } from './schemas'
 import type { z } from '@hono/zod-openapi'
+import { errorText, log } from '../../lib/logger'
 
 export interface GenerationMessage {
   type: 'generate'
@@ -141,7 +142,7 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
     await env.GENERATION_QUEUE.send({ type: 'generate', taskId } satisfies GenerationMessage, { contentType: 'json' })
   } catch (error) {
     await endTaskWithRefund(env, taskId, 'failed', 'Could not queue the task')
-    console.error(JSON.stringify({ level: 'error', msg: 'enqueue failed', taskId, error: String(error) }))
+    log.error('enqueue failed', { taskId, error: errorText(error) })
     throw serviceUnavailable('The generation queue is unavailable; you were not charged')
   }
   const task = await db.query.tasks.findFirst({ where: (t, { eq }) => eq(t.id, taskId) })

@@ -11,6 +11,7 @@ import { revokeOtherSessions } from '../auth/sessions'
 import { deleteAvatarObject, readAvatar, storeAvatar } from './avatar'
 import { toUserDto } from './dto'
 import { userStats, UserStatsSchema } from './stats'
+import { respondWithObject } from '../../lib/r2-response'
 
 const tags = ['Users']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
@@ -164,12 +165,9 @@ export const userRoutes = createRouter()
     const { id } = c.req.valid('param')
     const user = await c.var.db.query.users.findFirst({ where: (u, { eq }) => eq(u.id, id), columns: { avatarKey: true } })
     if (!user?.avatarKey) throw notFound('Avatar')
-    const object = await c.env.MEDIA.get(user.avatarKey, { onlyIf: c.req.raw.headers })
-    if (!object) throw notFound('Avatar')
-    const headers = new Headers()
-    object.writeHttpMetadata(headers)
-    headers.set('ETag', object.httpEtag)
-    headers.set('Cache-Control', 'public, max-age=31536000, immutable')
-    if (!('body' in object)) return c.body(null, 304, Object.fromEntries(headers))
-    return c.body(object.body, 200, Object.fromEntries(headers))
+    return respondWithObject(c.env.MEDIA, user.avatarKey, {
+      request: c.req.raw,
+      cacheControl: 'public, max-age=31536000, immutable',
+      missing: () => notFound('Avatar'),
+    })
   })
