@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { USER_ROLES } from '../../db/schema'
 
 export const UsernameSchema = z
   .string()
@@ -20,7 +21,7 @@ export const UserSchema = z
     id: z.string(),
     username: z.string(),
     email: z.string().nullable(),
-    role: z.enum(['user', 'admin']),
+    role: z.enum(USER_ROLES),
     credits: z.number().int(),
     bio: z.string().nullable(),
     website: z.string().nullable(),

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq } from 'drizzle-orm'
-import { creditLedger } from '../../db/schema'
+import { LEDGER_REASONS, creditLedger } from '../../db/schema'
 import { requireAdmin, requireAuth } from '../../lib/auth'
 import { notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
@@ -16,7 +16,7 @@ const LedgerEntry = z
   .object({
     id: z.string(),
     amount: z.number().int().openapi({ description: 'Positive: credited; negative: spent' }),
-    reason: z.enum(['signup_bonus', 'task_charge', 'task_refund', 'admin_grant', 'purchase']),
+    reason: z.enum(LEDGER_REASONS),
     taskId: z.string().nullable(),
     orderId: z.string().nullable(),
     balanceAfter: z.number().int(),

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { IMAGE_TYPES, IMAGE_VISIBILITIES } from '../../db/schema'
 
 const VariantUrls = z.object({
   thumb: z.string().openapi({ description: 'Signed URL, longest side ≤ 256, WebP' }),
@@ -9,8 +10,8 @@ const VariantUrls = z.object({
 export const ImageSchema = z
   .object({
     id: z.string(),
-    type: z.enum(['uploaded', 'generated', 'avatar', 'live']),
-    visibility: z.enum(['private', 'public']),
+    type: z.enum(IMAGE_TYPES),
+    visibility: z.enum(IMAGE_VISIBILITIES),
     sessionId: z.string().nullable(),
     liveSessionId: z.string().nullable(),
     taskId: z.string().nullable(),

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
-import { livePhotos, liveSessions, type LivePhoto, type LiveSession } from '../../db/schema'
+import { LIVE_PHOTO_STATUSES, livePhotos, liveSessions, type LivePhoto, type LiveSession } from '../../db/schema'
 import type { AppEnv, Db } from '../../env'
 import { requireAuth } from '../../lib/auth'
 import { inChunks } from '../../lib/d1-chunks'
@@ -44,7 +44,7 @@ const list = createRoute({
       sort: z.enum(['newest', 'taken']).default('newest'),
       page: z.coerce.number().int().min(1).default(1),
       limit: z.coerce.number().int().min(1).max(100).default(50),
-      status: z.enum(['pending', 'approved', 'hidden']).optional(),
+      status: z.enum(LIVE_PHOTO_STATUSES).optional(),
       featured: z.enum(['true', 'false']).optional(),
       token: z.string().optional(),
     }),
@@ -72,7 +72,7 @@ const detail = createRoute({
 const PhotoUpdate = z
   .object({
     caption: z.string().trim().max(500).nullable().optional(),
-    status: z.enum(['pending', 'approved', 'hidden']).optional(),
+    status: z.enum(LIVE_PHOTO_STATUSES).optional(),
     featured: z.boolean().optional(),
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'Nothing to update' })

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { DOWNLOAD_POLICIES, LIVE_MODERATIONS, LIVE_PHOTO_STATUSES, LIVE_SESSION_STATUSES } from '../../db/schema'
 
 export const AccessCode = z.string().regex(/^[A-Za-z0-9]{4,12}$/, 'Access code must be 4-12 letters or digits')
 
@@ -16,12 +17,12 @@ const SessionFields = {
   description: z.string().trim().max(2000).nullable().optional(),
   startsAt: z.iso.datetime({ offset: true }).nullable().optional(),
   endsAt: z.iso.datetime({ offset: true }).nullable().optional().openapi({ description: 'After this, guests get 410 SESSION_ENDED' }),
-  status: z.enum(['draft', 'live', 'ended']).optional(),
+  status: z.enum(LIVE_SESSION_STATUSES).optional(),
   accessCode: AccessCode.nullable().optional().openapi({
     description: 'Omit to get a generated 6-digit code; null for an open session (no code)',
   }),
-  moderation: z.enum(['auto', 'manual']).optional(),
-  downloadPolicy: z.enum(['none', 'preview', 'original']).optional(),
+  moderation: z.enum(LIVE_MODERATIONS).optional(),
+  downloadPolicy: z.enum(DOWNLOAD_POLICIES).optional(),
   coverImageId: z.string().max(64).nullable().optional(),
 }
 
@@ -44,13 +45,13 @@ export const SessionSchema = z
     coverImageId: z.string().nullable(),
     startsAt: z.string().nullable(),
     endsAt: z.string().nullable(),
-    status: z.enum(['draft', 'live', 'ended']),
+    status: z.enum(LIVE_SESSION_STATUSES),
     ended: z.boolean(),
     open: z.boolean().openapi({ description: 'No access code needed' }),
     accessCode: z.string().nullable().optional().openapi({ description: 'Owner only' }),
-    moderation: z.enum(['auto', 'manual']),
+    moderation: z.enum(LIVE_MODERATIONS),
     watermark: z.record(z.string(), z.unknown()).nullable().optional(),
-    downloadPolicy: z.enum(['none', 'preview', 'original']),
+    downloadPolicy: z.enum(DOWNLOAD_POLICIES),
     photoCount: z.number().int().optional(),
     viewerUrl: z.string(),
     createdAt: z.string(),
@@ -64,7 +65,7 @@ export const PhotoSchema = z
     sessionId: z.string(),
     seq: z.number().int().openapi({ description: 'Upload order in the session: the `after` cursor of photo lists' }),
     caption: z.string().nullable(),
-    status: z.enum(['pending', 'approved', 'hidden']),
+    status: z.enum(LIVE_PHOTO_STATUSES),
     featured: z.boolean(),
     takenAt: z.string().nullable(),
     width: z.number().int().nullable(),

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { TASK_STATUSES } from '../../db/schema'
 
 export const SIZES = ['512x512', '768x512', '512x768', '1024x1024'] as const
 export const SAMPLERS = ['euler', 'ddim', 'dpmpp_2m_karras', 'dpmpp_sde_karras'] as const
@@ -35,7 +36,7 @@ export const CreateTaskBody = TaskParams.extend({
 export const TaskSchema = z
   .object({
     id: z.string(),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']),
+    status: z.enum(TASK_STATUSES),
     progress: z.number().int(),
     prompt: z.string(),
     negativePrompt: z.string().nullable(),

@@ -1,0 +1,22 @@
+/**
+ * The D1 schema, one file per owning feature area. Enum tuples are exported here so zod and
+ * OpenAPI use the same values as the columns.
+ */
+export * from './accounts'
+export * from './credits'
+export * from './generation'
+export * from './images'
+export * from './live'
+import type { sessions, users } from './accounts'
+import type { scenes, tasks } from './generation'
+import type { images } from './images'
+import type { liveGuests, livePhotos, liveSessions } from './live'
+
+export type User = typeof users.$inferSelect
+export type LiveSession = typeof liveSessions.$inferSelect
+export type LivePhoto = typeof livePhotos.$inferSelect
+export type LiveGuest = typeof liveGuests.$inferSelect
+export type Task = typeof tasks.$inferSelect
+export type Scene = typeof scenes.$inferSelect
+export type Image = typeof images.$inferSelect
+export type Session = typeof sessions.$inferSelect
