@@ -1,5 +1,8 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
+import type { z } from '@hono/zod-openapi'
+import { codeToStatus, type ErrorCode } from '../src/lib/errors'
+import { ErrorSchema } from '../src/lib/openapi'
 import { expect } from 'vitest'
 import { createApp } from '../src/app'
 
@@ -100,15 +103,47 @@ export function login(loginName: string, password: string, extra: Record<string,
   return callJson('POST', '/api/auth/login', { login: loginName, password, ...extra }, opts)
 }
 
-/** Asserts the documented error envelope: `{success: false, error, code}` with `status`. */
-export function expectError(result: { status: number; body: Json; res?: Response }, status: number, code: string) {
+/**
+ * Asserts the documented error envelope (parsed with the API's own ErrorSchema, so the code is
+ * one of the closed set) with `status` and `code`; answers the parsed body.
+ */
+export function expectError(result: { status: number; body: unknown; res?: Response }, status: number, code: ErrorCode) {
   const dump = JSON.stringify(result.body)
   expect(result.status, dump).toBe(status)
-  expect(result.body.success, dump).toBe(false)
-  expect(result.body.code, dump).toBe(code)
-  expect(typeof result.body.error, dump).toBe('string')
-  expect(result.body.error.length, dump).toBeGreaterThan(0)
+  const parsed = ErrorSchema.safeParse(result.body)
+  expect(parsed.success, `${dump}\n${parsed.error?.message ?? ''}`).toBe(true)
+  const body = parsed.data!
+  expect(body.code, dump).toBe(code)
+  expect(codeToStatus[body.code], dump).toBe(status)
+  expect(body.error.length, dump).toBeGreaterThan(0)
   if (result.res) expect(result.res.headers.get('Content-Type') ?? '').toMatch(/application\/json/)
+  return body
+}
+
+/** The zod schema a route documents for a JSON response. */
+type JsonSchemaOf<Res> = Res extends { content: { 'application/json': { schema: infer Z extends z.ZodType } } } ? Z : never
+/** What `data` holds in a route's success envelope for `status`. */
+export type DataOf<R extends { responses: object }, S extends keyof R['responses']> =
+  z.output<JsonSchemaOf<R['responses'][S]>> extends { data: infer D } ? D : never
+
+/**
+ * Asserts `status` and parses the body with the schema the route itself documents for that
+ * status (the createRoute object from the feature's routes.ts), answering the typed `data`. A
+ * field the OpenAPI document does not describe is dropped, so tests can only rely on documented ones.
+ */
+export function dataOf<R extends { responses: object }, S extends keyof R['responses'] & number>(
+  result: { status: number; body: unknown },
+  route: R,
+  status: S,
+): DataOf<R, S> {
+  const dump = JSON.stringify(result.body)
+  expect(result.status, dump).toBe(status)
+  const response = (route.responses as Record<number, { content?: Record<string, { schema?: z.ZodType }> }>)[status]
+  const schema = response?.content?.['application/json']?.schema
+  if (!schema) throw new Error(`The route documents no JSON schema for ${status}`)
+  const parsed = schema.safeParse(result.body)
+  if (!parsed.success) throw new Error(`Response does not match the documented schema: ${parsed.error.message}\n${dump}`)
+  return (parsed.data as { data: DataOf<R, S> }).data
 }
 
 /** One row from D1, for assertions on what the API stored. */

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../src/lib/errors'
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { callJson, dbFirst, expectError, newUser, type Json } from '../helpers'
@@ -38,7 +39,7 @@ describe('owner uploads', () => {
     { name: 'random bytes', files: [{ bytes: new Uint8Array(64).fill(7), name: 'a.jpg' }], status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
     { name: 'a corrupted JPEG', files: [{ bytes: fixturePhoto('corrupted.jpg'), name: 'c.jpg' }], status: 422, code: 'INVALID_IMAGE' },
     { name: 'a good photo followed by a corrupted one', files: [{ bytes: fixturePhoto('Canon_40D.jpg'), name: 'ok.jpg' }, { bytes: fixturePhoto('corrupted.jpg'), name: 'c.jpg' }], status: 422, code: 'INVALID_IMAGE' },
-  ])('refuses $name with $status and stores nothing', async ({ files, status, code }) => {
+  ] satisfies Array<{ status: number; code: ErrorCode } & Record<string, unknown>>)('refuses $name with $status and stores nothing', async ({ files, status, code }) => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
     const res = await callJson('POST', `/api/live/sessions/${s.id}/photos`, formWith('photos', files), { token: owner.accessToken })
