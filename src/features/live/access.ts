@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import type { LiveSession } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { authenticate, bearerToken } from '../../lib/auth'
-import { ApiError, notFound, unauthorized } from '../../lib/errors'
+import { notFound, sessionEnded, unauthorized } from '../../lib/errors'
 import { readViewerToken } from './viewer-tokens'
 
 export type LiveViewer =
@@ -12,10 +12,6 @@ export type LiveViewer =
 /** Ended by the photographer or past its end time: guests get 410 SESSION_ENDED. */
 export function hasEnded(session: LiveSession, now = Date.now()): boolean {
   return session.status === 'ended' || (session.endsAt !== null && session.endsAt.getTime() <= now)
-}
-
-export function sessionEnded(): ApiError {
-  return sessionEnded()
 }
 
 /** The token from `Authorization: Bearer` or `?token=` (img tags and WebSockets cannot set headers). */
