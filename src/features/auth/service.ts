@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
-import { creditLedger, users, type User } from '../../db/schema'
-import { signupCredits, signupLedgerRow } from '../credits/service'
+import { users, type User } from '../../db/schema'
+import { signupCredits, signupLedgerInsert } from '../credits/service'
 import type { Db } from '../../env'
 import { conflict, forbidden, invalidCredentials, userExists } from '../../lib/errors'
 import { newId } from '../../lib/ids'
@@ -66,7 +66,7 @@ export async function registerUser(
           updatedAt: now,
         })
         .returning(),
-      db.insert(creditLedger).values(signupLedgerRow(id, credits, now)),
+      signupLedgerInsert(db, id, credits, now),
     ])
     return user!
   } catch (error) {

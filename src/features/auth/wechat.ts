@@ -1,5 +1,5 @@
-import { creditLedger, users, type User } from '../../db/schema'
-import { signupCredits, signupLedgerRow } from '../credits/service'
+import { users, type User } from '../../db/schema'
+import { signupCredits, signupLedgerInsert } from '../credits/service'
 import type { Db } from '../../env'
 import { invalidCredentials, notConfigured, rateLimited, upstreamError } from '../../lib/errors'
 import { newId, randomToken } from '../../lib/ids'
@@ -69,7 +69,7 @@ export async function findOrCreateWechatUser(env: Env, db: Db, openId: string): 
     .onConflictDoNothing()
     .returning()
   if (inserted[0]) {
-    await db.insert(creditLedger).values(signupLedgerRow(id, credits, now))
+    await signupLedgerInsert(db, id, credits, now)
     return { user: inserted[0], created: true }
   }
   // A concurrent first sign-in created it.

@@ -1,3 +1,5 @@
+import { creditLedger } from '../../db/schema'
+import type { Db } from '../../env'
 import { newId } from '../../lib/ids'
 import { batchReleasingTaskInputs } from '../images/references'
 import { config } from '../../lib/config'
@@ -7,9 +9,12 @@ export function signupCredits(env: Env): number {
   return config(env).SIGNUP_CREDITS
 }
 
-/** The ledger row that records a new account's starting credits (same batch as the user). */
-export function signupLedgerRow(userId: string, credits: number, now: Date) {
-  return { id: newId('cl'), userId, amount: credits, reason: 'signup_bonus' as const, balanceAfter: credits, createdAt: now }
+/**
+ * The ledger insert that records a new account's starting credits: the caller puts it in the
+ * same batch as (or right after) the user row, which is created with `credits` as its balance.
+ */
+export function signupLedgerInsert(db: Db, userId: string, credits: number, now: Date) {
+  return db.insert(creditLedger).values({ id: newId('cl'), userId, amount: credits, reason: 'signup_bonus', balanceAfter: credits, createdAt: now })
 }
 
 export type TaskEnd = 'failed' | 'canceled'
