@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { callApp, callJson, expectError, newUser, type Json } from '../helpers'
+import { getBalanceRoute, listCreditRecordsRoute } from '../../src/features/credits/routes'
+import { callApp, callJson, dataOf, expectError, newUser, type Json } from '../helpers'
 import { creditsOf, envWith, expectLedgerMatchesBalance, ledgerOf, queuedTask } from '../support/generation'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -9,16 +10,15 @@ describe('starting credits', () => {
   it('a new account has 100 credits, explained by one signup_bonus ledger entry', async () => {
     const user = await newUser('cred')
     const balance = await callJson('GET', '/api/credits/balance', undefined, { token: user.accessToken })
-    expect(balance.status).toBe(200)
-    expect(balance.body.data).toEqual({ balance: 100 })
+    expect(dataOf(balance, getBalanceRoute, 200)).toEqual({ balance: 100 })
     expect((await callJson('GET', '/api/auth/me', undefined, { token: user.accessToken })).body.data.user.credits).toBe(100)
 
     const records = await callJson('GET', '/api/credits/records', undefined, { token: user.accessToken })
-    expect(records.status).toBe(200)
-    expect(records.body.data.items).toEqual([
+    const { items } = dataOf(records, listCreditRecordsRoute, 200)
+    expect(items).toEqual([
       { id: expect.any(String), amount: 100, reason: 'signup_bonus', taskId: null, orderId: null, balanceAfter: 100, createdAt: expect.any(String) },
     ])
-    expect(new Date(records.body.data.items[0].createdAt).toISOString()).toBe(records.body.data.items[0].createdAt)
+    expect(new Date(items[0]!.createdAt).toISOString()).toBe(items[0]!.createdAt)
   })
 
   it('balance and records need a token', async () => {

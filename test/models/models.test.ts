@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { clearModelCache, DEFAULT_MODELS, listModels } from '../../src/features/models/service'
-import { callApp, callJson } from '../helpers'
+import { listModelsRoute } from '../../src/features/models/routes'
+import { callApp, callJson, dataOf } from '../helpers'
 import { envWith, mockFetch } from '../support/generation'
 
 const comfy = () => envWith({ GENERATION_PROVIDER: 'comfyui', COMFYUI_URL: 'https://comfy.test/' })
@@ -30,13 +31,11 @@ afterEach(() => vi.restoreAllMocks())
 
 describe('GET /api/models', () => {
   it('answers the built-in catalogue with source "default" for the local provider, without auth', async () => {
-    const { status, body } = await callJson('GET', '/api/models')
-    expect(status).toBe(200)
-    expect(body.success).toBe(true)
-    expect(body.data.source).toBe('default')
-    expectUsable(body.data)
+    const data = dataOf(await callJson('GET', '/api/models'), listModelsRoute, 200)
+    expect(data.source).toBe('default')
+    expectUsable(data)
     // The task default model is one of them, so a client can preselect it.
-    expect(body.data.models.map((m: { value: string }) => m.value)).toContain('sdxl-base-1.0')
+    expect(data.models.map((m) => m.value)).toContain('sdxl-base-1.0')
   })
 
   it('lists ComfyUI checkpoints live from /object_info, and caches them', async () => {

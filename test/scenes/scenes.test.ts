@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { callApp, callJson, expectError, newUser, type Json, type TestUser } from '../helpers'
+import { createSceneRoute, deleteSceneRoute, getSceneRoute, updateSceneRoute } from '../../src/features/scenes/routes'
+import { callApp, callJson, dataOf, expectError, newUser, type Json, type TestUser } from '../helpers'
 import { creditsOf, envWith, ledgerOf, makeAdmin, queuedTask } from '../support/generation'
 
 let admin: TestUser
@@ -31,9 +32,8 @@ const fieldsOf = (body: Json) => (body.details as Array<{ field: string }>).map(
 
 describe('scene administration', () => {
   it('an admin creates a scene: 201 with its placeholders listed', async () => {
-    const { status, body } = await callJson('POST', '/api/scenes', sceneInput({ defaultParams: { steps: 30 } }), { token: admin.accessToken })
-    expect(status).toBe(201)
-    expect(body.data.scene).toMatchObject({ id: expect.any(String), cost: 5, active: true, placeholders: ['prompt', 'style'], defaultParams: { steps: 30 } })
+    const created = await callJson('POST', '/api/scenes', sceneInput({ defaultParams: { steps: 30 } }), { token: admin.accessToken })
+    expect(dataOf(created, createSceneRoute, 201).scene).toMatchObject({ id: expect.any(String), cost: 5, active: true, placeholders: ['prompt', 'style'], defaultParams: { steps: 30 } })
   })
 
   it('anonymous callers get 401 and signed-in non-admins 403 on create, update and delete', async () => {
@@ -69,8 +69,7 @@ describe('scene administration', () => {
   it('updates a scene, and answers 404 for unknown ids', async () => {
     const scene = await createScene()
     const r = await callJson('PUT', `/api/scenes/${scene.id}`, { name: 'Renamed', cost: 7 }, { token: admin.accessToken })
-    expect(r.status).toBe(200)
-    expect(r.body.data.scene).toMatchObject({ id: scene.id, name: 'Renamed', cost: 7, promptTemplate: scene.promptTemplate })
+    expect(dataOf(r, updateSceneRoute, 200).scene).toMatchObject({ id: scene.id, name: 'Renamed', cost: 7, promptTemplate: scene.promptTemplate })
     expect((await callJson('GET', `/api/scenes/${scene.id}`)).body.data.scene.cost).toBe(7)
     expectError(await callJson('PUT', '/api/scenes/scn_missing', { name: 'x' }, { token: admin.accessToken }), 404, 'NOT_FOUND')
   })
@@ -78,8 +77,7 @@ describe('scene administration', () => {
   it('a partial update never resets fields it does not mention (a disabled scene stays disabled)', async () => {
     const scene = await createScene({ active: false, sortOrder: 42 })
     const r = await callJson('PUT', `/api/scenes/${scene.id}`, { description: 'Edited while disabled' }, { token: admin.accessToken })
-    expect(r.status).toBe(200)
-    expect(r.body.data.scene).toMatchObject({ active: false, sortOrder: 42, description: 'Edited while disabled' })
+    expect(dataOf(r, updateSceneRoute, 200).scene).toMatchObject({ active: false, sortOrder: 42, description: 'Edited while disabled' })
     expectError(await callJson('GET', `/api/scenes/${scene.id}`), 404, 'NOT_FOUND')
     // Creating still defaults to active, sortOrder 0.
     expect(await createScene()).toMatchObject({ active: true, sortOrder: 0 })
@@ -88,8 +86,7 @@ describe('scene administration', () => {
   it('deletes a scene: it disappears from the list and detail, and a second delete is 404', async () => {
     const scene = await createScene()
     const r = await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, { token: admin.accessToken })
-    expect(r.status).toBe(200)
-    expect(r.body.data).toEqual({ deleted: true })
+    expect(dataOf(r, deleteSceneRoute, 200)).toEqual({ deleted: true })
     expectError(await callJson('GET', `/api/scenes/${scene.id}`), 404, 'NOT_FOUND')
     const ids = (await callJson('GET', '/api/scenes')).body.data.scenes.map((s: Json) => s.id)
     expect(ids).not.toContain(scene.id)
@@ -107,8 +104,7 @@ describe('public scene list and detail', () => {
     expect(body.data.scenes.map((s: Json) => s.id)).toEqual([first.id, later.id])
     expectError(await callJson('GET', `/api/scenes/${hidden.id}`), 404, 'NOT_FOUND')
     const detail = await callJson('GET', `/api/scenes/${first.id}`)
-    expect(detail.status).toBe(200)
-    expect(detail.body.data.scene).toMatchObject({ id: first.id, promptTemplate: first.promptTemplate, cost: 5 })
+    expect(dataOf(detail, getSceneRoute, 200).scene).toMatchObject({ id: first.id, promptTemplate: first.promptTemplate, cost: 5 })
 
     // Deactivating through an update hides it too.
     await callJson('PUT', `/api/scenes/${first.id}`, { active: false }, { token: admin.accessToken })

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { call, callJson, expectError, newUser, type Json } from '../helpers'
+import { cancelTaskRoute, createTaskRoute, getQueueStatsRoute } from '../../src/features/tasks/routes'
+import { call, callJson, dataOf, expectError, newUser, type Json } from '../helpers'
 import { creditsOf, envWith, expectLedgerMatchesBalance, generate, imageRowsOf, ledgerCount, queuedTask, runQueue, taskRow, waitForTask } from '../support/generation'
 
 describe('a local-provider task from request to result', () => {
@@ -9,10 +10,10 @@ describe('a local-provider task from request to result', () => {
     const user = await newUser('life')
     // The real Worker and its real queue consumer: this is the path a client sees.
     const created = await callJson('POST', '/api/tasks', { prompt: 'a glass teapot', batchSize, seed: 7 }, { token: user.accessToken })
-    expect(created.status).toBe(202)
-    expect(created.body.data.task).toMatchObject({ status: 'queued', progress: 0, images: [], cost: 2 * batchSize, estimatedTime: expect.any(Number), provider: 'local' })
+    const queued = dataOf(created, createTaskRoute, 202).task
+    expect(queued).toMatchObject({ status: 'queued', progress: 0, images: [], cost: 2 * batchSize, estimatedTime: expect.any(Number), provider: 'local' })
 
-    const task = await waitForTask(user.accessToken, created.body.data.task.id)
+    const task = await waitForTask(user.accessToken, queued.id)
     expect(task).toMatchObject({ status: 'succeeded', progress: 100, error: null })
     expect(task.startedAt).not.toBeNull()
     expect(Date.parse(task.finishedAt)).toBeGreaterThanOrEqual(Date.parse(task.startedAt))
@@ -91,12 +92,11 @@ describe('history: GET /api/tasks and GET /api/tasks/:id', () => {
     const done = await queuedTask(bindings, user.accessToken)
     await runQueue(bindings, [generate(done.id)])
     await queuedTask(bindings, user.accessToken)
-    const { status, body } = await callJson('GET', '/api/tasks/stats/queue', undefined, { token: user.accessToken })
-    expect(status, JSON.stringify(body)).toBe(200)
-    expect(body.data.mine).toEqual({ queued: 1, running: 0, succeeded: 1, failed: 0, canceled: 0 })
-    expect(body.data.queue.succeeded).toBeGreaterThanOrEqual(1)
-    expect(body.data.averageDurationSeconds).toEqual(expect.any(Number))
-    expect(body.data.averageDurationSeconds).toBeGreaterThanOrEqual(0)
+    const stats = dataOf(await callJson('GET', '/api/tasks/stats/queue', undefined, { token: user.accessToken }), getQueueStatsRoute, 200)
+    expect(stats.mine).toEqual({ queued: 1, running: 0, succeeded: 1, failed: 0, canceled: 0 })
+    expect(stats.queue.succeeded).toBeGreaterThanOrEqual(1)
+    expect(stats.averageDurationSeconds).toEqual(expect.any(Number))
+    expect(stats.averageDurationSeconds).toBeGreaterThanOrEqual(0)
   })
 
 })
@@ -112,9 +112,9 @@ describe('POST /api/tasks/:id/cancel', () => {
     expect(await creditsOf(user.id)).toBe(92)
 
     const r = await cancel(user.accessToken, task.id)
-    expect(r.status).toBe(200)
-    expect(r.body.data.task).toMatchObject({ id: task.id, status: 'canceled', images: [] })
-    expect(r.body.data.task.finishedAt).not.toBeNull()
+    const canceled = dataOf(r, cancelTaskRoute, 200).task
+    expect(canceled).toMatchObject({ id: task.id, status: 'canceled', images: [] })
+    expect(canceled.finishedAt).not.toBeNull()
     expect(await creditsOf(user.id)).toBe(100)
     const refund = (await callJson('GET', '/api/credits/records?reason=task_refund', undefined, { token: user.accessToken })).body.data.items
     expect(refund).toEqual([expect.objectContaining({ amount: 8, taskId: task.id, balanceAfter: 100 })])
