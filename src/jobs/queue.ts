@@ -1,17 +1,9 @@
+import { isGenerationMessage, enqueueGeneration } from '../features/tasks/messages'
+import { cancelAtProvider } from '../features/tasks/providers'
+import { failTask, taskRef } from '../features/tasks/state'
 import { ApiError } from '../lib/errors'
-import type { GenerationMessage } from '../features/tasks/service'
-import { backoffSeconds, cancelAtProvider, failTask, processGeneration } from './generation'
-
-function isGenerationMessage(body: unknown): body is GenerationMessage {
-  return (
-    typeof body === 'object' && body !== null && (body as { type?: unknown }).type === 'generate' &&
-    typeof (body as { taskId?: unknown }).taskId === 'string'
-  )
-}
-
-function log(level: 'warn' | 'error', msg: string, fields: Record<string, unknown>) {
-  console[level](JSON.stringify({ level, msg, ...fields }))
-}
+import { errorText, log } from '../lib/logger'
+import { backoffSeconds, processGeneration } from './generation'
 
 /**
  * Queue entry point for the generation queue and its dead-letter queue. Each message is acked
@@ -30,17 +22,17 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
 async function handleDeadLetter(env: Env, message: Message<unknown>) {
   const body = message.body
   if (!isGenerationMessage(body)) {
-    log('warn', 'unknown dead letter acked', { messageId: message.id })
+    log.warn('unknown dead letter acked', { messageId: message.id })
     return message.ack()
   }
   try {
-    const task = await taskOwner(env, body.taskId)
+    const task = await taskRef(env, body.taskId)
     const { ended } = await failTask(env, task, 'Generation failed after several attempts')
     // Refunded; a job still alive at the provider is stopped, best effort.
     if (ended) await cancelAtProvider(env, task)
     message.ack()
   } catch (error) {
-    log('error', 'dead letter handling failed', { taskId: body.taskId, error: String(error) })
+    log.error('dead letter handling failed', { taskId: body.taskId, error: errorText(error) })
     message.retry({ delaySeconds: 30 })
   }
 }
@@ -48,24 +40,20 @@ async function handleDeadLetter(env: Env, message: Message<unknown>) {
 async function handleGenerationMessage(env: Env, message: Message<unknown>) {
   const body = message.body
   if (!isGenerationMessage(body)) {
-    log('warn', 'unknown message acked', { messageId: message.id })
+    log.warn('unknown message acked', { messageId: message.id })
     return message.ack()
   }
   try {
     const result = await processGeneration(env, body)
-    if (result.kind === 'poll') await env.GENERATION_QUEUE.send(body, { delaySeconds: result.delaySeconds, contentType: 'json' })
+    if (result.kind === 'poll') await enqueueGeneration(env, body.taskId, { delaySeconds: result.delaySeconds })
     message.ack()
   } catch (error) {
     if (isPermanent(error)) {
       // Retrying cannot help: the output was invalid or the server is misconfigured.
-      await failTask(env, await taskOwner(env, body.taskId), (error as Error).message).catch(() => {})
+      await failTask(env, await taskRef(env, body.taskId), (error as Error).message).catch(() => {})
       return message.ack()
     }
-    log('warn', 'generation step failed, retrying', {
-      taskId: body.taskId,
-      attempt: message.attempts,
-      error: error instanceof Error ? error.message : String(error),
-    })
+    log.warn('generation step failed, retrying', { taskId: body.taskId, attempt: message.attempts, error: errorText(error) })
     message.retry({ delaySeconds: backoffSeconds(message.attempts) })
   }
 }
@@ -73,11 +61,4 @@ async function handleGenerationMessage(env: Env, message: Message<unknown>) {
 /** Bad output (422) or a misconfigured server: retrying cannot help. */
 function isPermanent(error: unknown): boolean {
   return error instanceof ApiError
-}
-
-async function taskOwner(env: Env, taskId: string): Promise<{ id: string; userId: string; provider: string; providerJobId: string | null }> {
-  const row = await env.DB.prepare('SELECT user_id AS userId, provider, provider_job_id AS providerJobId FROM tasks WHERE id = ?1')
-    .bind(taskId)
-    .first<{ userId: string; provider: string; providerJobId: string | null }>()
-  return { id: taskId, userId: row?.userId ?? '', provider: row?.provider ?? '', providerJobId: row?.providerJobId ?? null }
 }

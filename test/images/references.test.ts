@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { endTaskWithRefund } from '../../src/features/credits/service'
+import { endTaskWithRefund } from '../../src/features/tasks/state'
 import { call, callJson, newUser } from '../helpers'
-import { envWith, generate, queuedTask, runQueue, taskRow } from '../generation/gen-helpers'
+import { envWith, generate, queuedTask, runQueue, taskRow } from '../support/generation'
 import { createSession, distinctPngs, uploadPhotos } from '../live/live-helpers'
 import { imageKeys, makePng, uploadImage } from '../images-helpers'
 

@@ -3,7 +3,7 @@ import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { callJson, freshIp, type Json } from '../helpers'
 import { formWith, makePng } from '../images-helpers'
-import { mulberry32 } from '../../src/jobs/providers/local'
+import { mulberry32 } from '../../src/features/tasks/providers/local'
 
 /** Creates a live session as `token`'s user; throws with the body unless it answered 201. */
 export async function createSession(token: string, body: Record<string, unknown> = {}): Promise<Json> {

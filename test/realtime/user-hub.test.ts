@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { callJson, newUser, type Json } from '../helpers'
-import { envWith, queuedTask } from '../generation/gen-helpers'
+import { envWith, queuedTask } from '../support/generation'
 import { client, closeAll, connect, connectFirstFrame, upgrade } from './ws-client'
 
 afterEach(closeAll)

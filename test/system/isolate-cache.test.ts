@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { IsolateCache } from '../../src/lib/isolate-cache'
-import { newUser } from '../helpers'
-import { callWith, envWith, queuedTask } from '../generation/gen-helpers'
+import { callApp, newUser } from '../helpers'
+import { envWith, queuedTask } from '../support/generation'
 
 /** The test D1 binding, counting the statements prepared whose SQL matches `pattern`. */
 function countingDb(pattern: RegExp) {
@@ -45,14 +45,14 @@ describe('per-isolate caches of hot reads', () => {
     await queuedTask(envWith(), bob.accessToken)
     const { db, counter } = countingDb(/group by/i)
     const bindings = envWith({ DB: db })
-    const first = await callWith(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: alice.accessToken })
+    const first = await callApp(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: alice.accessToken })
     expect(first.status).toBe(200)
     expect(first.body.data.mine.queued).toBe(0)
     const afterFirst = counter.n
     expect(afterFirst).toBeGreaterThanOrEqual(1)
-    for (let i = 0; i < 5; i++) expect((await callWith(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: alice.accessToken })).status).toBe(200)
+    for (let i = 0; i < 5; i++) expect((await callApp(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: alice.accessToken })).status).toBe(200)
     expect(counter.n).toBe(afterFirst)
-    const bobs = await callWith(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: bob.accessToken })
+    const bobs = await callApp(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: bob.accessToken })
     expect(bobs.body.data.mine.queued).toBe(1)
     expect(counter.n).toBe(afterFirst + 1)
   })
@@ -60,7 +60,7 @@ describe('per-isolate caches of hot reads', () => {
   it('/health runs its D1 and R2 checks at most once per 5 seconds', async () => {
     const { db, counter } = countingDb(/^SELECT 1$/)
     const bindings = envWith({ DB: db })
-    for (let i = 0; i < 5; i++) expect((await callWith(bindings, 'GET', '/health')).status).toBe(200)
+    for (let i = 0; i < 5; i++) expect((await callApp(bindings, 'GET', '/health')).status).toBe(200)
     expect(counter.n).toBeLessThanOrEqual(1)
   })
 })

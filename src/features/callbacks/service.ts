@@ -1,14 +1,25 @@
 import type { Task } from '../../db/schema'
 import type { Db } from '../../env'
-import { completeTask, failTask, reportProgress } from '../../jobs/generation'
-import { downloadResult, resultHosts, type ResultSource } from '../../jobs/providers/download'
-import type { GeneratedImage } from '../../jobs/providers/types'
 import { maxImageBytes } from '../../lib/config'
 import { badRequest } from '../../lib/errors'
 import { fromBase64 } from '../../lib/ids'
+import { downloadResult, resultHosts, type ResultSource } from '../tasks/providers/download'
+import type { GeneratedImage } from '../tasks/providers/types'
+import { completeTask, failTask, markTaskRunning, reportProgress } from '../tasks/state'
+import type { CallbackEffect, ResultItem } from './schemas'
 
-/** A result image in a callback: a URL string, `{url}`, or `{base64}` / `{data}` (data URL allowed). */
-export type ResultItem = string | { url?: string; base64?: string; data?: string }
+/** A provider's report on a task, whatever its wire format. */
+export interface TaskReport {
+  status: 'running' | 'succeeded' | 'failed'
+  progress?: number
+  results?: ResultItem[]
+  error?: string
+}
+
+/** The task a delivery names, only if it was submitted to that provider (read-only). */
+export function findProviderTask(db: Db, taskId: string, provider: string): Promise<Task | undefined> {
+  return db.query.tasks.findFirst({ where: (t, { and, eq }) => and(eq(t.id, taskId), eq(t.provider, provider)) })
+}
 
 /**
  * Fetches or decodes result images right away (provider URLs expire). URLs must be on the
@@ -34,22 +45,12 @@ export async function collectResults(env: Env, source: ResultSource, items: Resu
   )
 }
 
-export type CallbackEffect = 'progress' | 'completed' | 'failed' | 'ignored'
-
-/** Applies a provider's report to a task; finished tasks are left alone. */
-export async function applyReport(
-  env: Env,
-  db: Db,
-  source: ResultSource,
-  task: Task | undefined,
-  report: { status: 'running' | 'succeeded' | 'failed'; progress?: number; results?: ResultItem[]; error?: string },
-): Promise<CallbackEffect> {
+/** Applies a provider's report to a task through the task state machine; finished tasks are left alone. */
+export async function applyReport(env: Env, db: Db, source: ResultSource, task: Task | undefined, report: TaskReport): Promise<CallbackEffect> {
   if (!task || (task.status !== 'queued' && task.status !== 'running')) return 'ignored'
   if (task.status === 'queued') {
     // A callback can beat the queue consumer's own bookkeeping; it proves the job started.
-    await env.DB.prepare(`UPDATE tasks SET status = 'running', started_at = COALESCE(started_at, ?2), updated_at = ?2 WHERE id = ?1 AND status = 'queued'`)
-      .bind(task.id, Date.now())
-      .run()
+    await markTaskRunning(env, task.id)
     task = { ...task, status: 'running' }
   }
   if (report.status === 'running') {

@@ -2,11 +2,12 @@ import type { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Task } from '../../db/schema'
 import type { AppEnv } from '../../env'
-import { RetryableProviderError } from '../../jobs/providers/types'
 import { ApiError, badRequest, invalidSignature, notConfigured, upstreamError } from '../../lib/errors'
 import { verifyWebhook } from '../../lib/webhooks'
-import type { CallbackEffect } from './service'
 import { config } from '../../lib/config'
+import { RetryableProviderError } from '../tasks/providers/types'
+import { claimDelivery, releaseDelivery } from './deliveries'
+import type { CallbackEffect } from './schemas'
 
 export type CallbackProvider = 'webhook' | 'replicate'
 
@@ -69,16 +70,12 @@ export async function handleSigned<T>(c: Context<AppEnv>, provider: CallbackProv
     return c.json(ack(false, 'ignored'), 200)
   }
 
-  const db = c.env.DB
-  const claim = await db.prepare('INSERT INTO webhook_events (id, provider, task_id, received_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
-    .bind(verdict.id, provider, task.id, Date.now())
-    .run()
-  if (claim.meta.changes === 0) return c.json(ack(true, 'ignored'), 200)
+  if (!(await claimDelivery(c.env, verdict.id, provider, task.id))) return c.json(ack(true, 'ignored'), 200)
   let effect: CallbackEffect
   try {
     effect = await handler.apply(parsed.data, task)
   } catch (error) {
-    await db.prepare('DELETE FROM webhook_events WHERE id = ?1 AND provider = ?2').bind(verdict.id, provider).run()
+    await releaseDelivery(c.env, verdict.id, provider)
     // A result host that failed or timed out: a clean 502 so the sender retries later.
     if (error instanceof RetryableProviderError) throw upstreamError(`Could not fetch the results: ${error.message}`.slice(0, 300))
     throw error

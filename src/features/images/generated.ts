@@ -5,8 +5,15 @@ import { invalidImage } from '../../lib/errors'
 import { sha256Hex } from '../../lib/ids'
 import { EXTENSION_BY_MIME, headerDimensions, sniffImageMime } from '../../lib/media'
 import { storageKeys } from '../../lib/storage-keys'
-import type { GeneratedImage } from '../../jobs/providers/types'
 import { inspectImage, PREVIEW_SIDE, renderPreview } from './pipeline'
+
+/** One generated picture, as a provider hands it over. */
+export interface GeneratedImage {
+  bytes: Uint8Array
+  /** A ready thumbnail (≤ 256 px) if the provider made one: saves an Images transformation. */
+  thumb?: Uint8Array
+  thumbhash?: string
+}
 
 /** Deterministic ids: a redelivered job writes the same rows and keys, never duplicates. */
 export const generatedImageId = (taskId: string, index: number) => `img_${taskId.replace(/^tsk_/, '')}_${index}`

@@ -1,53 +1,9 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import { comfyuiModels } from '../../jobs/providers/comfyui'
-import { RetryableProviderError } from '../../jobs/providers/types'
-import { ApiError } from '../../lib/errors'
-import { createRouter, ok } from '../../lib/openapi'
-import { config } from '../../lib/config'
+import { createRoute } from '@hono/zod-openapi'
+import { ok } from '../../lib/openapi'
+import { ModelListSchema } from './schemas'
 
-export const DEFAULT_MODELS = [
-  { label: 'SDXL 1.0', value: 'sdxl-base-1.0', description: 'General purpose, 1024 px native' },
-  { label: 'Stable Diffusion 1.5', value: 'sd-1.5', description: 'Fast, 512 px native' },
-  { label: 'Realistic Vision', value: 'realistic-vision-v6', description: 'Photographic portraits' },
-]
-
-const ModelSchema = z.object({ label: z.string(), value: z.string(), description: z.string() }).openapi('Model')
-type Source = 'comfyui' | 'default' | 'fallback' | 'error'
-
-const CACHE_MS = 5 * 60_000
-let cache: { at: number; models: Array<z.infer<typeof ModelSchema>> } | null = null
-
-const prettify = (file: string) => file.replace(/\.(safetensors|ckpt|pt)$/i, '').replace(/[_-]+/g, ' ').trim()
-
-/**
- * The configured provider's models. ComfyUI: checkpoint names from /object_info, cached for
- * 5 minutes per isolate. Clients always get a usable list: `default` when the provider has no
- * catalogue, `fallback` when ComfyUI is unreachable, `error` when it answered nonsense.
- */
-export async function listModels(env: Env, now = Date.now()): Promise<{ models: Array<z.infer<typeof ModelSchema>>; source: Source }> {
-  if (config(env).GENERATION_PROVIDER !== 'comfyui') return { models: DEFAULT_MODELS, source: 'default' }
-  if (cache && now - cache.at < CACHE_MS) return { models: cache.models, source: 'comfyui' }
-  try {
-    const names = await comfyuiModels(env)
-    if (names.length === 0) return { models: DEFAULT_MODELS, source: 'error' }
-    const models = names.map((name) => ({ label: prettify(name), value: name, description: 'ComfyUI checkpoint' }))
-    cache = { at: now, models }
-    return { models, source: 'comfyui' }
-  } catch (error) {
-    const unreachable = error instanceof RetryableProviderError || error instanceof ApiError
-    return { models: cache?.models ?? DEFAULT_MODELS, source: unreachable ? 'fallback' : 'error' }
-  }
-}
-
-/** Test hook: forget cached ComfyUI models. */
-export function clearModelCache() {
-  cache = null
-}
-
-const list = createRoute({
-  method: 'get', path: '/', tags: ['Models'], summary: 'Available models',
+export const listModelsRoute = createRoute({
+  method: 'get', path: '/', tags: ['Models'], operationId: 'listModels', summary: 'Available models',
   description: 'Public. `source`: comfyui (live list), default (provider without a catalogue), fallback (ComfyUI unreachable), error (ComfyUI answered unusable data).',
-  responses: { 200: ok(z.object({ models: z.array(ModelSchema), source: z.enum(['comfyui', 'default', 'fallback', 'error']) }), 'Models') },
+  responses: { 200: ok(ModelListSchema, 'Models') },
 })
-
-export const modelRoutes = createRouter().openapi(list, async (c) => c.json({ success: true as const, data: await listModels(c.env) }, 200))

@@ -1,28 +1,8 @@
 import { z } from '@hono/zod-openapi'
 import { TASK_STATUSES } from '../../db/schema'
+import { GenerationParams } from '../scenes/schemas'
 
-export const SIZES = ['512x512', '768x512', '512x768', '1024x1024'] as const
-export const SAMPLERS = ['euler', 'ddim', 'dpmpp_2m_karras', 'dpmpp_sde_karras'] as const
-
-/** Generation parameters with the ranges of API.md; also a scene's defaults. */
-export const TaskParams = z.object({
-  model: z.string().trim().min(1).max(200).optional(),
-  size: z.enum(SIZES).optional(),
-  batchSize: z.number().int().min(1).max(4).optional(),
-  cfgScale: z.number().min(1).max(20).optional(),
-  steps: z.number().int().min(10).max(50).optional(),
-  seed: z
-    .number()
-    .int()
-    .min(-1)
-    .max(2 ** 32 - 1)
-    .optional()
-    .openapi({ description: '-1 picks a random seed' }),
-  sampler: z.enum(SAMPLERS).optional(),
-  clipSkip: z.number().int().min(1).max(2).optional(),
-})
-
-export const CreateTaskBody = TaskParams.extend({
+export const CreateTaskBody = GenerationParams.extend({
   prompt: z.string().trim().max(500).optional().openapi({ description: 'Required unless the scene supplies one' }),
   negativePrompt: z.string().trim().max(200).optional(),
   sceneId: z.string().max(64).optional(),
@@ -31,7 +11,9 @@ export const CreateTaskBody = TaskParams.extend({
     .optional()
     .openapi({ description: "Values for the scene template's {placeholders} other than {prompt}" }),
   inputImageIds: z.array(z.string().max(64)).max(4).optional().openapi({ description: 'Your images, for image-to-image' }),
-}).openapi('CreateTask')
+}).openapi('CreateTask', {
+  example: { prompt: 'a lighthouse at dusk, volumetric light', negativePrompt: 'blurry', size: '768x512', batchSize: 2, steps: 30, seed: -1 },
+})
 
 export const TaskSchema = z
   .object({
@@ -59,33 +41,28 @@ export const TaskSchema = z
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
   })
-  .openapi('Task')
+  .openapi('Task', {
+    example: {
+      id: 'tsk_01hx2m4b9k', status: 'queued', progress: 0, prompt: 'a lighthouse at dusk, volumetric light', negativePrompt: 'blurry',
+      model: 'sdxl-base-1.0', size: '768x512', batchSize: 2, cfgScale: 7, steps: 30, seed: 2039184431, sampler: 'euler', clipSkip: 1,
+      sceneId: null, inputImageIds: [], images: [], error: null, cost: 6, provider: 'local', estimatedTime: 24,
+      createdAt: '2026-05-04T09:12:03.000Z', startedAt: null, finishedAt: null,
+    },
+  })
 
-export const DEFAULTS = {
-  model: 'sdxl-base-1.0',
-  size: '512x512' as (typeof SIZES)[number],
-  batchSize: 1,
-  cfgScale: 7,
-  steps: 20,
-  seed: -1,
-  sampler: 'euler' as (typeof SAMPLERS)[number],
-  clipSkip: 1,
-}
+export const TaskIdParam = z.object({ id: z.string().max(64) })
+export const TaskListQuery = z.object({ status: z.enum(TASK_STATUSES).optional() })
+export const IdempotencyHeaders = z.object({ 'idempotency-key': z.string().min(1).max(100).optional() })
 
-/** Credits per 512x512 image at up to 30 steps, when no scene sets a price. */
-export const BASE_IMAGE_COST = 2
+export type TaskCounts = Record<(typeof TASK_STATUSES)[number], number>
+export const CountsSchema = z.object(Object.fromEntries(TASK_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof TASK_STATUSES)[number], z.ZodNumber>)
+export const QueueStatsSchema = z.object({ queue: CountsSchema, mine: CountsSchema, averageDurationSeconds: z.number().nullable() }).openapi({
+  example: {
+    queue: { queued: 3, running: 2, succeeded: 1840, failed: 12, canceled: 9 },
+    mine: { queued: 1, running: 0, succeeded: 27, failed: 1, canceled: 0 },
+    averageDurationSeconds: 14.2,
+  },
+})
 
-/**
- * cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)), where unit is the scene's
- * cost or BASE_IMAGE_COST. 512x512: ×1, 768x512: ×1.5, 1024x1024: ×4; 50 steps: ×1.67.
- */
-export function taskCost(unit: number, size: string, batchSize: number, steps: number): number {
-  const [w, h] = size.split('x').map(Number) as [number, number]
-  return Math.ceil(unit * batchSize * ((w * h) / (512 * 512)) * Math.max(1, steps / 30))
-}
-
-/** A rough duration in seconds for clients to show, from pixels, steps and batch. */
-export function estimateSeconds(size: string, batchSize: number, steps: number): number {
-  const [w, h] = size.split('x').map(Number) as [number, number]
-  return Math.max(2, Math.round(2 + ((w * h) / (512 * 512)) * steps * batchSize * 0.25))
-}
+export type CreateTaskInput = z.infer<typeof CreateTaskBody>
+export type TaskDto = z.infer<typeof TaskSchema>

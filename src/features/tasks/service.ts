@@ -1,25 +1,22 @@
-import type { Scene, Task } from '../../db/schema'
+import { and, desc, eq } from 'drizzle-orm'
+import { type Scene, tasks, type TaskStatus } from '../../db/schema'
 import type { AuthUser, Db } from '../../env'
+import { config } from '../../lib/config'
 import { inChunks } from '../../lib/d1-chunks'
 import { ApiError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors'
 import { newId, sha256Hex } from '../../lib/ids'
-import { iso } from '../../lib/openapi'
-import { publishToUser } from '../../realtime/publish'
-import { balanceOf, endTaskWithRefund } from '../credits/service'
-import { holdTaskInputStatement } from '../images/references'
-import { toImageDto } from '../images/service'
-import { placeholdersOf } from '../scenes/routes'
-import { configuredProvider } from '../../jobs/providers'
-import { BASE_IMAGE_COST, type CreateTaskBody, DEFAULTS, estimateSeconds, taskCost, TaskParams } from './schemas'
-import type { z } from '@hono/zod-openapi'
 import { errorText, log } from '../../lib/logger'
-
-export interface GenerationMessage {
-  type: 'generate'
-  taskId: string
-}
-
-type Body = z.infer<typeof CreateTaskBody>
+import { pageRows } from '../../lib/pager'
+import { balanceOf, debitForTaskStatements, publishBalance } from '../credits/service'
+import { holdTaskInputStatement } from '../images/references'
+import { GenerationParams } from '../scenes/schemas'
+import { findActiveScene, renderScenePrompt } from '../scenes/service'
+import { resultImages, toTaskDto } from './dto'
+import { enqueueGeneration } from './messages'
+import { BASE_IMAGE_COST, DEFAULTS, estimateSeconds, taskCost } from './pricing'
+import { cancelAtProvider } from './providers'
+import type { CreateTaskInput } from './schemas'
+import { endTaskWithRefund, failTask } from './state'
 
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
@@ -29,32 +26,12 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value)
 }
 
-/** Fills `{prompt}` with the user's prompt and other placeholders with `variables`. */
-function renderPrompt(scene: Scene, body: Body): string {
-  const missing = placeholdersOf(scene.promptTemplate).filter((name) =>
-    name === 'prompt' ? !body.prompt : body.variables?.[name] === undefined,
-  )
-  if (missing.length > 0) {
-    throw badRequest(
-      `Scene "${scene.name}" needs ${missing.map((m) => (m === 'prompt' ? '`prompt`' : `variables.${m}`)).join(', ')}`,
-      missing.map((m) => ({ field: m === 'prompt' ? 'prompt' : `variables.${m}`, message: 'Required by the scene' })),
-    )
-  }
-  const filled = scene.promptTemplate.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) =>
-    name === 'prompt' ? body.prompt! : body.variables![name]!,
-  )
-  // A template without {prompt} still takes the user's words after it.
-  const text = !placeholdersOf(scene.promptTemplate).includes('prompt') && body.prompt ? `${filled}, ${body.prompt}` : filled
-  if (text.length > 1000) throw badRequest('The prompt made from the scene is longer than 1000 characters')
-  return text
-}
-
 /**
  * Creates a task: validates references, prices it and, in ONE D1 batch, inserts the task only
  * if the balance covers it, debits the balance and writes the ledger row. Then enqueues it.
  * With an `Idempotency-Key`, a repeat of the same request answers the first task unchanged.
  */
-export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, idempotencyKey: string | null) {
+export async function createTask(env: Env, db: Db, user: AuthUser, body: CreateTaskInput, idempotencyKey: string | null) {
   const requestHash = idempotencyKey ? await sha256Hex(stableJson(body)) : null
   if (idempotencyKey) {
     const existing = await db.query.tasks.findFirst({ where: (t, { and, eq }) => and(eq(t.userId, user.id), eq(t.idempotencyKey, idempotencyKey)) })
@@ -66,12 +43,12 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
 
   let scene: Scene | undefined
   if (body.sceneId) {
-    scene = await db.query.scenes.findFirst({ where: (s, { and, eq }) => and(eq(s.id, body.sceneId!), eq(s.active, true)) })
+    scene = await findActiveScene(db, body.sceneId)
     if (!scene) throw notFound('Scene')
   }
-  const prompt = scene ? renderPrompt(scene, body) : body.prompt
+  const prompt = scene ? renderScenePrompt(scene, body.prompt, body.variables) : body.prompt
   if (!prompt) throw badRequest('Validation failed: prompt: Required unless the scene supplies one', [{ field: 'prompt', message: 'Required' }])
-  const defaults = { ...DEFAULTS, ...TaskParams.partial().catch({}).parse(scene?.defaultParams ?? {}) }
+  const defaults = { ...DEFAULTS, ...GenerationParams.partial().catch({}).parse(scene?.defaultParams ?? {}) }
   const params = {
     model: body.model ?? defaults.model,
     size: body.size ?? defaults.size,
@@ -101,9 +78,10 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
   const cost = taskCost(scene?.cost ?? BASE_IMAGE_COST, params.size, params.batchSize, params.steps)
   const now = Date.now()
   const taskId = newId('tsk')
-  const provider = configuredProvider(env)
+  const provider = config(env).GENERATION_PROVIDER
   const negativePrompt = body.negativePrompt ?? scene?.negativePrompt ?? null
   const statements = [
+    // The task row exists only if the balance covers the cost; the charge is guarded by its existence.
     env.DB.prepare(
       `INSERT INTO tasks (id, user_id, status, progress, prompt, negative_prompt, model, width, height, batch_size,
          cfg_scale, steps, seed, sampler, clip_skip, scene_id, input_image_ids, cost, provider, attempts,
@@ -115,11 +93,7 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
       params.seed, params.sampler, params.clipSkip, scene?.id ?? null, JSON.stringify(inputIds), cost, provider,
       idempotencyKey, requestHash, estimateSeconds(params.size, params.batchSize, params.steps), now,
     ),
-    env.DB.prepare('UPDATE users SET credits = credits - ?2, updated_at = ?3 WHERE id = ?1 AND EXISTS (SELECT 1 FROM tasks WHERE id = ?4)').bind(user.id, cost, now, taskId),
-    env.DB.prepare(
-      `INSERT INTO credit_ledger (id, user_id, amount, reason, task_id, balance_after, created_at)
-       SELECT ?1, ?2, ?3, 'task_charge', ?4, (SELECT credits FROM users WHERE id = ?2), ?5 WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?4)`,
-    ).bind(newId('cl'), user.id, -cost, taskId, now),
+    ...debitForTaskStatements(env, { userId: user.id, taskId, cost, now }),
     // The task holds a reference on its input images while it exists.
     // (released in the batch that ends it: see batchReleasingTaskInputs).
     ...inputIds.map((id) => holdTaskInputStatement(env, id, taskId)),
@@ -139,50 +113,64 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: Body, i
   }
 
   try {
-    await env.GENERATION_QUEUE.send({ type: 'generate', taskId } satisfies GenerationMessage, { contentType: 'json' })
+    await enqueueGeneration(env, taskId)
   } catch (error) {
     await endTaskWithRefund(env, taskId, 'failed', 'Could not queue the task')
     log.error('enqueue failed', { taskId, error: errorText(error) })
     throw serviceUnavailable('The generation queue is unavailable; you were not charged')
   }
   const task = await db.query.tasks.findFirst({ where: (t, { eq }) => eq(t.id, taskId) })
-  await publishToUser(env, user.id, { type: 'credits.changed', data: { balance: await balanceOf(env, user.id) } })
+  await publishBalance(env, user.id)
   return { task: task!, replayed: false }
 }
 
-/** Result images of tasks, by id, as their owner sees them. */
-export async function resultImages(env: Env, db: Db, tasksList: Task[]) {
-  const ids = tasksList.flatMap((t) => t.resultImageIds ?? [])
-  if (ids.length === 0) return new Map<string, Awaited<ReturnType<typeof toImageDto>>>()
-  const rows = await inChunks(db, ids, (chunk) => db.query.images.findMany({ where: (i, { inArray }) => inArray(i.id, chunk) }))
-  const dtos = await Promise.all(rows.map((r) => toImageDto(env, r, true)))
-  return new Map(dtos.map((d) => [d.id, d]))
+/** The caller's tasks, newest first, optionally of one status, as DTOs. */
+export async function listTasks(env: Env, db: Db, userId: string, query: { page: number; limit: number; status?: TaskStatus }) {
+  const where = and(eq(tasks.userId, userId), query.status ? eq(tasks.status, query.status) : undefined)
+  const { rows, total } = await pageRows(db, tasks, where, [desc(tasks.createdAt), desc(tasks.id)], query)
+  const images = await resultImages(env, db, rows)
+  return { items: rows.map((t) => toTaskDto(t, images)), total }
 }
 
-export function toTaskDto(task: Task, imagesById: Map<string, Record<string, unknown>>) {
-  return {
-    id: task.id,
-    status: task.status,
-    progress: task.progress,
-    prompt: task.prompt,
-    negativePrompt: task.negativePrompt,
-    model: task.model,
-    size: `${task.width}x${task.height}`,
-    batchSize: task.batchSize,
-    cfgScale: task.cfgScale,
-    steps: task.steps,
-    seed: task.seed,
-    sampler: task.sampler,
-    clipSkip: task.clipSkip,
-    sceneId: task.sceneId,
-    inputImageIds: task.inputImageIds ?? [],
-    images: (task.resultImageIds ?? []).flatMap((id) => (imagesById.has(id) ? [imagesById.get(id)!] : [])),
-    error: task.error,
-    cost: task.cost,
-    provider: task.provider,
-    estimatedTime: task.estimatedSeconds,
-    createdAt: task.createdAt.toISOString(),
-    startedAt: iso(task.startedAt),
-    finishedAt: iso(task.finishedAt),
+const findOwnTask = (db: Db, userId: string, id: string) =>
+  db.query.tasks.findFirst({ where: (t, { and, eq }) => and(eq(t.id, id), eq(t.userId, userId)) })
+
+/** One of the caller's tasks with its result images (404 for anyone else's). */
+export async function getTask(env: Env, db: Db, userId: string, id: string) {
+  const task = await findOwnTask(db, userId, id)
+  if (!task) throw notFound('Task')
+  return toTaskDto(task, await resultImages(env, db, [task]))
+}
+
+/**
+ * Cancels one of the caller's queued or running tasks with a refund (409 once it has finished).
+ * Stopping the job at the provider is best effort and never holds the refund: it is handed to
+ * `waitUntil` to run after the response.
+ */
+export async function cancelTask(env: Env, db: Db, userId: string, id: string, waitUntil: (work: Promise<unknown>) => void) {
+  const task = await findOwnTask(db, userId, id)
+  if (!task) throw notFound('Task')
+  if (task.status !== 'queued' && task.status !== 'running') {
+    throw conflict(`Task already ${task.status}`, { status: task.status })
   }
+  const { ended } = await failTask(env, task, 'Canceled by the user', 'canceled')
+  if (ended) waitUntil(cancelAtProvider(env, task))
+  const after = await findOwnTask(db, userId, id)
+  if (!ended) throw conflict(`Task already ${after?.status ?? 'finished'}`, { status: after?.status })
+  return toTaskDto(after!, new Map())
+}
+
+/** Fails and refunds tasks queued or running since before `cutoff` (at most 100), then stops their jobs. */
+export async function failStuckTasks(env: Env, cutoff: number): Promise<number> {
+  const { results } = await env.DB.prepare(
+    `SELECT id, user_id AS userId, provider, provider_job_id AS providerJobId FROM tasks
+      WHERE status IN ('queued', 'running') AND COALESCE(started_at, created_at) < ?1 LIMIT 100`,
+  )
+    .bind(cutoff)
+    .all<{ id: string; userId: string; provider: string; providerJobId: string | null }>()
+  for (const task of results) {
+    const { ended } = await failTask(env, task, 'Timed out: the generation service did not finish in time')
+    if (ended) await cancelAtProvider(env, task)
+  }
+  return results.length
 }

@@ -1,0 +1,28 @@
+import { createRouter, paginate } from '../../lib/openapi'
+import { resultImages, toTaskDto } from './dto'
+import { cancelTaskRoute, createTaskRoute, getQueueStatsRoute, getTaskRoute, listTasksRoute } from './routes'
+import { cancelTask, createTask, getTask, listTasks } from './service'
+import { queueStats } from './stats'
+
+export const taskRoutes = createRouter()
+  .openapi(createTaskRoute, async (c) => {
+    const key = c.req.valid('header')['idempotency-key'] ?? null
+    const { task, replayed } = await createTask(c.env, c.var.db, c.var.user, c.req.valid('json'), key)
+    if (replayed) c.header('Idempotent-Replayed', 'true')
+    const images = await resultImages(c.env, c.var.db, [task])
+    return c.json({ success: true as const, data: { task: toTaskDto(task, images) } }, 202)
+  })
+  .openapi(listTasksRoute, async (c) => {
+    const { page, limit, status } = c.req.valid('query')
+    const { items, total } = await listTasks(c.env, c.var.db, c.var.user.id, { page, limit, status })
+    return c.json({ success: true as const, data: paginate(items, total, page, limit) }, 200)
+  })
+  .openapi(getTaskRoute, async (c) => {
+    const task = await getTask(c.env, c.var.db, c.var.user.id, c.req.valid('param').id)
+    return c.json({ success: true as const, data: { task } }, 200)
+  })
+  .openapi(cancelTaskRoute, async (c) => {
+    const task = await cancelTask(c.env, c.var.db, c.var.user.id, c.req.valid('param').id, (work) => c.executionCtx.waitUntil(work))
+    return c.json({ success: true as const, data: { task }, message: 'Task canceled and refunded' }, 200)
+  })
+  .openapi(getQueueStatsRoute, async (c) => c.json({ success: true as const, data: await queueStats(c.var.db, c.var.user.id) }, 200))

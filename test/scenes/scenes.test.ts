@@ -1,0 +1,164 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createSceneRoute, deleteSceneRoute, getSceneRoute, updateSceneRoute } from '../../src/features/scenes/routes'
+import { callApp, callJson, dataOf, expectError, newUser, type Json, type TestUser } from '../helpers'
+import { creditsOf, envWith, ledgerOf, makeAdmin, queuedTask } from '../support/generation'
+
+let admin: TestUser
+let user: TestUser
+
+beforeAll(async () => {
+  admin = await newUser('scnadmin')
+  await makeAdmin(admin.id)
+  user = await newUser('scnuser')
+})
+
+const sceneInput = (extra: Record<string, unknown> = {}) => ({
+  name: `Film noir ${crypto.randomUUID().slice(0, 6)}`,
+  description: 'High-contrast black and white',
+  category: 'portrait',
+  promptTemplate: 'portrait of {prompt}, {style} lighting, 35mm film',
+  negativePrompt: 'color, blurry',
+  cost: 5,
+  ...extra,
+})
+
+async function createScene(extra: Record<string, unknown> = {}): Promise<Json> {
+  const r = await callJson('POST', '/api/scenes', sceneInput(extra), { token: admin.accessToken })
+  if (r.status !== 201) throw new Error(`scene not created: ${JSON.stringify(r.body)}`)
+  return r.body.data.scene
+}
+
+const fieldsOf = (body: Json) => (body.details as Array<{ field: string }>).map((d) => d.field)
+
+describe('scene administration', () => {
+  it('an admin creates a scene: 201 with its placeholders listed', async () => {
+    const created = await callJson('POST', '/api/scenes', sceneInput({ defaultParams: { steps: 30 } }), { token: admin.accessToken })
+    expect(dataOf(created, createSceneRoute, 201).scene).toMatchObject({ id: expect.any(String), cost: 5, active: true, placeholders: ['prompt', 'style'], defaultParams: { steps: 30 } })
+  })
+
+  it('anonymous callers get 401 and signed-in non-admins 403 on create, update and delete', async () => {
+    const scene = await createScene()
+    expectError(await callJson('POST', '/api/scenes', sceneInput()), 401, 'UNAUTHORIZED')
+    expectError(await callJson('PUT', `/api/scenes/${scene.id}`, { name: 'x' }), 401, 'UNAUTHORIZED')
+    expectError(await callJson('DELETE', `/api/scenes/${scene.id}`), 401, 'UNAUTHORIZED')
+    const asUser = { token: user.accessToken }
+    expectError(await callJson('POST', '/api/scenes', sceneInput(), asUser), 403, 'FORBIDDEN')
+    expectError(await callJson('PUT', `/api/scenes/${scene.id}`, { name: 'hijacked' }, asUser), 403, 'FORBIDDEN')
+    expectError(await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, asUser), 403, 'FORBIDDEN')
+    // Nothing the refused calls asked for happened.
+    expect((await callJson('GET', `/api/scenes/${scene.id}`)).body.data.scene.name).toBe(scene.name)
+  })
+
+  it('rejects invalid scenes with 400 VALIDATION_ERROR naming every bad field', async () => {
+    const r = await callJson(
+      'POST',
+      '/api/scenes',
+      { name: '  ', promptTemplate: '', cost: -1, coverImageUrl: 'ftp://example.com/a.jpg', defaultParams: { steps: 500, size: '99x99' } },
+      { token: admin.accessToken },
+    )
+    expectError(r, 400, 'VALIDATION_ERROR')
+    expect(fieldsOf(r.body)).toEqual(expect.arrayContaining(['name', 'promptTemplate', 'cost', 'coverImageUrl', 'defaultParams.steps', 'defaultParams.size']))
+    const missing = await callJson('POST', '/api/scenes', { name: 'no template' }, { token: admin.accessToken })
+    expectError(missing, 400, 'VALIDATION_ERROR')
+    expect(fieldsOf(missing.body)).toEqual(expect.arrayContaining(['promptTemplate', 'cost']))
+    const update = await callJson('PUT', `/api/scenes/${(await createScene()).id}`, { cost: 1.5 }, { token: admin.accessToken })
+    expectError(update, 400, 'VALIDATION_ERROR')
+    expect(fieldsOf(update.body)).toEqual(['cost'])
+  })
+
+  it('updates a scene, and answers 404 for unknown ids', async () => {
+    const scene = await createScene()
+    const r = await callJson('PUT', `/api/scenes/${scene.id}`, { name: 'Renamed', cost: 7 }, { token: admin.accessToken })
+    expect(dataOf(r, updateSceneRoute, 200).scene).toMatchObject({ id: scene.id, name: 'Renamed', cost: 7, promptTemplate: scene.promptTemplate })
+    expect((await callJson('GET', `/api/scenes/${scene.id}`)).body.data.scene.cost).toBe(7)
+    expectError(await callJson('PUT', '/api/scenes/scn_missing', { name: 'x' }, { token: admin.accessToken }), 404, 'NOT_FOUND')
+  })
+
+  it('a partial update never resets fields it does not mention (a disabled scene stays disabled)', async () => {
+    const scene = await createScene({ active: false, sortOrder: 42 })
+    const r = await callJson('PUT', `/api/scenes/${scene.id}`, { description: 'Edited while disabled' }, { token: admin.accessToken })
+    expect(dataOf(r, updateSceneRoute, 200).scene).toMatchObject({ active: false, sortOrder: 42, description: 'Edited while disabled' })
+    expectError(await callJson('GET', `/api/scenes/${scene.id}`), 404, 'NOT_FOUND')
+    // Creating still defaults to active, sortOrder 0.
+    expect(await createScene()).toMatchObject({ active: true, sortOrder: 0 })
+  })
+
+  it('deletes a scene: it disappears from the list and detail, and a second delete is 404', async () => {
+    const scene = await createScene()
+    const r = await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, { token: admin.accessToken })
+    expect(dataOf(r, deleteSceneRoute, 200)).toEqual({ deleted: true })
+    expectError(await callJson('GET', `/api/scenes/${scene.id}`), 404, 'NOT_FOUND')
+    const ids = (await callJson('GET', '/api/scenes')).body.data.scenes.map((s: Json) => s.id)
+    expect(ids).not.toContain(scene.id)
+    expectError(await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, { token: admin.accessToken }), 404, 'NOT_FOUND')
+  })
+})
+
+describe('public scene list and detail', () => {
+  it('anyone sees active scenes in display order; inactive ones are hidden from list and detail', async () => {
+    const later = await createScene({ sortOrder: 20, category: 'landscape' })
+    const first = await createScene({ sortOrder: 10, category: 'landscape' })
+    const hidden = await createScene({ active: false, category: 'landscape' })
+    const { status, body } = await callJson('GET', '/api/scenes?category=landscape')
+    expect(status).toBe(200)
+    expect(body.data.scenes.map((s: Json) => s.id)).toEqual([first.id, later.id])
+    expectError(await callJson('GET', `/api/scenes/${hidden.id}`), 404, 'NOT_FOUND')
+    const detail = await callJson('GET', `/api/scenes/${first.id}`)
+    expect(dataOf(detail, getSceneRoute, 200).scene).toMatchObject({ id: first.id, promptTemplate: first.promptTemplate, cost: 5 })
+
+    // Deactivating through an update hides it too.
+    await callJson('PUT', `/api/scenes/${first.id}`, { active: false }, { token: admin.accessToken })
+    expect((await callJson('GET', '/api/scenes?category=landscape')).body.data.scenes.map((s: Json) => s.id)).toEqual([later.id])
+  })
+})
+
+describe('tasks from a scene', () => {
+  // A capturing queue: these tasks only need to be priced and stored, not rendered.
+  const bindings = () => envWith()
+
+  it('fills {prompt} and the variables, takes the scene negative prompt and charges the scene cost', async () => {
+    const buyer = await newUser('scnbuyer')
+    const scene = await createScene({ defaultParams: { size: '768x512', steps: 25 } })
+    const task = await queuedTask(bindings(), buyer.accessToken, { sceneId: scene.id, prompt: 'an old sailor', variables: { style: 'rembrandt' } })
+    expect(task.prompt).toBe('portrait of an old sailor, rembrandt lighting, 35mm film')
+    expect(task.negativePrompt).toBe('color, blurry')
+    expect(task.sceneId).toBe(scene.id)
+    // Scene defaults apply: 768x512 at 25 steps is 5 × 1.5 = 7.5, rounded up.
+    expect(task).toMatchObject({ size: '768x512', steps: 25, cost: 8 })
+    // Explicit parameters win over scene defaults: 1024x1024 is 5 × 4.
+    const big = await queuedTask(bindings(), buyer.accessToken, { sceneId: scene.id, prompt: 'a fox', variables: { style: 'neon' }, size: '1024x1024', negativePrompt: 'text' })
+    expect(big).toMatchObject({ cost: 20, size: '1024x1024', negativePrompt: 'text' })
+    expect(await creditsOf(buyer.id)).toBe(100 - 8 - 20)
+  })
+
+  it('a template without {prompt} supplies the prompt itself', async () => {
+    const buyer = await newUser('scnbuyer')
+    const scene = await createScene({ promptTemplate: 'a watercolor of a {animal}', cost: 1 })
+    const task = await queuedTask(bindings(), buyer.accessToken, { sceneId: scene.id, variables: { animal: 'heron' } })
+    expect(task.prompt).toBe('a watercolor of a heron')
+    expect(task.cost).toBe(1)
+  })
+
+  it('missing variables or prompt are 400 naming each, and cost nothing', async () => {
+    const buyer = await newUser('scnbuyer')
+    const scene = await createScene()
+    const noStyle = await callApp(bindings(), 'POST', '/api/tasks', { sceneId: scene.id, prompt: 'a cat' }, { token: buyer.accessToken })
+    expectError(noStyle, 400, 'VALIDATION_ERROR')
+    expect(fieldsOf(noStyle.body)).toEqual(['variables.style'])
+    const nothing = await callApp(bindings(), 'POST', '/api/tasks', { sceneId: scene.id, variables: { other: 'x' } }, { token: buyer.accessToken })
+    expectError(nothing, 400, 'VALIDATION_ERROR')
+    expect(fieldsOf(nothing.body).sort()).toEqual(['prompt', 'variables.style'])
+    expect(await creditsOf(buyer.id)).toBe(100)
+    expect((await ledgerOf(buyer.id)).map((r) => r.reason)).toEqual(['signup_bonus'])
+  })
+
+  it('unknown and inactive scenes are 404', async () => {
+    const buyer = await newUser('scnbuyer')
+    const inactive = await createScene({ active: false })
+    for (const sceneId of ['scn_does_not_exist', inactive.id]) {
+      const r = await callApp(bindings(), 'POST', '/api/tasks', { sceneId, prompt: 'x', variables: { style: 'y' } }, { token: buyer.accessToken })
+      expectError(r, 404, 'NOT_FOUND')
+    }
+    expect(await creditsOf(buyer.id)).toBe(100)
+  })
+})
