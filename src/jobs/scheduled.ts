@@ -1,6 +1,7 @@
 import { pruneLoginNetworks } from '../features/auth/login-guard'
 import { pruneSessions } from '../features/auth/sessions'
-import { resumeStalledCleanups } from '../features/live/cleanup'
+import { resumeStalledCleanups } from '../features/live/sessions/cleanup'
+import { abandonStaleUploads } from '../features/live/uploads/service'
 import { pruneRateLimits } from '../lib/rate-limit'
 import { cancelAtProvider, failTask } from './generation'
 import { config } from '../lib/config'
@@ -29,18 +30,6 @@ export async function sweepStuckTasks(env: Env, now = Date.now()): Promise<numbe
   return results.length
 }
 
-/** Abandons resumable uploads nobody finished within a day (R2 parts and the row). */
-export async function sweepStaleUploads(env: Env, now = Date.now()): Promise<number> {
-  const { results } = await env.DB.prepare('SELECT id, key, r2_upload_id AS uploadId FROM live_uploads WHERE updated_at < ?1 LIMIT 100')
-    .bind(now - 86_400_000)
-    .all<{ id: string; key: string; uploadId: string }>()
-  for (const upload of results) {
-    await env.MEDIA.resumeMultipartUpload(upload.key, upload.uploadId).abort().catch(() => {})
-    await env.DB.prepare('DELETE FROM live_uploads WHERE id = ?1').bind(upload.id).run()
-  }
-  return results.length
-}
-
 /**
  * How long processed `webhook-id`s are kept for deduplication: longer than any sender retries
  * (Standard Webhooks senders retry for up to about 3 days; Replicate for minutes).
@@ -61,7 +50,7 @@ export async function pruneWebhookEvents(env: Env, now = Date.now()): Promise<nu
 export async function handleScheduled(_controller: ScheduledController, env: Env): Promise<void> {
   const steps: Array<[string, () => Promise<unknown>]> = [
     ['sweep stuck tasks', () => sweepStuckTasks(env)],
-    ['sweep stale uploads', () => sweepStaleUploads(env)],
+    ['sweep stale uploads', () => abandonStaleUploads(env)],
     ['prune rate limits', () => pruneRateLimits(env.DB)],
     ['prune sessions', () => pruneSessions(env.DB)],
     ['resume live session cleanups', () => resumeStalledCleanups(env)],
