@@ -2,7 +2,7 @@ import { createApp } from './app'
 import { handleQueue } from './jobs/queue'
 import { handleScheduled } from './jobs/scheduled'
 
-export { LiveRoom } from './realtime/live-room'
+export { LiveRoom } from './features/live/room/live-room'
 export { UserHub } from './realtime/user-hub'
 
 const app = createApp()

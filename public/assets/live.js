@@ -1,7 +1,25 @@
+// @ts-check
 // Darkroom live guest page: access code, live grid, lightbox, photo wall, resumable WebSocket.
-// Talks only to this origin (see the page's Content-Security-Policy).
+// Talks only to this origin (see the page's Content-Security-Policy). Plain JS served as is;
+// `tsc -p public` checks it against the server's declaration of the socket protocol.
+
+/** @typedef {import('../../src/features/live/room/schemas').LiveFrame} LiveFrame */
+/** @typedef {import('../../src/features/live/room/schemas').LiveMessage} LiveMessage */
+/** @typedef {import('../../src/features/live/room/schemas').PongFrame} PongFrame */
+/** @typedef {import('../../src/features/live/room/schemas').LivePhotoDto} LivePhoto */
+
 ;(() => {
-  const $ = (id) => document.getElementById(id)
+  /**
+   * An element of the page shell (src/features/live/sessions/page.ts), which always has it.
+   * @template {HTMLElement} [E=HTMLElement]
+   * @param {string} id
+   * @returns {E}
+   */
+  const $ = (id) => /** @type {E} */ (document.getElementById(id))
+  /** @param {string} id */
+  const $img = (id) => /** @type {HTMLImageElement} */ ($(id))
+  /** A known photo (the callers only pass ids of `state.order`). @param {string} id */
+  const known = (id) => /** @type {LivePhoto} */ (state.photos.get(id))
   const sessionId = document.body.dataset.session
   const storageKey = `darkroom:viewer:${sessionId}`
   // One random id per browser: the same device stays the same guest (likes count once).
@@ -10,12 +28,24 @@
     localStorage.setItem('darkroom:device', id)
     return id
   })()
+  /**
+   * @type {{ token: string | null, photos: Map<string, LivePhoto>, order: string[], lastSeq: number,
+   *   ws: WebSocket | null, retry: number, open: number, wall: boolean }}
+   */
   const state = { token: localStorage.getItem(storageKey), photos: new Map(), order: [], lastSeq: 0, ws: null, retry: 0, open: -1, wall: new URLSearchParams(location.search).has('wall') }
 
+  /** @param {string} id @param {boolean} visible */
   function show(id, visible) { $(id).hidden = !visible }
+  /** @param {string} text */
   function status(text) { $('status').textContent = text }
+  /** @param {string} text */
   function message(text) { show('gate', false); show('grid', false); show('empty', false); $('message').textContent = text; show('message', true) }
 
+  /**
+   * @param {string} path
+   * @param {RequestInit} [init]
+   * @returns {Promise<{ status: number, body: any }>} the JSON envelope of the API (see /openapi.json)
+   */
   async function api(path, init = {}) {
     const headers = { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(state.token ? { authorization: `Bearer ${state.token}` } : {}) }
     const res = await fetch(path, { ...init, headers })
@@ -24,17 +54,19 @@
   }
 
   // ThumbHash → average colour, for a placeholder before the thumbnail arrives.
+  /** @param {string} hash */
   function averageColor(hash) {
     try {
       const bytes = Uint8Array.from(atob(hash), (c) => c.charCodeAt(0))
       const header = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16)
       const l = (header & 63) / 63, p = ((header >> 6) & 63) / 31.5 - 1, q = ((header >> 12) & 63) / 31.5 - 1
       const b = l - (2 / 3) * p, r = (3 * l - b + q) / 2, g = r - q
-      const c = (v) => Math.round(Math.max(0, Math.min(1, v)) * 255)
+      const c = (/** @type {number} */ v) => Math.round(Math.max(0, Math.min(1, v)) * 255)
       return `rgb(${c(r)},${c(g)},${c(b)})`
     } catch { return '' }
   }
 
+  /** @param {LivePhoto} photo @param {boolean} isNew */
   function tile(photo, isNew) {
     const li = document.createElement('li')
     li.dataset.id = photo.id
@@ -61,11 +93,12 @@
     show('empty', state.order.length === 0)
   }
 
+  /** @param {LivePhoto} photo @param {boolean} live @returns {void} */
   function addPhoto(photo, live) {
     if (state.photos.has(photo.id)) return updatePhoto(photo)
     state.photos.set(photo.id, photo)
     // Newest first by upload sequence.
-    let index = state.order.findIndex((id) => state.photos.get(id).seq < photo.seq)
+    let index = state.order.findIndex((id) => known(id).seq < photo.seq)
     if (index < 0) index = state.order.length
     state.order.splice(index, 0, photo.id)
     const grid = $('grid')
@@ -74,6 +107,7 @@
     if (state.wall && live) showOnWall(photo)
   }
 
+  /** @param {LivePhoto} photo @returns {void} */
   function updatePhoto(photo) {
     const known = state.photos.get(photo.id)
     if (!known) return addPhoto(photo, true)
@@ -84,6 +118,7 @@
     if (old) old.replaceWith(tile(photo, false))
   }
 
+  /** @param {string} id */
   function removePhoto(id) {
     if (!state.photos.delete(id)) return
     state.order = state.order.filter((x) => x !== id)
@@ -92,7 +127,9 @@
     render()
   }
 
+  /** @param {LiveFrame | PongFrame} event */
   function applyEvent(event) {
+    if (event.type === 'pong') return
     if (typeof event.seq === 'number') {
       // Each event once, in order: a resumed socket replays from lastSeq.
       if (event.type !== 'connected' && event.type !== 'resync' && event.seq <= state.lastSeq) return
@@ -117,7 +154,7 @@
     state.ws = ws
     ws.addEventListener('open', () => { state.retry = 0 })
     ws.addEventListener('message', (e) => {
-      const frame = JSON.parse(e.data)
+      const frame = /** @type {LiveMessage} */ (JSON.parse(e.data))
       for (const event of Array.isArray(frame) ? frame : [frame]) applyEvent(event)
     })
     ws.addEventListener('close', (e) => {
@@ -175,6 +212,7 @@
     if (state.wall) startWall()
   }
 
+  /** @param {{ viewerToken: string }} data the answer of POST /verify */
   function enter(data) {
     state.token = data.viewerToken
     localStorage.setItem(storageKey, data.viewerToken)
@@ -184,22 +222,23 @@
   $('code-form').addEventListener('submit', async (e) => {
     e.preventDefault()
     $('code-error').textContent = ''
-    const accessCode = $('code').value.trim()
+    const accessCode = /** @type {HTMLInputElement} */ ($('code')).value.trim()
     const { status: code, body } = await api(`/api/live/sessions/${sessionId}/verify`, { method: 'POST', body: JSON.stringify({ accessCode, deviceId }) })
     if (code === 200) return enter(body.data)
     $('code-error').textContent = code === 429 ? 'Too many tries. Please wait a few minutes.' : code === 410 ? 'This event has ended.' : 'That code is not right.'
   })
 
   // Lightbox
+  /** @param {string} id */
   function openLightbox(id) {
     state.open = state.order.indexOf(id)
     if (state.open < 0) return
-    const photo = state.photos.get(id)
-    $('lb-img').src = photo.previewUrl
-    $('lb-img').alt = photo.caption || 'Photo'
+    const photo = known(id)
+    $img('lb-img').src = photo.previewUrl
+    $img('lb-img').alt = photo.caption || 'Photo'
     $('lb-caption').textContent = photo.caption || ''
     $('lb-likes').textContent = String(photo.likeCount)
-    const dl = $('lb-download')
+    const dl = /** @type {HTMLAnchorElement} */ ($('lb-download'))
     dl.hidden = !photo.downloadUrl
     if (photo.downloadUrl) dl.href = photo.downloadUrl
     show('lightbox', true)
@@ -207,6 +246,7 @@
     api(`/api/live/photos/${photo.id}`).catch(() => {})
   }
   function closeLightbox() { state.open = -1; show('lightbox', false) }
+  /** @param {number} delta */
   function step(delta) {
     if (state.open < 0 || state.order.length === 0) return
     openLightbox(state.order[(state.open + delta + state.order.length) % state.order.length])
@@ -217,7 +257,7 @@
   $('lb-like').addEventListener('click', async () => {
     const id = state.order[state.open]
     const { status: code, body } = await api(`/api/live/photos/${id}/like`, { method: 'POST' })
-    if (code === 200) { $('lb-likes').textContent = String(body.data.likeCount); state.photos.get(id).likeCount = body.data.likeCount }
+    if (code === 200) { $('lb-likes').textContent = String(body.data.likeCount); known(id).likeCount = body.data.likeCount }
   })
   document.addEventListener('keydown', (e) => {
     if (!$('lightbox').hidden) {
@@ -228,24 +268,26 @@
   })
 
   // Photo wall: newest photo large, then cycles through the recent ones.
-  let wallTimer = null
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let wallTimer
   let wallIndex = 0
+  /** @param {LivePhoto} photo */
   function showOnWall(photo) {
-    $('wall-img').src = photo.previewUrl
-    $('wall-img').alt = photo.caption || 'Photo'
+    $img('wall-img').src = photo.previewUrl
+    $img('wall-img').alt = photo.caption || 'Photo'
     $('wall-caption').textContent = photo.caption || ''
     wallIndex = 0
   }
   function startWall() {
     state.wall = true
     show('wall', true)
-    if (state.order.length) showOnWall(state.photos.get(state.order[0]))
+    if (state.order.length) showOnWall(known(state.order[0]))
     clearInterval(wallTimer)
     wallTimer = setInterval(() => {
       if (state.order.length === 0) return
       wallIndex = (wallIndex + 1) % Math.min(state.order.length, 30)
-      const photo = state.photos.get(state.order[wallIndex])
-      $('wall-img').src = photo.previewUrl
+      const photo = known(state.order[wallIndex])
+      $img('wall-img').src = photo.previewUrl
       $('wall-caption').textContent = photo.caption || ''
     }, 6000)
     document.documentElement.requestFullscreen?.().catch(() => {})

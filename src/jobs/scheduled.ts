@@ -1,6 +1,7 @@
 import { pruneLoginNetworks } from '../features/auth/login-guard'
 import { pruneSessions } from '../features/auth/sessions'
-import { resumeStalledCleanups } from '../features/live/cleanup'
+import { resumeStalledCleanups } from '../features/live/sessions/cleanup'
+import { abandonStaleUploads } from '../features/live/uploads/service'
 import { pruneRateLimits } from '../lib/rate-limit'
 import { pruneWebhookEvents } from '../features/callbacks/deliveries'
 import { failStuckTasks } from '../features/tasks/service'
@@ -19,23 +20,11 @@ export async function sweepStuckTasks(env: Env, now = Date.now()): Promise<numbe
   return failStuckTasks(env, now - taskTimeoutSeconds(env) * 1000)
 }
 
-/** Abandons resumable uploads nobody finished within a day (R2 parts and the row). */
-export async function sweepStaleUploads(env: Env, now = Date.now()): Promise<number> {
-  const { results } = await env.DB.prepare('SELECT id, key, r2_upload_id AS uploadId FROM live_uploads WHERE updated_at < ?1 LIMIT 100')
-    .bind(now - 86_400_000)
-    .all<{ id: string; key: string; uploadId: string }>()
-  for (const upload of results) {
-    await env.MEDIA.resumeMultipartUpload(upload.key, upload.uploadId).abort().catch(() => {})
-    await env.DB.prepare('DELETE FROM live_uploads WHERE id = ?1').bind(upload.id).run()
-  }
-  return results.length
-}
-
 /** The cron sweep: nothing left running forever, and D1 kept small. Each step runs even if another fails. */
 export async function handleScheduled(_controller: ScheduledController, env: Env): Promise<void> {
   const steps: Array<[string, () => Promise<unknown>]> = [
     ['sweep stuck tasks', () => sweepStuckTasks(env)],
-    ['sweep stale uploads', () => sweepStaleUploads(env)],
+    ['sweep stale uploads', () => abandonStaleUploads(env)],
     ['prune rate limits', () => pruneRateLimits(env.DB)],
     ['prune sessions', () => pruneSessions(env.DB)],
     ['resume live session cleanups', () => resumeStalledCleanups(env)],

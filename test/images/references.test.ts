@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { endTaskWithRefund } from '../../src/features/tasks/state'
 import { call, callJson, newUser } from '../helpers'
 import { envWith, generate, queuedTask, runQueue, taskRow } from '../support/generation'
-import { createSession, distinctPngs, uploadPhotos } from '../live/live-helpers'
+import { createSession, distinctPngs, uploadPhotos } from '../support/live'
 import { imageKeys, makePng, uploadImage } from '../images-helpers'
 
 // Every holder of an image takes and releases its own reference: the owner's record, a live

@@ -3,7 +3,7 @@ import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
 import { callJson, freshIp, newUser, type Json } from '../helpers'
-import { createSession } from '../live/live-helpers'
+import { createSession } from '../support/live'
 
 // Production isolates have 128 MB. A body must be refused by its route's cap without being
 // buffered, and the IP shield and auth must answer before a single body byte is read.
