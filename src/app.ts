@@ -17,7 +17,7 @@ import { liveUploadRoutes, PART_SIZE } from './features/live/uploads-routes'
 import { modelRoutes } from './features/models/routes'
 import { sceneRoutes } from './features/scenes/routes'
 import { taskRoutes } from './features/tasks/routes'
-import { userSocketRoutes } from './realtime/user-socket-route'
+import { hubRoutes } from './features/hub/handlers'
 import { docsPage } from './features/system/docs'
 import { systemRoutes } from './features/system/routes'
 import { AVATAR_MAX_BYTES } from './features/users/avatar'
@@ -113,7 +113,7 @@ export function createApp() {
   app.route('/api/scenes', sceneRoutes)
   app.route('/api/tasks', taskRoutes)
   app.route('/api', callbackRoutes)
-  app.route('/api', userSocketRoutes)
+  app.route('/api', hubRoutes)
   app.route('/api/live', liveSessionRoutes)
   app.route('/api/live', livePhotoRoutes)
   app.route('/api/live', liveSocketRoutes)

@@ -5,7 +5,7 @@ import { requireAdmin, requireAuth } from '../../lib/auth'
 import { notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { bearerAuth, createRouter, errors, jsonBody, ok, PaginationQuery, paginate, paginationSchema } from '../../lib/openapi'
-import { publishToUser } from '../../realtime/publish'
+import { publishToUser } from '../hub/service'
 import { balanceOf } from './service'
 import { pageRows } from '../../lib/pager'
 
