@@ -19,7 +19,7 @@ import { sceneRoutes } from './features/scenes/routes'
 import { taskRoutes } from './features/tasks/routes'
 import { hubRoutes } from './features/hub/handlers'
 import { docsPage } from './features/system/docs'
-import { systemRoutes } from './features/system/routes'
+import { systemRoutes } from './features/system/handlers'
 import { AVATAR_MAX_BYTES } from './features/auth/avatar'
 import { userRoutes } from './features/users/handlers'
 import { clientIp } from './lib/auth'
@@ -104,7 +104,6 @@ export function createApp() {
   })
 
   app.route('/', systemRoutes)
-  app.route('/api', systemRoutes)
   app.route('/api/auth', authRoutes)
   app.route('/api/users', userRoutes)
   app.route('/api/images', imageRoutes)
