@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { processGeneration } from '../../src/jobs/generation'
 import { newUser } from '../helpers'
-import { makePng } from '../images-helpers'
+import { makePng } from '../support/images'
 import {
   callWith, creditsOf, envWith, generate, imageRowsOf, ledgerCount, mockFetch, queuedTask, runQueue, standardSignature, taskRow, type Seen,
 } from './gen-helpers'

@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { callJson, freshIp, type Json } from '../helpers'
-import { formWith, makePng } from '../images-helpers'
+import { formWith, makePng } from '../support/images'
 import { mulberry32 } from '../../src/jobs/providers/local'
 
 /** Creates a live session as `token`'s user; throws with the body unless it answered 201. */
