@@ -5,10 +5,10 @@ import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { createDb } from './db/client'
 import type { AppEnv } from './env'
-import { authRoutes } from './features/auth/routes'
+import { authRoutes } from './features/auth/handlers'
 import { callbackRoutes } from './features/callbacks/handlers'
 import { creditRoutes } from './features/credits/handlers'
-import { imageRoutes } from './features/images/routes'
+import { imageRoutes } from './features/images/handlers'
 import { livePageRoutes, liveSessionRoutes } from './features/live/sessions/handlers'
 import { livePhotoRoutes } from './features/live/photos/handlers'
 import { liveSocketRoutes } from './features/live/room/handlers'
@@ -17,11 +17,11 @@ import { PART_SIZE } from './features/live/uploads/schemas'
 import { modelRoutes } from './features/models/handlers'
 import { sceneRoutes } from './features/scenes/handlers'
 import { taskRoutes } from './features/tasks/handlers'
-import { userSocketRoutes } from './realtime/user-socket-route'
+import { hubRoutes } from './features/hub/handlers'
 import { docsPage } from './features/system/docs'
-import { systemRoutes } from './features/system/routes'
-import { AVATAR_MAX_BYTES } from './features/users/avatar'
-import { userRoutes } from './features/users/routes'
+import { systemRoutes } from './features/system/handlers'
+import { AVATAR_MAX_BYTES } from './features/auth/avatar'
+import { userRoutes } from './features/users/handlers'
 import { clientIp } from './lib/auth'
 import { config, maxImageBytes } from './lib/config'
 import { isLocalRequest, withLocalScope } from './lib/locality'
@@ -104,7 +104,6 @@ export function createApp() {
   })
 
   app.route('/', systemRoutes)
-  app.route('/api', systemRoutes)
   app.route('/api/auth', authRoutes)
   app.route('/api/users', userRoutes)
   app.route('/api/images', imageRoutes)
@@ -113,7 +112,7 @@ export function createApp() {
   app.route('/api/scenes', sceneRoutes)
   app.route('/api/tasks', taskRoutes)
   app.route('/api', callbackRoutes)
-  app.route('/api', userSocketRoutes)
+  app.route('/api', hubRoutes)
   app.route('/api/live', liveSessionRoutes)
   app.route('/api/live', livePhotoRoutes)
   app.route('/api/live', liveSocketRoutes)

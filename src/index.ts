@@ -3,7 +3,7 @@ import { handleQueue } from './jobs/queue'
 import { handleScheduled } from './jobs/scheduled'
 
 export { LiveRoom } from './features/live/room/live-room'
-export { UserHub } from './realtime/user-hub'
+export { UserHub } from './features/hub/user-hub'
 
 const app = createApp()
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { networkOf } from '../../src/features/auth/networks'
-import { closeAll, connect } from '../realtime/ws-client'
+import { closeAll, connect } from '../support/ws-client'
 import { freshIp, login, newUser } from '../helpers'
 
 describe('networkOf', () => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import worker from '../../src/index'
 import { sweepStuckTasks } from '../../src/jobs/scheduled'
 import { callApp, expectError, newUser, type Json } from '../helpers'
-import { makePng } from '../images-helpers'
+import { makePng } from '../support/images'
 import {
   base64, creditsOf, deliver, envWith, generate, imageRowsOf, ledgerCount, mockFetch, queuedTask, runQueue, signedHeaders, taskRow,
 } from '../support/generation'

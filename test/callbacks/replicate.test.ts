@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { callApp, expectError, newUser, type Json, type TestUser } from '../helpers'
-import { makePng } from '../images-helpers'
+import { makePng } from '../support/images'
 import {
   creditsOf, envWith, expectLedgerMatchesBalance, generate, imageRowsOf, ledgerCount, mockFetch, queuedTask, runQueue, signedHeaders, taskRow,
 } from '../support/generation'

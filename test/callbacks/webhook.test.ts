@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { expectError, newUser, type Json, type TestUser } from '../helpers'
-import { makePng } from '../images-helpers'
+import { makePng } from '../support/images'
 import {
   base64, creditsOf, deliver, envWith, expectLedgerMatchesBalance, imageRowsOf, ledgerCount, mockFetch, queuedTask, signedHeaders, taskRow,
 } from '../support/generation'

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { call, callJson, newUser, type TestUser } from '../helpers'
-import { expectApiError, formWith, imageKeys, makePng, uploadImage } from '../images-helpers'
+import { call, callJson, newUser, type TestUser, expectError } from '../helpers'
+import { formWith, imageKeys, makePng, uploadImage } from '../support/images'
 
 // Image ids travel in URLs, logs and referrers. Knowing one must give a stranger nothing: not the
 // bytes, not the metadata, not even confirmation that it exists (404, the same as a random id).
@@ -23,11 +23,11 @@ describe("someone else's image", () => {
   it('is 404 on detail, on every variant and on delete, exactly like an unknown id', async () => {
     const unknown = 'img_doesnotexist000000000000'
     for (const id of [image.id, unknown]) {
-      expectApiError(await callJson('GET', `/api/images/${id}`, undefined, { token: stranger.accessToken }), 404, 'NOT_FOUND')
+      expectError(await callJson('GET', `/api/images/${id}`, undefined, { token: stranger.accessToken }), 404, 'NOT_FOUND')
       for (const variant of ['thumb', 'preview', 'original']) {
-        expectApiError(await asJson(await call('GET', `/api/images/${id}/${variant}`, undefined, { token: stranger.accessToken })), 404, 'NOT_FOUND')
+        expectError(await asJson(await call('GET', `/api/images/${id}/${variant}`, undefined, { token: stranger.accessToken })), 404, 'NOT_FOUND')
       }
-      expectApiError(await callJson('DELETE', `/api/images/${id}`, undefined, { token: stranger.accessToken }), 404, 'NOT_FOUND')
+      expectError(await callJson('DELETE', `/api/images/${id}`, undefined, { token: stranger.accessToken }), 404, 'NOT_FOUND')
     }
   })
 
@@ -58,14 +58,14 @@ describe("someone else's image", () => {
 describe('without credentials', () => {
   it('owner routes answer 401 UNAUTHORIZED', async () => {
     const form = formWith('image', [{ bytes: await makePng(8, 8), name: 'a.png' }])
-    expectApiError(await callJson('POST', '/api/images/upload', form), 401, 'UNAUTHORIZED')
-    expectApiError(await callJson('GET', '/api/images'), 401, 'UNAUTHORIZED')
-    expectApiError(await callJson('GET', `/api/images/${image.id}`), 401, 'UNAUTHORIZED')
-    expectApiError(await callJson('DELETE', `/api/images/${image.id}`), 401, 'UNAUTHORIZED')
+    expectError(await callJson('POST', '/api/images/upload', form), 401, 'UNAUTHORIZED')
+    expectError(await callJson('GET', '/api/images'), 401, 'UNAUTHORIZED')
+    expectError(await callJson('GET', `/api/images/${image.id}`), 401, 'UNAUTHORIZED')
+    expectError(await callJson('DELETE', `/api/images/${image.id}`), 401, 'UNAUTHORIZED')
   })
 
   it('a garbage or tampered token is 401 too, not 500', async () => {
-    expectApiError(await callJson('GET', '/api/images', undefined, { token: 'not-a-jwt' }), 401, 'UNAUTHORIZED')
+    expectError(await callJson('GET', '/api/images', undefined, { token: 'not-a-jwt' }), 401, 'UNAUTHORIZED')
     const [h, p, s] = owner.accessToken.split('.')
     // Change the FIRST character: the last ones of base64url carry padding bits, so changing them may decode to the same bytes.
     const tampered = `${h}.${p}.${s!.startsWith('A') ? 'B' : 'A'}${s!.slice(1)}`
@@ -76,7 +76,7 @@ describe('without credentials', () => {
   it('the bytes route answers 404 (not 401) to an anonymous request for a private image', async () => {
     // 401 would confirm the id exists; a private image is simply not there for anonymous callers.
     for (const variant of ['thumb', 'preview', 'original']) {
-      expectApiError(await asJson(await call('GET', `/api/images/${image.id}/${variant}`)), 404, 'NOT_FOUND')
+      expectError(await asJson(await call('GET', `/api/images/${image.id}/${variant}`)), 404, 'NOT_FOUND')
     }
   })
 
@@ -92,11 +92,11 @@ describe('without credentials', () => {
 describe('route parameters', () => {
   it('an unknown variant name is a 400 validation error, not a lookup', async () => {
     const res = await call('GET', `/api/images/${image.id}/full`, undefined, { token: owner.accessToken })
-    expectApiError(await asJson(res), 400, 'VALIDATION_ERROR')
+    expectError(await asJson(res), 400, 'VALIDATION_ERROR')
   })
 
   it('an absurdly long id is refused by validation', async () => {
     const res = await callJson('GET', `/api/images/${'x'.repeat(200)}`, undefined, { token: owner.accessToken })
-    expectApiError(res, 400, 'VALIDATION_ERROR')
+    expectError(res, 400, 'VALIDATION_ERROR')
   })
 })

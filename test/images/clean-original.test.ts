@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
 import { readExif } from '../../src/lib/exif'
 import { call, newUser, type TestUser } from '../helpers'
-import { bytesOf, encodeAs, fixturePhoto, infoOf, latin1, uploadImage } from '../images-helpers'
+import { bytesOf, encodeAs, fixturePhoto, infoOf, latin1, uploadImage } from '../support/images'
 
 // What a stranger downloads as a public (or signed) original: the owner's file minus every
 // metadata carrier, including ones a blacklist misses (an appended second JPEG, APP11 C2PA).

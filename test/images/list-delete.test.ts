@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { call, callJson, newUser, type TestUser } from '../helpers'
+import { call, callJson, newUser, type TestUser, expectError } from '../helpers'
 import { createDb } from '../../src/db/client'
 import { ensurePreview } from '../../src/features/images/service'
-import { base64, encodeAs, expectApiError, fixturePhoto, imageKeys, makePng, uploadImage, waitForPreview } from '../images-helpers'
+import { base64, encodeAs, fixturePhoto, imageKeys, makePng, uploadImage, waitForPreview } from '../support/images'
 
 // Listing is how clients rebuild a gallery; delete is how users take a photo back. Deleting must
 // free storage for real, but not while something else (a task, a live photo) still uses the file.
@@ -61,7 +61,7 @@ describe('GET /api/images', () => {
 
   it('refuses out-of-range paging and unknown types with 400', async () => {
     for (const query of ['?limit=101', '?limit=0', '?page=0', '?page=abc', '?type=selfie', '?limit=2.5']) {
-      expectApiError(await list(query), 400, 'VALIDATION_ERROR')
+      expectError(await list(query), 400, 'VALIDATION_ERROR')
     }
     expect((await list('?limit=100')).status).toBe(200)
   })
@@ -91,8 +91,8 @@ describe('DELETE /api/images/:id', () => {
     expect(await env.DB.prepare('SELECT id FROM images WHERE id = ?').bind(img.id).first()).toBeNull()
 
     // Afterwards: gone everywhere, including links handed out before.
-    expectApiError(await callJson('GET', `/api/images/${img.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
-    expectApiError(await callJson('DELETE', `/api/images/${img.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
+    expectError(await callJson('GET', `/api/images/${img.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
+    expectError(await callJson('DELETE', `/api/images/${img.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
     const link = await call('GET', img.variants.thumb)
     expect(link.status).toBe(404)
     await link.arrayBuffer()
@@ -114,14 +114,14 @@ describe('DELETE /api/images/:id', () => {
 
     const mine = await callJson('GET', '/api/images', undefined, { token: user.accessToken })
     expect(mine.body.data.items.map((i: { id: string }) => i.id)).not.toContain(keep.id)
-    expectApiError(await callJson('GET', `/api/images/${keep.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
+    expectError(await callJson('GET', `/api/images/${keep.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
     for (const variant of ['thumb', 'original']) {
       const res = await call('GET', `/api/images/${keep.id}/${variant}`, undefined, { token: user.accessToken })
       expect(res.status, variant).toBe(404)
       await res.arrayBuffer()
     }
     // Deleting twice must not drop the other holder's reference.
-    expectApiError(await callJson('DELETE', `/api/images/${keep.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
+    expectError(await callJson('DELETE', `/api/images/${keep.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
     const after = await env.DB.prepare('SELECT ref_count FROM images WHERE id = ?').bind(keep.id).first()
     expect(after).toEqual({ ref_count: 1 })
   })

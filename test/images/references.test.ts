@@ -4,7 +4,7 @@ import { endTaskWithRefund } from '../../src/features/tasks/state'
 import { call, callJson, newUser } from '../helpers'
 import { envWith, generate, queuedTask, runQueue, taskRow } from '../support/generation'
 import { createSession, distinctPngs, uploadPhotos } from '../support/live'
-import { imageKeys, makePng, uploadImage } from '../images-helpers'
+import { imageKeys, makePng, uploadImage } from '../support/images'
 
 // Every holder of an image takes and releases its own reference: the owner's record, a live
 // photo, a task using it as input. Whoever lets go first must not break the others, and the

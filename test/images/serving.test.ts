@@ -2,8 +2,8 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { readExif } from '../../src/lib/exif'
 import { signResource } from '../../src/lib/signed-urls'
-import { call, callJson, newUser, type TestUser } from '../helpers'
-import { base64, bytesOf, expectApiError, fixturePhoto, infoOf, latin1, uploadImage } from '../images-helpers'
+import { call, callJson, newUser, type TestUser, expectError } from '../helpers'
+import { base64, bytesOf, fixturePhoto, infoOf, latin1, uploadImage } from '../support/images'
 
 // GET /api/images/:id/:variant is what browsers and CDNs hit: its caching headers decide whether
 // private photos end up in shared caches, and its access rules decide who sees what.
@@ -159,7 +159,7 @@ describe('signed URLs', () => {
     }
     for (const [name, path] of Object.entries(cases)) {
       const res = await call('GET', path)
-      expectApiError({ status: res.status, body: await res.json(), res }, 404, 'NOT_FOUND')
+      expectError({ status: res.status, body: await res.json(), res }, 404, 'NOT_FOUND')
       expect(res.status, name).toBe(404)
     }
     // A freshly signed, valid URL still works: the 404s above are about the signature.

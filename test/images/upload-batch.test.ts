@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { callJson, newUser, type TestUser } from '../helpers'
-import { base64, encodeAs, expectApiError, fixturePhoto, formWith, makePng, waitForPreview } from '../images-helpers'
+import { callJson, newUser, type TestUser, expectError } from '../helpers'
+import { base64, encodeAs, fixturePhoto, formWith, makePng, waitForPreview } from '../support/images'
 
 // A batch is all or nothing: a client retrying a half-stored batch would duplicate photos, and a
 // half-stored batch it gives up on leaves orphans nobody can see or delete.
@@ -62,7 +62,7 @@ describe('a batch with bad files stores nothing', () => {
     const { status, body } = await upload({
       images: [good, { data: base64(fixturePhoto('corrupted.jpg')), filename: 'corrupted.jpg' }, { data: good, filename: 'ok.png' }],
     })
-    expectApiError({ status, body }, 422, 'INVALID_IMAGE')
+    expectError({ status, body }, 422, 'INVALID_IMAGE')
     expect(body.details.files).toEqual([{ index: 1, filename: 'corrupted.jpg', code: 'INVALID_IMAGE', error: expect.any(String) }])
     expect(body.error).toMatch(/corrupted\.jpg/)
     expect(body.error).toMatch(/nothing was stored/i)
@@ -79,7 +79,7 @@ describe('a batch with bad files stores nothing', () => {
       { bytes: text, name: 'notes.png' },
     ])
     const { status, body } = await upload(form)
-    expectApiError({ status, body }, 422, 'INVALID_IMAGE')
+    expectError({ status, body }, 422, 'INVALID_IMAGE')
     expect(body.details.files).toEqual([
       expect.objectContaining({ index: 1, filename: 'flood.png', code: 'INVALID_IMAGE' }),
       expect.objectContaining({ index: 2, filename: 'notes.png', code: 'UNSUPPORTED_MEDIA_TYPE' }),
@@ -92,7 +92,7 @@ describe('a batch with bad files stores nothing', () => {
     // 11,000 x 10,000 = 110 MP: both sides under 12,000 px, the area over 100 MP.
     const wide = await makePng(4, 4, { claimWidth: 11_000, claimHeight: 10_000 })
     const { status, body } = await upload(formWith('images', [{ bytes: await makePng(5, 5), name: 'ok.png' }, { bytes: wide, name: 'big.png' }]))
-    expectApiError({ status, body }, 422, 'INVALID_IMAGE')
+    expectError({ status, body }, 422, 'INVALID_IMAGE')
     expect(body.error).toMatch(/megapixel/)
     expect(body.details.files).toEqual([expect.objectContaining({ index: 1, filename: 'big.png' })])
     expect(await stored()).toEqual(before)

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { call, callJson, newUser, type TestUser } from '../helpers'
-import { base64, expectApiError, fixturePhoto, formWith, makePng, waitForPreview } from '../images-helpers'
+import { call, callJson, newUser, type TestUser, expectError } from '../helpers'
+import { base64, fixturePhoto, formWith, makePng, waitForPreview } from '../support/images'
 
 // Bad uploads must always end in the documented JSON error with the right code, never a 500,
 // and must never leave anything behind. Each case mirrors a mistake a real client makes.
@@ -27,69 +27,69 @@ describe('multipart mistakes → 400 VALIDATION_ERROR', () => {
     const form = new FormData()
     form.append('sessionId', 'abc')
     form.append('file', new File([png], 'wrong-field.png')) // a field name we do not read
-    expectApiError(await upload(form), 400, 'VALIDATION_ERROR')
+    expectError(await upload(form), 400, 'VALIDATION_ERROR')
   })
 
   it('text where a file belongs', async () => {
     const form = new FormData()
     form.append('image', 'data:image/png;base64,' + base64(png))
     const res = await upload(form)
-    expectApiError(res, 400, 'VALIDATION_ERROR')
+    expectError(res, 400, 'VALIDATION_ERROR')
     expect(res.body.error).toMatch(/file/i)
   })
 
   it('more than 20 files, rejected before any is processed', async () => {
     const files = Array.from({ length: 21 }, (_, i) => ({ bytes: png, name: `p${i}.png` }))
     const res = await upload(formWith('images', files))
-    expectApiError(res, 400, 'VALIDATION_ERROR')
+    expectError(res, 400, 'VALIDATION_ERROR')
     expect(res.body.error).toMatch(/20/)
     await expectNothingStored()
   })
 
   it('an empty file', async () => {
     const res = await upload(formWith('image', [{ bytes: new Uint8Array(), name: 'empty.png', type: 'image/png' }]))
-    expectApiError(res, 400, 'VALIDATION_ERROR')
+    expectError(res, 400, 'VALIDATION_ERROR')
     expect(res.body.error).toMatch(/empty/i)
   })
 
   it('type=generated (server-made images cannot be uploaded) and a malformed sessionId', async () => {
     const generated = await upload(formWith('image', [{ bytes: png, name: 'a.png' }], { type: 'generated' }))
-    expectApiError(generated, 400, 'VALIDATION_ERROR')
+    expectError(generated, 400, 'VALIDATION_ERROR')
     expect(generated.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'type' })]))
     const session = await upload(formWith('image', [{ bytes: png, name: 'a.png' }], { sessionId: 'has spaces/and slashes' }))
-    expectApiError(session, 400, 'VALIDATION_ERROR')
+    expectError(session, 400, 'VALIDATION_ERROR')
     expect(session.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'sessionId' })]))
     await expectNothingStored()
   })
 
   it('a body that claims multipart but is not', async () => {
     const res = await upload('this is not multipart', { 'Content-Type': 'multipart/form-data; boundary=xyz' })
-    expectApiError(res, 400, 'VALIDATION_ERROR')
+    expectError(res, 400, 'VALIDATION_ERROR')
   })
 })
 
 describe('JSON mistakes → 400 VALIDATION_ERROR', () => {
   it('invalid base64, and a data URL that is not base64', async () => {
-    expectApiError(await upload({ data: 'this is *not* base64 !!' }), 400, 'VALIDATION_ERROR')
-    expectApiError(await upload({ data: 'data:image/png,rawbytes' }), 400, 'VALIDATION_ERROR')
+    expectError(await upload({ data: 'this is *not* base64 !!' }), 400, 'VALIDATION_ERROR')
+    expectError(await upload({ data: 'data:image/png,rawbytes' }), 400, 'VALIDATION_ERROR')
     // One bad entry in a batch fails the batch.
-    expectApiError(await upload({ images: [base64(png), '%%%'] }), 400, 'VALIDATION_ERROR')
+    expectError(await upload({ images: [base64(png), '%%%'] }), 400, 'VALIDATION_ERROR')
     await expectNothingStored()
   })
 
   it('`data` and `images` together, or neither', async () => {
     const both = await upload({ data: base64(png), images: [base64(png)] })
-    expectApiError(both, 400, 'VALIDATION_ERROR')
+    expectError(both, 400, 'VALIDATION_ERROR')
     expect(both.body.details).toEqual([expect.objectContaining({ field: 'data' })])
-    expectApiError(await upload({ filename: 'x.png' }), 400, 'VALIDATION_ERROR')
-    expectApiError(await upload({ images: [] }), 400, 'VALIDATION_ERROR')
+    expectError(await upload({ filename: 'x.png' }), 400, 'VALIDATION_ERROR')
+    expectError(await upload({ images: [] }), 400, 'VALIDATION_ERROR')
     await expectNothingStored()
   })
 
   it('type=generated, more than 20 images, malformed JSON', async () => {
-    expectApiError(await upload({ data: base64(png), type: 'generated' }), 400, 'VALIDATION_ERROR')
-    expectApiError(await upload({ images: Array.from({ length: 21 }, () => base64(png)) }), 400, 'VALIDATION_ERROR')
-    expectApiError(await upload('{"data": "abc', { 'Content-Type': 'application/json' }), 400, 'VALIDATION_ERROR')
+    expectError(await upload({ data: base64(png), type: 'generated' }), 400, 'VALIDATION_ERROR')
+    expectError(await upload({ images: Array.from({ length: 21 }, () => base64(png)) }), 400, 'VALIDATION_ERROR')
+    expectError(await upload('{"data": "abc', { 'Content-Type': 'application/json' }), 400, 'VALIDATION_ERROR')
     await expectNothingStored()
   })
 })
@@ -98,16 +98,16 @@ describe('wrong kinds of content → 415 UNSUPPORTED_MEDIA_TYPE', () => {
   it('a text/plain (or other non-upload) request body', async () => {
     // `call` sends a string body as text/plain.
     const res = await call('POST', '/api/images/upload', base64(png), { token: user.accessToken })
-    expectApiError({ status: res.status, body: await res.json(), res }, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectError({ status: res.status, body: await res.json(), res }, 415, 'UNSUPPORTED_MEDIA_TYPE')
     const xml = await upload('<image/>', { 'Content-Type': 'application/xml' })
-    expectApiError(xml, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectError(xml, 415, 'UNSUPPORTED_MEDIA_TYPE')
   })
 
   it('a real PNG declared as a non-image type (the declaration contradicts the bytes)', async () => {
     const multipart = await upload(formWith('image', [{ bytes: png, name: 'notes.txt', type: 'text/plain' }]))
-    expectApiError(multipart, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectError(multipart, 415, 'UNSUPPORTED_MEDIA_TYPE')
     const dataUrl = await upload({ data: `data:application/pdf;base64,${base64(png)}` })
-    expectApiError(dataUrl, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectError(dataUrl, 415, 'UNSUPPORTED_MEDIA_TYPE')
     // application/octet-stream is "no opinion", as curl and many SDKs send it: accepted.
     const neutral = await upload(formWith('image', [{ bytes: png, name: 'blob', type: 'application/octet-stream' }]))
     expect(neutral.status, JSON.stringify(neutral.body)).toBe(201)
@@ -123,13 +123,13 @@ describe('wrong kinds of content → 415 UNSUPPORTED_MEDIA_TYPE', () => {
     const heic = new Uint8Array(4096)
     heic.set([0, 0, 0, 24, ...new TextEncoder().encode('ftypheic'), 0, 0, 0, 0, ...new TextEncoder().encode('mif1heic')])
     const res = await upload(formWith('image', [{ bytes: heic, name: 'IMG_0001.HEIC', type: 'image/heic' }]))
-    expectApiError(res, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE')
     expect(res.body.error).toMatch(/heic/i)
   })
 
   it('an SVG (vector, and a script carrier) is not accepted', async () => {
     const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>')
-    expectApiError(await upload(formWith('image', [{ bytes: svg, name: 'x.svg', type: 'image/svg+xml' }])), 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectError(await upload(formWith('image', [{ bytes: svg, name: 'x.svg', type: 'image/svg+xml' }])), 415, 'UNSUPPORTED_MEDIA_TYPE')
   })
 })
 
@@ -138,7 +138,7 @@ describe('size limits', () => {
     const big = new Uint8Array(51 * 1024 * 1024)
     big.set([0xff, 0xd8, 0xff, 0xe0])
     const res = await upload(formWith('image', [{ bytes: big, name: 'huge.jpg', type: 'image/jpeg' }]))
-    expectApiError(res, 413, 'PAYLOAD_TOO_LARGE')
+    expectError(res, 413, 'PAYLOAD_TOO_LARGE')
     await expectNothingStored()
   })
 
@@ -147,14 +147,14 @@ describe('size limits', () => {
     const big = new Uint8Array(51 * 1024 * 1024)
     big.set([0xff, 0xd8, 0xff, 0xe0])
     const res = await upload({ data: base64(big), filename: 'huge.jpg' })
-    expectApiError(res, 413, 'PAYLOAD_TOO_LARGE')
+    expectError(res, 413, 'PAYLOAD_TOO_LARGE')
     await expectNothingStored()
   })
 
   it('a corrupted real photo sent as base64 JSON is 422 INVALID_IMAGE, like multipart', async () => {
     // Complements the existing multipart corrupted.jpg test: the JSON path must map it the same way.
     const res = await upload({ data: base64(fixturePhoto('corrupted.jpg')), filename: 'corrupted.jpg' })
-    expectApiError(res, 422, 'INVALID_IMAGE')
+    expectError(res, 422, 'INVALID_IMAGE')
     await expectNothingStored()
   })
 })

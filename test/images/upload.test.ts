@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { call, callJson, newUser } from '../helpers'
-import { fixturePhoto, formWith, makePng } from '../images-helpers'
+import { fixturePhoto, formWith, makePng } from '../support/images'
 
 describe('image upload', () => {
   it('stores a camera JPEG with thumb, thumbhash, EXIF and real dimensions', async () => {

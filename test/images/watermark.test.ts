@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { drawWatermark, type Watermark, WatermarkSchema, watermarkPlacement } from '../../src/features/images/watermark'
 import { storageKeys } from '../../src/lib/storage-keys'
-import { bytesOf, makePng } from '../images-helpers'
+import { bytesOf, makePng } from '../support/images'
 
 // The local Images binding ignores draw(), so a real render cannot show whether a watermark is
 // placed and sized right. Instead a recording fake stands in for the transformer chain, while

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { newUser } from '../helpers'
-import { encodeAs, makePng, uploadImage } from '../images-helpers'
+import { encodeAs, makePng, uploadImage } from '../support/images'
 
 /** Appends a RIFF EXIF chunk (with a GPS-looking payload) to a WebP and fixes the RIFF size. */
 function withExifChunk(webp: Uint8Array, payloadBytes: number): Uint8Array {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { headerDimensions, sniffImageMime } from '../../src/lib/media'
-import { fixturePhoto, makePng } from '../images-helpers'
+import { fixturePhoto, makePng } from '../support/images'
 
 // Format detection must rely on the leading bytes alone: names and declared types lie. Each
 // header below is built by hand from the format's specification, padded to a realistic length.

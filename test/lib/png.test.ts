@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { decodePng } from '../../src/lib/png'
-import { encodePng, makePng } from '../images-helpers'
+import { encodePng, makePng } from '../support/images'
 
 // decodePng feeds ThumbHash: if it mis-decodes (wrong filter, wrong channel order), every
 // placeholder is silently wrong, so compare real pixel values, not just sizes.

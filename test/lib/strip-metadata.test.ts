@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { readExif } from '../../src/lib/exif'
 import { decodePng } from '../../src/lib/png'
 import { stripJpegMetadata, stripPngMetadata } from '../../src/lib/strip-metadata'
-import { fixturePhoto, latin1, makePng } from '../images-helpers'
+import { fixturePhoto, latin1, makePng } from '../support/images'
 
 // The clean original is what strangers download: if a GPS block survives here, the photographer's
 // home address leaks. It must also stay a valid image that displays upright.

@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { callJson, freshIp, type Json } from '../helpers'
-import { formWith, makePng } from '../images-helpers'
+import { formWith, makePng } from '../support/images'
 import { mulberry32 } from '../../src/features/tasks/providers/local'
 import type { LiveFrame, LiveMessage, PongFrame } from '../../src/features/live/room/schemas'
 

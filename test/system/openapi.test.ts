@@ -61,6 +61,23 @@ describe('GET /openapi.json', () => {
     }
   })
 
+  it('names the operations of auth, users, images, system and /api/ws with unique operationIds', async () => {
+    const doc = await openapi()
+    const ids: string[] = []
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+      for (const method of METHODS) {
+        const op = item[method]
+        if (!op) continue
+        if (op.operationId) ids.push(op.operationId)
+        if (/^\/(health|api\/(health|ws|auth\/|users\/|images))/.test(path)) {
+          expect(op.operationId, `${method.toUpperCase()} ${path}`).toMatch(/^[a-z][A-Za-z]+$/)
+        }
+      }
+    }
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i), 'duplicated operationIds').toEqual([])
+    expect(ids).toEqual(expect.arrayContaining(['register', 'login', 'getMe', 'getProfile', 'uploadImages', 'getHealth', 'getApiHealth', 'connectUserSocket']))
+  })
+
   it('gives every operation a summary and responses, and marks authenticated ones with bearerAuth', async () => {
     const doc = await openapi()
     const authenticated = new Set(['GET /api/auth/me', 'POST /api/auth/logout', 'GET /api/users/profile', 'PUT /api/users/profile', 'PUT /api/users/password', 'POST /api/users/avatar', 'GET /api/users/stats'])

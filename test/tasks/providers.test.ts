@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { processGeneration } from '../../src/jobs/generation'
 import { callApp, newUser } from '../helpers'
-import { makePng } from '../images-helpers'
+import { makePng } from '../support/images'
 import {
   creditsOf, envWith, generate, imageRowsOf, ledgerCount, mockFetch, queuedTask, runQueue, standardSignature, taskRow, type Seen,
 } from '../support/generation'

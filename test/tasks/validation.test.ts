@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { callApp, callJson, expectError, newUser, type Json } from '../helpers'
-import { makePng, uploadImage } from '../images-helpers'
+import { makePng, uploadImage } from '../support/images'
 import { creditsOf, envWith, expectLedgerMatchesBalance, grantCredits, ledgerOf, queuedTask } from '../support/generation'
 
 // Tasks here are only priced and stored: a capturing queue keeps the local renderer out of it.

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { call, callJson, countRows, expectError, newUser, uniqueName } from '../helpers'
-import { fixturePhoto, formWith, makePng } from '../images-helpers'
+import { fixturePhoto, formWith, makePng } from '../support/images'
 
 const MB2 = 2 * 1024 * 1024
 // A 1x1 lossless WebP (RIFF....WEBPVP8L).

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { callApp, callJson, d1WithHook, expectError, login, newUser } from '../helpers'
+import { getProfileRoute, updateProfileRoute } from '../../src/features/users/routes'
+import { callApp, callJson, d1WithHook, dataOf, expectError, login, newUser } from '../helpers'
 
 const getProfile = (token: string) => callJson('GET', '/api/users/profile', undefined, { token })
 const putProfile = (token: string, body: unknown) => callJson('PUT', '/api/users/profile', body, { token })
@@ -20,28 +21,29 @@ describe('GET /api/users/profile', () => {
 describe('PUT /api/users/profile', () => {
   it('updates bio, website and location, and GET shows the change', async () => {
     const user = await newUser('prof')
-    const before = (await getProfile(user.accessToken)).body.data.user
-    const res = await putProfile(user.accessToken, { bio: '  Film photographer  ', website: 'https://ada.example.com/portfolio', location: 'Shanghai' })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const before = dataOf(await getProfile(user.accessToken), getProfileRoute, 200).user
+    const updated = dataOf(
+      await putProfile(user.accessToken, { bio: '  Film photographer  ', website: 'https://ada.example.com/portfolio', location: 'Shanghai' }),
+      updateProfileRoute,
+      200,
+    ).user
     // Bio is trimmed.
-    expect(res.body.data.user).toMatchObject({ bio: 'Film photographer', website: 'https://ada.example.com/portfolio', location: 'Shanghai' })
-    expect(Date.parse(res.body.data.user.updatedAt)).toBeGreaterThanOrEqual(Date.parse(before.updatedAt))
-    expect((await getProfile(user.accessToken)).body.data.user.bio).toBe('Film photographer')
+    expect(updated).toMatchObject({ bio: 'Film photographer', website: 'https://ada.example.com/portfolio', location: 'Shanghai' })
+    expect(Date.parse(updated.updatedAt)).toBeGreaterThanOrEqual(Date.parse(before.updatedAt))
+    expect(dataOf(await getProfile(user.accessToken), getProfileRoute, 200).user.bio).toBe('Film photographer')
   })
 
   it('accepts a bio of exactly 200 characters and http:// websites', async () => {
     const user = await newUser('prof')
     const res = await putProfile(user.accessToken, { bio: 'b'.repeat(200), website: 'http://example.com' })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    expect(res.body.data.user.bio).toHaveLength(200)
+    expect(dataOf(res, updateProfileRoute, 200).user.bio).toHaveLength(200)
   })
 
   it('clears optional fields with an empty string or null, and leaves omitted fields alone', async () => {
     const user = await newUser('prof')
     await putProfile(user.accessToken, { bio: 'hello', website: 'https://a.example', location: 'Paris' })
     const res = await putProfile(user.accessToken, { bio: '', website: null })
-    expect(res.status).toBe(200)
-    expect(res.body.data.user).toMatchObject({ bio: null, website: null, location: 'Paris' })
+    expect(dataOf(res, updateProfileRoute, 200).user).toMatchObject({ bio: null, website: null, location: 'Paris' })
   })
 
   it('ignores unknown fields, so a client can send back what it read', async () => {

@@ -1,7 +1,7 @@
 import { SignJWT, decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { call, callJson, expectError, login, newUser, registerOnly } from '../helpers'
-import { formWith, makePng } from '../images-helpers'
+import { formWith, makePng } from '../support/images'
 
 const SECRET = new TextEncoder().encode('test-jwt-secret-0123456789abcdef0123456789abcdef')
 

@@ -1,7 +1,7 @@
 import { ApiError, invalidCredentials, rateLimited } from '../../lib/errors'
 import { sha256Hex } from '../../lib/ids'
 import { countStatement, hitRateLimits, hitStatement, RATE_LIMITS, type RateLimitRule, windowStartOf } from '../../lib/rate-limit'
-import { publishToUser } from '../../realtime/publish'
+import { publishToUser } from '../hub/service'
 import { networkHash, networkOf } from './networks'
 
 /**

@@ -31,11 +31,31 @@ export const UserSchema = z
     updatedAt: z.string().openapi({ format: 'date-time' }),
     lastLoginAt: z.string().nullable().openapi({ format: 'date-time' }),
   })
-  .openapi('User')
+  .openapi('User', {
+    example: {
+      id: 'usr_8f3k2m1q9z',
+      username: 'ada_l',
+      email: 'ada@example.com',
+      role: 'user',
+      credits: 100,
+      bio: null,
+      website: null,
+      location: null,
+      avatarUrl: '/api/users/usr_8f3k2m1q9z/avatar?v=1a2b3c4d',
+      createdAt: '2026-03-01T09:30:00.000Z',
+      updatedAt: '2026-03-01T09:30:00.000Z',
+      lastLoginAt: '2026-03-02T18:04:11.000Z',
+    },
+  })
+
+/** `{user}`: the answer of registration, `/me` and the profile routes. */
+export const UserResponse = z.object({ user: UserSchema })
 
 export const RegisterBody = z
   .object({ username: UsernameSchema, email: EmailSchema, password: PasswordSchema })
-  .openapi('RegisterRequest')
+  .openapi('RegisterRequest', { example: { username: 'ada_l', email: 'ada@example.com', password: 'correct-horse-9' } })
+
+export type RegisterInput = z.output<typeof RegisterBody>
 
 /** The multipart form of registration; `avatar` is validated by the handler (bytes, type). */
 export const RegisterForm = RegisterBody.extend({
@@ -59,7 +79,9 @@ export const LoginBody = z
     message: 'login (username or email) is required',
     path: ['login'],
   })
-  .openapi('LoginRequest')
+  .openapi('LoginRequest', { example: { login: 'ada_l', password: 'correct-horse-9', rememberMe: true } })
+
+export type LoginInput = z.output<typeof LoginBody>
 
 export const TokensSchema = z
   .object({
@@ -70,10 +92,37 @@ export const TokensSchema = z
     refreshExpiresIn: z.number().int().openapi({ description: 'Session lifetime in seconds' }),
     user: UserSchema,
   })
-  .openapi('AuthTokens')
+  .openapi('AuthTokens', {
+    example: {
+      accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfOGYzazJtMXE5eiJ9.c2lnbmF0dXJl',
+      refreshToken: 'rt_Xq2v8bS1mK0pL7dN4rT9wY3zA6cF5hJ2',
+      tokenType: 'Bearer',
+      expiresIn: 900,
+      refreshExpiresIn: 2592000,
+      user: {
+        id: 'usr_8f3k2m1q9z',
+        username: 'ada_l',
+        email: 'ada@example.com',
+        role: 'user',
+        credits: 100,
+        bio: null,
+        website: null,
+        location: null,
+        avatarUrl: null,
+        createdAt: '2026-03-01T09:30:00.000Z',
+        updatedAt: '2026-03-01T09:30:00.000Z',
+        lastLoginAt: '2026-03-02T18:04:11.000Z',
+      },
+    },
+  })
 
-export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).openapi('RefreshRequest')
+/** A WeChat sign-in also says whether it created the account. */
+export const WechatTokensSchema = TokensSchema.extend({ isNewUser: z.boolean() })
+
+export const RefreshBody = z
+  .object({ refreshToken: z.string().min(1).max(200) })
+  .openapi('RefreshRequest', { example: { refreshToken: 'rt_Xq2v8bS1mK0pL7dN4rT9wY3zA6cF5hJ2' } })
 
 export const WechatLoginBody = z
   .object({ code: z.string().min(1).max(128).openapi({ description: 'wx.login() code' }) })
-  .openapi('WechatLoginRequest')
+  .openapi('WechatLoginRequest', { example: { code: '0a3Bc1000Xyz2Q1uVw300kLm9p3Bc10b' } })

@@ -2,11 +2,28 @@ import { eq, sql } from 'drizzle-orm'
 import { users, type User } from '../../db/schema'
 import { signupCredits, signupLedgerInsert } from '../credits/service'
 import type { Db } from '../../env'
-import { conflict, forbidden, invalidCredentials, userExists } from '../../lib/errors'
+import { badRequest, forbidden, invalidCredentials, userExists } from '../../lib/errors'
 import { newId } from '../../lib/ids'
+import { requireSecret } from '../../lib/locality'
+import { networkOf } from '../../lib/network'
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../lib/passwords'
-import { type AvatarUpload, deleteAvatarObject, storeAvatar } from '../users/avatar'
+import { hitRateLimits, RATE_LIMITS } from '../../lib/rate-limit'
+import { type AvatarUpload, deleteAvatarObject, readAvatar, storeAvatar } from './avatar'
 import { openAttempt, recordFailure, recordSuccess } from './login-guard'
+import type { LoginInput, RegisterInput } from './schemas'
+import { revokeOtherSessions, startSession } from './sessions'
+import { exchangeWechatCode, findOrCreateWechatUser } from './wechat'
+
+/** Who is calling, as the sign-in routes see it. */
+export interface ClientInfo {
+  ip: string
+  userAgent?: string | undefined
+}
+
+/** The account with this id, if it still exists. */
+export function findAccount(db: Db, userId: string): Promise<User | undefined> {
+  return db.query.users.findFirst({ where: (u, { eq }) => eq(u.id, userId) })
+}
 
 /** Finds a user by username or email, case-insensitively. */
 export async function findUserByLogin(db: Db, login: string): Promise<User | undefined> {
@@ -37,6 +54,17 @@ export async function assertIdentityFree(
 
 export function isUniqueViolation(error: unknown) {
   return error instanceof Error && /UNIQUE constraint failed/i.test(`${error.message} ${String(error.cause ?? '')}`)
+}
+
+/**
+ * Registration as the route takes it: counted against the per-network limit, the optional
+ * avatar field checked (a form with no file chosen sends an empty file: that is "no avatar").
+ */
+export async function register(env: Env, db: Db, input: RegisterInput, avatarField: unknown, client: ClientInfo): Promise<User> {
+  await hitRateLimits(env.DB, [[`register:ip:${networkOf(client.ip)}`, RATE_LIMITS.registerPerIp]])
+  const noAvatar = avatarField === undefined || avatarField === '' || (avatarField instanceof File && avatarField.size === 0)
+  const avatar = noAvatar ? undefined : await readAvatar(env, avatarField)
+  return registerUser(env, db, input, avatar)
 }
 
 export async function registerUser(
@@ -125,4 +153,39 @@ export async function checkCurrentPassword(env: Env, user: User, password: strin
     throw error.code === 'INVALID_CREDENTIALS' ? invalidCredentials('Current password is wrong') : error
   }
   await recordSuccess(env, attempt)
+}
+
+/** Password sign-in (`adminOnly`: the admin console's), answering the new session's tokens. */
+export async function signIn(env: Env, db: Db, body: LoginInput, client: ClientInfo & { adminOnly: boolean }) {
+  const login = (body.login ?? body.username ?? body.email ?? '').trim()
+  // Count per account, not per spelling: username and email of one account share a budget.
+  const account = await findUserByLogin(db, login)
+  const user = await checkCredentials(env, db, login, body.password, { adminOnly: client.adminOnly, user: account, ip: client.ip })
+  return startSession(env, db, user, { rememberMe: body.rememberMe, userAgent: client.userAgent })
+}
+
+/** WeChat mini-program sign-in: the account of the code's openid, created on first use. */
+export async function signInWithWechat(env: Env, db: Db, code: string, client: ClientInfo) {
+  requireSecret(env, 'JWT_SECRET') // fail before creating anyone if tokens cannot be signed
+  await hitRateLimits(env.DB, [[`login:ip:${networkOf(client.ip)}`, RATE_LIMITS.loginPerIp]])
+  const openId = await exchangeWechatCode(env, code)
+  const { user, created } = await findOrCreateWechatUser(env, db, openId)
+  const tokens = await startSession(env, db, user, { rememberMe: true, userAgent: client.userAgent })
+  return { ...tokens, isNewUser: created }
+}
+
+/**
+ * A signed-in user's password change: the current password is checked under the sign-in
+ * guessing protection, then every other session of the account is revoked (this one stays).
+ */
+export async function changePassword(
+  env: Env,
+  db: Db,
+  user: User,
+  change: { currentPassword: string; newPassword: string; keepSessionId: string; ip: string },
+): Promise<void> {
+  if (!user.passwordHash) throw badRequest('This account signs in with WeChat and has no password')
+  await checkCurrentPassword(env, user, change.currentPassword, change.ip)
+  await db.update(users).set({ passwordHash: await hashPassword(change.newPassword), updatedAt: new Date() }).where(eq(users.id, user.id))
+  await revokeOtherSessions(env, db, user.id, change.keepSessionId, 'password_changed')
 }

@@ -7,7 +7,7 @@ import { unauthorized } from '../../lib/errors'
 import { newId, sha256Hex, toBase64Url } from '../../lib/ids'
 import { newRefreshToken, signAccessToken } from '../../lib/tokens'
 import { closeSessionSockets } from '../../realtime/revoke'
-import { toUserDto } from '../users/dto'
+import { toUserDto } from './dto'
 
 function sessionSeconds(env: Env, rememberMe: boolean) {
   const lifetimes = tokenLifetimes(env)

@@ -4,7 +4,7 @@ import type { Db } from '../../env'
 import { config } from '../../lib/config'
 import { newId } from '../../lib/ids'
 import { pageRows } from '../../lib/pager'
-import { publishToUser } from '../../realtime/publish'
+import { publishToUser } from '../hub/service'
 
 /**
  * The credits module is the only writer of `users.credits` and `credit_ledger`. Where another

@@ -9,11 +9,11 @@ import { storageKeys } from '../../lib/storage-keys'
 import { invalidImage } from '../../lib/errors'
 import { stripMetadata } from '../../lib/strip-metadata'
 import { type InspectedImage, renderPreview } from './pipeline'
+import type { Variant } from './schemas'
 import { errorText, log } from '../../lib/logger'
 import { pageRows } from '../../lib/pager'
 
 export type ImageType = Image['type']
-export type Variant = 'thumb' | 'preview' | 'original'
 
 export interface ImageContext {
   type: ImageType

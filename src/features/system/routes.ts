@@ -1,58 +1,22 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import { IsolateCache } from '../../lib/isolate-cache'
-import { createRouter } from '../../lib/openapi'
-import { config } from '../../lib/config'
-import { errorText, log } from '../../lib/logger'
+import { createRoute } from '@hono/zod-openapi'
+import { HealthSchema } from './schemas'
 
-const Check = z.enum(['ok', 'error'])
-const HealthFields = z.object({
-  status: z.enum(['ok', 'degraded']),
-  version: z.string(),
-  checks: z.object({ db: Check, storage: Check, queue: Check }),
-})
-/** The usual envelope, with the same fields repeated at the top level for load balancers. */
-const HealthSchema = HealthFields.extend({ success: z.boolean(), data: HealthFields }).openapi('Health')
-
-/** Checks each binding with the cheapest real call it has; never throws. */
-async function runChecks(env: Env) {
-  const attempt = async (fn: () => Promise<unknown>) => {
-    try {
-      await fn()
-      return 'ok' as const
-    } catch (error) {
-      log.error('health check failed', { error: errorText(error) })
-      return 'error' as const
-    }
-  }
-  const [db, storage] = await Promise.all([
-    attempt(() => env.DB.prepare('SELECT 1').first()),
-    attempt(() => env.MEDIA.head('health/probe')),
-  ])
-  // Queues have no read API; sending a probe would cost money and be consumed as a job.
-  const queue = typeof env.GENERATION_QUEUE?.send === 'function' ? ('ok' as const) : ('error' as const)
-  return { db, storage, queue }
-}
-
-const health = createRoute({
-  method: 'get',
-  path: '/health',
+const health = {
+  method: 'get' as const,
   tags: ['System'],
-  summary: 'Service health',
   description: 'Checks D1 (a query), R2 (a HEAD) and that the queue binding is present. 503 when any fails. The checks are cached per server instance for 5 seconds.',
   responses: {
     200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
     503: { description: 'A dependency failed', content: { 'application/json': { schema: HealthSchema } } },
   },
-})
+}
 
-/** A flood of health probes costs one D1 query and one R2 HEAD per isolate every 5 seconds. */
-const healthCache = new IsolateCache<Awaited<ReturnType<typeof runChecks>>>(5_000, 1)
+/** Load balancers probe `/health`; API clients find the same answer under `/api`. */
+export const getHealthRoute = createRoute({ ...health, path: '/health', operationId: 'getHealth', summary: 'Service health' })
 
-/** Mounted at `/` and `/api`, so both `/health` and `/api/health` answer. */
-export const systemRoutes = createRouter().openapi(health, async (c) => {
-  const checks = await healthCache.get('checks', () => runChecks(c.env))
-  const healthy = Object.values(checks).every((v) => v === 'ok')
-  const fields = { status: healthy ? ('ok' as const) : ('degraded' as const), version: config(c.env).APP_VERSION, checks }
-  const body = { success: healthy, data: fields, ...fields }
-  return healthy ? c.json(body, 200) : c.json(body, 503)
+export const getApiHealthRoute = createRoute({
+  ...health,
+  path: '/api/health',
+  operationId: 'getApiHealth',
+  summary: 'Service health (the same answer as `/health`)',
 })

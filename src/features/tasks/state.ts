@@ -1,6 +1,6 @@
 import type { Task } from '../../db/schema'
 import type { Db } from '../../env'
-import { publishToUser } from '../../realtime/publish'
+import { publishToUser } from '../hub/service'
 import { publishBalance, refundTaskStatements } from '../credits/service'
 import { type GeneratedImage, storeGeneratedImages } from '../images/generated'
 import { batchReleasingTaskInputs } from '../images/references'

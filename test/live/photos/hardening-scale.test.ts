@@ -3,7 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from '../../../src/app'
 import { callJson, dbFirst, dbRun, freshIp, newUser } from '../../helpers'
-import { formWith, makePng } from '../../images-helpers'
+import { formWith, makePng } from '../../support/images'
 import { closeAllSockets, connectLive, createSession, distinctPngs, eventually, finishCleanup, uploadPhotos, viewerToken } from '../../support/live'
 
 afterEach(closeAllSockets)

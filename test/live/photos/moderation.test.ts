@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { callJson, dbFirst, expectError, newUser, type Json, type TestUser } from '../../helpers'
-import { waitForPreview } from '../../images-helpers'
+import { waitForPreview } from '../../support/images'
 import { createSession, distinctPngs, uploadPhotos, viewerToken } from '../../support/live'
 
 const batch = (token: string, ids: string[], action: string) => callJson('POST', '/api/live/photos/batch', { ids, action }, { token })

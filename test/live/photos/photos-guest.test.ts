@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readExif } from '../../../src/lib/exif'
 import { call, callJson, dbFirst, expectError, newUser } from '../../helpers'
-import { bytesOf, fixturePhoto, infoOf, latin1 } from '../../images-helpers'
+import { bytesOf, fixturePhoto, infoOf, latin1 } from '../../support/images'
 import { createSession, distinctPngs, uploadPhotos, viewerToken } from '../../support/live'
 
 /** GET a path as a browser would (no Authorization header): for signed URLs. */

@@ -2,7 +2,7 @@ import type { ErrorCode } from '../../../src/lib/errors'
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { callJson, dbFirst, expectError, newUser, type Json } from '../../helpers'
-import { fixturePhoto, formWith } from '../../images-helpers'
+import { fixturePhoto, formWith } from '../../support/images'
 import { createSession, distinctPngs, uploadPhotos, viewerToken } from '../../support/live'
 
 const listPath = (sessionId: string, query = '') => `/api/live/sessions/${sessionId}/photos${query ? `?${query}` : ''}`

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { call, callJson, dbFirst, expectError, newUser } from '../../helpers'
-import { fixturePhoto, formWith, waitForPreview } from '../../images-helpers'
+import { fixturePhoto, formWith, waitForPreview } from '../../support/images'
 import { createSession, distinctPngs, finishCleanup, uploadPhotos, viewerToken } from '../../support/live'
 
 describe('creating live sessions', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { callJson, newUser } from '../../helpers'
-import { formWith, makePng } from '../../images-helpers'
+import { formWith, makePng } from '../../support/images'
 import { createSession } from '../../support/live'
 
 describe('PUT /api/live/sessions/:id watermark placement', () => {

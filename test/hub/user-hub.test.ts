@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { callJson, newUser, type Json } from '../helpers'
 import { envWith, queuedTask } from '../support/generation'
-import { client, closeAll, connect, connectFirstFrame, upgrade } from './ws-client'
+import { client, closeAll, connect, connectFirstFrame, upgrade } from '../support/ws-client'
 
 afterEach(closeAll)
 
@@ -67,6 +67,18 @@ describe('GET /api/ws handshake', () => {
   }, 15_000)
 })
 
+describe('user event types', () => {
+  it('are documented once, as the UserEvent and UserClientFrame components of the OpenAPI document', async () => {
+    const doc = (await callJson('GET', '/openapi.json')).body
+    const variants = doc.components.schemas.UserEvent.oneOf as Json[]
+    expect(variants.map((v) => v.properties.type.const ?? v.properties.type.enum[0]).sort()).toEqual(
+      ['auth.ok', 'connected', 'credits.changed', 'error', 'security.login_failures', 'task.completed', 'task.failed', 'task.progress'],
+    )
+    expect(doc.components.schemas.UserClientFrame).toBeDefined()
+    expect(doc.paths['/api/ws'].get.operationId).toBe('connectUserSocket')
+  })
+})
+
 describe('user events', () => {
   it('every device of the user gets task.progress, task.completed and credits.changed; other users get nothing', async () => {
     const user = await newUser('ws')
@@ -91,6 +103,8 @@ describe('user events', () => {
       const values = progress.map((f) => f.data.progress as number)
       expect(values).toEqual([...values].sort((a, b) => a - b))
       expect(device.frames.every((f) => typeof f.ts === 'string')).toBe(true)
+      // Every frame matched the declared UserEvent schema (the client records any other as undeclared).
+      expect(device.frames.filter((f) => f.type === 'undeclared-frame')).toEqual([])
     }
     // Give any stray event time to arrive before asserting the stranger saw none.
     await new Promise((resolve) => setTimeout(resolve, 200))

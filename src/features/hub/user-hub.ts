@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
-import { closeQuietly } from '../lib/sockets'
+import { closeQuietly } from '../../lib/sockets'
 import {
   authFrameToken,
   CLOSE_UNAUTHORIZED,
@@ -9,13 +9,9 @@ import {
   sessionFromHeaders,
   sessionStillLive,
   socketSession,
-} from './socket-session'
-
-interface OutgoingEvent {
-  type: string
-  data: unknown
-  ts: string
-}
+} from '../../realtime/socket-session'
+import type { UserEvent } from './schemas'
+import { userEventFrame } from './service'
 
 /**
  * One per user: owns the user's WebSockets (`/api/ws`, every device) and pushes task and
@@ -45,13 +41,13 @@ export class UserHub extends DurableObject<Env> {
       closeQuietly(server, CLOSE_UNAUTHORIZED, 'Session ended')
       return new Response(null, { status: 101, webSocket: client })
     }
-    server.send(JSON.stringify({ type: 'connected', data: { userId: session.userId, devices: this.ctx.getWebSockets().length }, ts: new Date().toISOString() }))
+    server.send(userEventFrame({ type: 'connected', data: { userId: session.userId, devices: this.ctx.getWebSockets().length } }))
     await this.scheduleExpiry()
     return new Response(null, { status: 101, webSocket: client })
   }
 
   /** Sends one event to every connected device; a dead socket is dropped, never blocking others. */
-  async publish(event: OutgoingEvent): Promise<number> {
+  async publish(event: UserEvent & { ts: string }): Promise<number> {
     const frame = JSON.stringify(event)
     let delivered = 0
     for (const socket of this.ctx.getWebSockets()) {
@@ -96,10 +92,10 @@ export class UserHub extends DurableObject<Env> {
     if (token !== null) {
       const session = await reauthenticate(this.env, socket, token)
       if (!session) {
-        socket.send(JSON.stringify({ type: 'error', data: { code: 'UNAUTHORIZED', error: 'Re-authentication failed' }, ts: new Date().toISOString() }))
+        socket.send(userEventFrame({ type: 'error', data: { code: 'UNAUTHORIZED', error: 'Re-authentication failed' } }))
         closeQuietly(socket, CLOSE_UNAUTHORIZED, 'Re-authentication failed')
       } else {
-        socket.send(JSON.stringify({ type: 'auth.ok', data: { expiresAt: new Date(session.expiresAt).toISOString() }, ts: new Date().toISOString() }))
+        socket.send(userEventFrame({ type: 'auth.ok', data: { expiresAt: new Date(session.expiresAt).toISOString() } }))
       }
       await this.scheduleExpiry()
       return

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
-import { expect } from 'vitest'
-import { pngChunk } from '../src/lib/png'
-import { callJson } from './helpers'
+import { pngChunk } from '../../src/lib/png'
+import { uploadImagesRoute } from '../../src/features/images/routes'
+import { callJson, dataOf } from '../helpers'
 
 /** Bytes of a real camera photo from ../shared/fixtures/photos. */
 export function fixturePhoto(name: string): Uint8Array {
@@ -122,11 +122,10 @@ export const TINY_GIF = Uint8Array.from(atob('R0lGODlhAQABAIAAAP///wAAACH5BAEAAA
  * Uploads one file as multipart `image` and returns the stored image record; throws with the
  * response body if the upload was not a 201, so setup failures are explicit.
  */
-// biome-ignore lint: tests read arbitrary JSON.
-export async function uploadImage(token: string, bytes: Uint8Array, name: string, extra: Record<string, string> = {}): Promise<any> {
-  const { status, body } = await callJson('POST', '/api/images/upload', formWith('image', [{ bytes, name }], extra), { token })
-  if (status !== 201) throw new Error(`upload of ${name} failed: ${status} ${JSON.stringify(body)}`)
-  return body.data.images[0]
+export async function uploadImage(token: string, bytes: Uint8Array, name: string, extra: Record<string, string> = {}) {
+  const result = await callJson('POST', '/api/images/upload', formWith('image', [{ bytes, name }], extra), { token })
+  if (result.status !== 201) throw new Error(`upload of ${name} failed: ${result.status} ${JSON.stringify(result.body)}`)
+  return dataOf(result, uploadImagesRoute, 201).images[0]!
 }
 
 /** Waits until the background preview of `imageId` is stored (D1 preview_ready = 1). */
@@ -144,19 +143,4 @@ export async function waitForPreview(imageId: string, timeoutMs = 10_000): Promi
 export async function imageKeys(ownerId: string, imageId: string): Promise<string[]> {
   const listed = await env.MEDIA.list({ prefix: `images/${ownerId}/${imageId}/` })
   return listed.objects.map((o) => o.key).sort()
-}
-
-/**
- * Asserts the API error envelope `{success:false, error, code}` with `status`, as JSON.
- * (Local to the image tests so they do not depend on helpers other suites are editing.)
- */
-// biome-ignore lint: tests read arbitrary JSON.
-export function expectApiError(result: { status: number; body: any; res?: Response }, status: number, code: string) {
-  const dump = JSON.stringify(result.body)
-  expect(result.status, dump).toBe(status)
-  expect(result.body?.success, dump).toBe(false)
-  expect(result.body?.code, dump).toBe(code)
-  expect(result.body?.error, dump).toEqual(expect.any(String))
-  expect(result.body.error.length, dump).toBeGreaterThan(0)
-  if (result.res) expect(result.res.headers.get('Content-Type') ?? '').toMatch(/application\/json/)
 }

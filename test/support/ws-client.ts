@@ -1,6 +1,11 @@
 import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
+import { z } from '@hono/zod-openapi'
+import { UserEventSchema } from '../../src/features/hub/schemas'
 import type { Json } from '../helpers'
+
+/** Every frame the server sends on `/api/ws`: a declared user event, or the answer to a ping. */
+const ServerFrame = z.union([UserEventSchema, z.object({ type: z.literal('pong') })])
 
 export interface Client {
   ws: WebSocket
@@ -40,7 +45,9 @@ export function client(res: Response): Client {
     }),
   )
   ws.addEventListener('message', (e) => {
-    frames.push(JSON.parse(String(e.data)))
+    // A frame outside the declared schema is recorded as such, so no waitFor can match it.
+    const parsed = ServerFrame.safeParse(JSON.parse(String(e.data)))
+    frames.push(parsed.success ? parsed.data : { type: 'undeclared-frame', raw: String(e.data), error: parsed.error.message })
   })
   ws.accept()
   const c: Client = {

@@ -1,20 +1,48 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import type { AuthUser } from '../env'
-import { authenticateToken } from '../lib/auth'
-import { isLocalRequest, withLocalScope } from '../lib/locality'
-import { ApiError, upgradeRequired } from '../lib/errors'
-import { createRouter, errors } from '../lib/openapi'
-import { sessionHeaders } from './socket-session'
-import { closeQuietly } from '../lib/sockets'
+import type { AuthUser } from '../../env'
+import { authenticateToken } from '../../lib/auth'
+import { ApiError } from '../../lib/errors'
+import { withLocalScope } from '../../lib/locality'
+import { errorText, log } from '../../lib/logger'
+import { closeQuietly } from '../../lib/sockets'
+import { CLOSE_UNAUTHORIZED, sessionHeaders } from '../../realtime/socket-session'
+import type { UserEvent, UserEventInput } from './schemas'
 
 const AUTH_TIMEOUT_MS = 5000
+
+/** One frame of the user event stream, stamped with the time it is sent. */
+export function userEventFrame(event: UserEventInput): string {
+  return JSON.stringify({ ...event, ts: new Date().toISOString() })
+}
 
 function hubFor(env: Env, userId: string) {
   return env.USER_HUB.get(env.USER_HUB.idFromName(userId))
 }
 
+/**
+ * Pushes an event to the user's sockets. Best effort: a failed push is logged and never fails
+ * the work that caused it (clients also poll `GET /api/tasks/:id`).
+ */
+export async function publishToUser(env: Env, userId: string, event: UserEvent): Promise<void> {
+  try {
+    await hubFor(env, userId).publish({ ...event, ts: new Date().toISOString() })
+  } catch (error) {
+    log.warn('user event not delivered', { type: event.type, error: errorText(error) })
+  }
+}
+
 function hubRequest(url: string, user: AuthUser, expiresAt: number, local: boolean): Request {
   return new Request(url, { headers: { Upgrade: 'websocket', ...sessionHeaders(user, expiresAt, local) } })
+}
+
+/**
+ * Opens the caller's socket on their hub. With a `token` the socket goes straight to the hub
+ * (401 for a bad token) and can hibernate; without one, the Worker holds it until the first frame
+ * authenticates it.
+ */
+export async function connectUserSocket(env: Env, url: string, token: string | undefined, local: boolean): Promise<Response> {
+  if (!token) return acceptWithFirstFrameAuth(env, url, local)
+  const { user, expiresAt } = await authenticateToken(env, token)
+  return hubFor(env, user.id).fetch(hubRequest(url, user, expiresAt, local))
 }
 
 /**
@@ -30,11 +58,11 @@ function acceptWithFirstFrameAuth(env: Env, url: string, local: boolean): Respon
   const pending: Array<string | ArrayBuffer> = []
   const fail = (reason: string) => {
     try {
-      server.send(JSON.stringify({ type: 'error', data: { code: 'UNAUTHORIZED', error: reason }, ts: new Date().toISOString() }))
+      server.send(userEventFrame({ type: 'error', data: { code: 'UNAUTHORIZED', error: reason } }))
     } catch {
       // client already gone
     }
-    closeQuietly(server, 4401, reason)
+    closeQuietly(server, CLOSE_UNAUTHORIZED, reason)
   }
   const timer = setTimeout(() => {
     if (!upstream) fail('No auth frame within 5 seconds')
@@ -75,34 +103,3 @@ function acceptWithFirstFrameAuth(env: Env, url: string, local: boolean): Respon
   server.addEventListener('close', () => clearTimeout(timer))
   return new Response(null, { status: 101, webSocket: client })
 }
-
-const route = createRoute({
-  method: 'get',
-  path: '/ws',
-  tags: ['Realtime'],
-  summary: 'Your live event stream (WebSocket)',
-  description:
-    'Upgrade to a WebSocket with `?token=<accessToken>`, or send `{"type":"auth","token":"..."}` as the first frame within ' +
-    '5 seconds. Every device of a user receives `connected`, `task.progress {taskId, progress, status}`, ' +
-    '`task.completed {taskId, images}`, `task.failed {taskId, error}`, `credits.changed {balance}` as ' +
-    '`{type, data, ts}`, and `security.login_failures {failedAttempts, windowMinutes, throttled}` when the account sees a ' +
-    'burst of failed sign-ins. `{"type":"ping"}` is answered `{"type":"pong"}`. Unauthenticated sockets close with 4401. ' +
-    '**Session lifetime:** a socket belongs to the sign-in session of its token and closes with 4401 when that session ' +
-    'ends (logout, password change elsewhere, refresh-token reuse, account disabled) and when its access token expires. ' +
-    'To keep it open, send `{"type":"auth","token":"<fresh access token>"}` on the open socket before expiry (e.g. after ' +
-    'each refresh): it is answered `{"type":"auth.ok","data":{"expiresAt"}}` and extends the socket to the new token; ' +
-    'a bad token answers an `error` frame and closes with 4401.',
-  request: { query: z.object({ token: z.string().optional() }) },
-  responses: { 101: { description: 'Switching protocols' }, ...errors(401, 426) },
-})
-
-export const userSocketRoutes = createRouter().openapi(route, async (c) => {
-  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-    throw upgradeRequired()
-  }
-  const { token } = c.req.valid('query')
-  const local = isLocalRequest(c.req.url, c.req.header('CF-Connecting-IP') ?? null)
-  if (!token) return acceptWithFirstFrameAuth(c.env, c.req.url, local)
-  const { user, expiresAt } = await authenticateToken(c.env, token)
-  return hubFor(c.env, user.id).fetch(hubRequest(c.req.url, user, expiresAt, local))
-})

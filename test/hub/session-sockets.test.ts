@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { revokeAllSessions } from '../../src/features/auth/sessions'
 import { authenticateToken } from '../../src/lib/auth'
 import { sessionHeaders } from '../../src/realtime/socket-session'
-import type { UserHub } from '../../src/realtime/user-hub'
+import type { UserHub } from '../../src/features/hub/user-hub'
 import { callJson, expectError, login, newUser } from '../helpers'
-import { type Client, client, closeAll, closeCode, connect, connectFirstFrame, expectAlive } from './ws-client'
+import { type Client, client, closeAll, closeCode, connect, connectFirstFrame, expectAlive } from '../support/ws-client'
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,0 +1,66 @@
+import { z } from '@hono/zod-openapi'
+
+/**
+ * The frames of the user event stream (`/api/ws`), declared once: the hub and every publisher
+ * type their events with these, tests parse received frames with `UserEventSchema`, and the
+ * OpenAPI document carries them as the `UserEvent` component.
+ */
+const at = z.string().openapi({ format: 'date-time', description: 'When the server sent the frame' })
+const event = <T extends string, D extends z.ZodType>(type: T, data: D) => z.object({ type: z.literal(type), data, ts: at })
+
+export const ConnectedEvent = event(
+  'connected',
+  z.object({ userId: z.string(), devices: z.number().int().openapi({ description: 'Sockets of this user now open' }) }),
+)
+export const AuthOkEvent = event('auth.ok', z.object({ expiresAt: z.string().openapi({ format: 'date-time' }) }))
+export const SocketErrorEvent = event('error', z.object({ code: z.literal('UNAUTHORIZED'), error: z.string() }))
+export const TaskProgressEvent = event(
+  'task.progress',
+  z.object({ taskId: z.string(), progress: z.number(), status: z.string() }),
+)
+export const TaskCompletedEvent = event(
+  'task.completed',
+  z.object({ taskId: z.string(), images: z.array(z.unknown()).openapi({ description: 'The result images, as `GET /api/images/{id}` shows them' }) }),
+)
+export const TaskFailedEvent = event('task.failed', z.object({ taskId: z.string(), error: z.string().nullable(), status: z.string() }))
+export const CreditsChangedEvent = event('credits.changed', z.object({ balance: z.number().int() }))
+/** Failed sign-ins on the account in the last `windowMinutes` (sent at 5, 20, then every 100). */
+export const LoginFailuresEvent = event(
+  'security.login_failures',
+  z.object({ failedAttempts: z.number().int(), windowMinutes: z.number().int(), throttled: z.boolean() }),
+)
+
+export const UserEventSchema = z
+  .discriminatedUnion('type', [
+    ConnectedEvent,
+    AuthOkEvent,
+    SocketErrorEvent,
+    TaskProgressEvent,
+    TaskCompletedEvent,
+    TaskFailedEvent,
+    CreditsChangedEvent,
+    LoginFailuresEvent,
+  ])
+  .openapi('UserEvent', { description: 'A server frame on `/api/ws`: `{type, data, ts}`' })
+
+export type UserEventFrame = z.infer<typeof UserEventSchema>
+export type UserEventType = UserEventFrame['type']
+
+type WithoutTs<T> = T extends unknown ? Omit<T, 'ts'> : never
+/** A frame before it is stamped with `ts`. */
+export type UserEventInput = WithoutTs<UserEventFrame>
+
+/** The events features publish to every device of a user (the others belong to the socket itself). */
+export type UserEvent = Extract<
+  UserEventInput,
+  { type: 'task.progress' | 'task.completed' | 'task.failed' | 'credits.changed' | 'security.login_failures' }
+>
+
+/** Frames a client sends: a keep-alive, or a fresh access token for the open socket. */
+export const UserClientFrameSchema = z
+  .discriminatedUnion('type', [z.object({ type: z.literal('ping') }), z.object({ type: z.literal('auth'), token: z.string() })])
+  .openapi('UserClientFrame')
+
+export const ConnectUserSocketQuery = z.object({
+  token: z.string().optional().openapi({ description: 'An access token; without it, send an `auth` frame first (within 5 s)' }),
+})
