@@ -139,10 +139,10 @@ export function createApp() {
     ...OPENAPI_INFO,
     servers: [{ url: new URL(c.req.url).origin }],
   }))
-  app.get('/docs', (c) => c.html(docsPage()))
+  app.get('/docs', docsPage)
   for (const [path, summary] of [
     ['/openapi.json', 'This OpenAPI 3.1 document'],
-    ['/docs', 'The rendered API reference (HTML)'],
+    ['/docs', 'The API reference (Scalar, HTML)'],
   ] as const) {
     app.openAPIRegistry.registerPath({ method: 'get', path, tags: ['System'], summary, responses: { 200: { description: summary } } })
   }
