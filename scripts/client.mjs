@@ -5,7 +5,10 @@
 //
 //   node scripts/client.mjs generate          client/openapi.json + client/schema.d.ts
 //   node scripts/client.mjs check             regenerate into a temp dir; exit 1 if client/ differs
-//   node scripts/client.mjs document <file>   only the document (npm run lint:openapi lints it)
+//   node scripts/client.mjs document <file>   only the document
+//   node scripts/client.mjs lint              redocly lint (redocly.yaml) of the fresh document,
+//                                             one line per problem naming the operation
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -63,6 +66,31 @@ function firstDifference(a, b) {
   return `line ${n + 1}:\n  committed: ${JSON.stringify(la[n] ?? '(end of file)')}\n  generated: ${JSON.stringify(lb[n] ?? '(end of file)')}`
 }
 
+/** "GET /api/x" for a pointer into an operation, else the pointer itself. */
+function operationOf(pointer) {
+  const match = pointer.match(/^#\/paths\/([^/]+)\/(get|put|post|delete|patch|options|head)\b/)
+  return match ? `${match[2].toUpperCase()} ${match[1].replace(/~1/g, '/').replace(/~0/g, '~')}` : pointer
+}
+
+/** Runs `redocly lint` on `file`; prints each problem with its operation; returns redocly's exit code. */
+function lint(file) {
+  const run = spawnSync('redocly', ['lint', file, '--format=json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  let report
+  try {
+    report = JSON.parse(run.stdout)
+  } catch {
+    process.stderr.write(run.stdout + run.stderr)
+    return run.status ?? 1
+  }
+  const problems = report.problems ?? []
+  for (const p of problems.toSorted((a, b) => a.severity.localeCompare(b.severity) || a.ruleId.localeCompare(b.ruleId))) {
+    console.log(`${p.severity.padEnd(7)} ${p.ruleId.padEnd(28)} ${operationOf(p.location?.[0]?.pointer ?? '')}  ${p.message}`)
+  }
+  const count = (severity) => problems.filter((p) => p.severity === severity).length
+  console.log(`lint:openapi: ${count('error')} errors, ${count('warn')} warnings (rules: redocly.yaml, recommended)`)
+  return run.status ?? 1
+}
+
 const [command, arg] = process.argv.slice(2)
 if (command === 'generate') {
   const names = await generate(CLIENT_DIR)
@@ -94,7 +122,12 @@ if (command === 'generate') {
   mkdirSync(dirname(join(root, arg)), { recursive: true })
   writeFileSync(join(root, arg), documentText(await fetchDocument()))
   console.log(`openapi: wrote ${arg}`)
+} else if (command === 'lint') {
+  const file = join(root, '.wrangler/openapi.json')
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, documentText(await fetchDocument()))
+  process.exitCode = lint(file)
 } else {
-  console.error('usage: node scripts/client.mjs generate | check | document <file>')
+  console.error('usage: node scripts/client.mjs generate | check | document <file> | lint')
   process.exitCode = 2
 }

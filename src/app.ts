@@ -20,7 +20,7 @@ import { sceneRoutes } from './features/scenes/routes'
 import { taskRoutes } from './features/tasks/routes'
 import { userSocketRoutes } from './realtime/user-socket-route'
 import { docsPage } from './features/system/docs'
-import { systemRoutes } from './features/system/routes'
+import { apiSystemRoutes, systemRoutes } from './features/system/routes'
 import { AVATAR_MAX_BYTES } from './features/users/avatar'
 import { userRoutes } from './features/users/routes'
 import { clientIp } from './lib/auth'
@@ -114,7 +114,7 @@ export function createApp() {
   })
 
   app.route('/', systemRoutes)
-  app.route('/api', systemRoutes)
+  app.route('/api', apiSystemRoutes)
   app.route('/api/auth', authRoutes)
   app.route('/api/users', userRoutes)
   app.route('/api/images', imageRoutes)
@@ -137,14 +137,22 @@ export function createApp() {
   })
   app.doc31('/openapi.json', (c) => ({
     ...OPENAPI_INFO,
-    servers: [{ url: new URL(c.req.url).origin }],
+    servers: [{ url: new URL(c.req.url).origin, description: 'The server this document was read from' }],
   }))
   app.get('/docs', docsPage)
-  for (const [path, summary] of [
-    ['/openapi.json', 'This OpenAPI 3.1 document'],
-    ['/docs', 'The API reference (Scalar, HTML)'],
+  for (const [path, operationId, summary, type, schemaType] of [
+    ['/openapi.json', 'getOpenApiDocument', 'This OpenAPI 3.1 document', 'application/json', 'object'],
+    ['/docs', 'getApiReference', 'The API reference (Scalar, HTML)', 'text/html', 'string'],
   ] as const) {
-    app.openAPIRegistry.registerPath({ method: 'get', path, tags: ['System'], summary, responses: { 200: { description: summary } } })
+    app.openAPIRegistry.registerPath({
+      method: 'get',
+      path,
+      operationId,
+      tags: ['System'],
+      summary,
+      security: [],
+      responses: { 200: { description: summary, content: { [type]: { schema: { type: schemaType } } } } },
+    })
   }
 
   app.notFound((c) =>

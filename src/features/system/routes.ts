@@ -31,26 +31,36 @@ async function runChecks(env: Env) {
   return { db, storage, queue }
 }
 
-const health = createRoute({
-  method: 'get',
-  path: '/health',
-  tags: ['System'],
-  summary: 'Service health',
-  description: 'Checks D1 (a query), R2 (a HEAD) and that the queue binding is present. 503 when any fails. The checks are cached per server instance for 5 seconds.',
-  responses: {
-    200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
-    503: { description: 'A dependency failed', content: { 'application/json': { schema: HealthSchema } } },
-  },
-})
+/** The health route; it is served at `/health` and `/api/health`, each with its own operationId. */
+const healthRoute = (operationId: string) =>
+  createRoute({
+    method: 'get',
+    path: '/health',
+    operationId,
+    tags: ['System'],
+    summary: 'Service health',
+    description: 'Checks D1 (a query), R2 (a HEAD) and that the queue binding is present. 503 when any fails. The checks are cached per server instance for 5 seconds.',
+    security: [],
+    responses: {
+      200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
+      503: { description: 'A dependency failed', content: { 'application/json': { schema: HealthSchema } } },
+    },
+  })
 
 /** A flood of health probes costs one D1 query and one R2 HEAD per isolate every 5 seconds. */
 const healthCache = new IsolateCache<Awaited<ReturnType<typeof runChecks>>>(5_000, 1)
 
-/** Mounted at `/` and `/api`, so both `/health` and `/api/health` answer. */
-export const systemRoutes = createRouter().openapi(health, async (c) => {
-  const checks = await healthCache.get('checks', () => runChecks(c.env))
-  const healthy = Object.values(checks).every((v) => v === 'ok')
-  const fields = { status: healthy ? ('ok' as const) : ('degraded' as const), version: c.env.APP_VERSION || '0.0.0', checks }
-  const body = { success: healthy, data: fields, ...fields }
-  return healthy ? c.json(body, 200) : c.json(body, 503)
-})
+function healthRouter(operationId: string) {
+  return createRouter().openapi(healthRoute(operationId), async (c) => {
+    const checks = await healthCache.get('checks', () => runChecks(c.env))
+    const healthy = Object.values(checks).every((v) => v === 'ok')
+    const fields = { status: healthy ? ('ok' as const) : ('degraded' as const), version: c.env.APP_VERSION || '0.0.0', checks }
+    const body = { success: healthy, data: fields, ...fields }
+    return healthy ? c.json(body, 200) : c.json(body, 503)
+  })
+}
+
+/** Mounted at `/`: `GET /health`. */
+export const systemRoutes = healthRouter('getHealth')
+/** Mounted at `/api`: `GET /api/health`, the same check. */
+export const apiSystemRoutes = healthRouter('getApiHealth')
