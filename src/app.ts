@@ -126,14 +126,22 @@ export function createApp() {
   })
   app.doc31('/openapi.json', (c) => ({
     ...OPENAPI_INFO,
-    servers: [{ url: new URL(c.req.url).origin }],
+    servers: [{ url: new URL(c.req.url).origin, description: 'The server this document was read from' }],
   }))
-  app.get('/docs', (c) => c.html(docsPage()))
-  for (const [path, summary] of [
-    ['/openapi.json', 'This OpenAPI 3.1 document'],
-    ['/docs', 'The rendered API reference (HTML)'],
+  app.get('/docs', docsPage)
+  for (const [path, operationId, summary, type, schemaType] of [
+    ['/openapi.json', 'getOpenApiDocument', 'This OpenAPI 3.1 document', 'application/json', 'object'],
+    ['/docs', 'getApiReference', 'The API reference (Scalar, HTML)', 'text/html', 'string'],
   ] as const) {
-    app.openAPIRegistry.registerPath({ method: 'get', path, tags: ['System'], summary, responses: { 200: { description: summary } } })
+    app.openAPIRegistry.registerPath({
+      method: 'get',
+      path,
+      operationId,
+      tags: ['System'],
+      summary,
+      security: [],
+      responses: { 200: { description: summary, content: { [type]: { schema: { type: schemaType } } } } },
+    })
   }
 
   app.notFound((c) =>

@@ -1,10 +1,12 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { decodePng } from '../../src/lib/png'
+import { encode } from 'fast-png'
+import { decodePng, encodePng as encodeRgbaPng } from '../../src/lib/png'
 import { encodePng, makePng } from '../support/images'
 
-// decodePng feeds ThumbHash: if it mis-decodes (wrong filter, wrong channel order), every
-// placeholder is silently wrong, so compare real pixel values, not just sizes.
+// decodePng (fast-png underneath) feeds ThumbHash: if it mis-decodes (wrong filter, wrong channel
+// order, a layout not expanded to RGBA), every placeholder is silently wrong, so compare real
+// pixel values, not just sizes.
 
 /** The pixel makePng paints at (x, y): a red/green gradient over blue 128. */
 const expected = (x: number, y: number, w: number, h: number) => [
@@ -87,13 +89,32 @@ describe('decodePng', () => {
     expect(Array.from(indexed.rgba)).toEqual([255, 0, 0, 0, 0, 255, 0, 128, 0, 0, 255, 255, 9, 9, 9, 255, 0, 0, 255, 255])
   })
 
-  it('refuses non-PNG bytes and layouts it does not support, with an error (never garbage)', async () => {
+  it('decodes Adam7-interlaced PNGs to the same pixels', async () => {
+    const [w, h] = [11, 7]
+    const source = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i * 37) & 0xff)
+    const interlaced = encode({ width: w, height: h, data: source, depth: 8, channels: 4 }, { interlace: 'Adam7' })
+    expect(interlaced[8 + 8 + 12]).toBe(1) // the IHDR interlace byte: really interlaced
+    expect(Array.from((await decodePng(interlaced)).rgba)).toEqual(Array.from(source))
+  })
+
+  it('refuses non-PNG bytes, corrupted chunks and oversized headers with an error (never garbage)', async () => {
     await expect(decodePng(new TextEncoder().encode('definitely not a png file'))).rejects.toThrow(/not a PNG/)
-    // Interlaced (Adam7): flip the interlace byte of IHDR. The CRC is not checked, the layout is.
-    const interlaced = await makePng(4, 4)
-    interlaced[8 + 8 + 12] = 1
-    await expect(decodePng(interlaced)).rejects.toThrow(/unsupported/)
+    // A flipped IHDR byte no longer matches the chunk's CRC.
+    const corrupted = await makePng(4, 4)
+    corrupted[8 + 8 + 12] = 1
+    await expect(decodePng(corrupted)).rejects.toThrow(/crc/i)
     // A header claiming a huge image: refused before inflating anything.
     await expect(decodePng(await makePng(2, 2, { claimWidth: 5000, claimHeight: 5000 }))).rejects.toThrow(/unsupported/)
+  })
+})
+
+describe('encodePng', () => {
+  it('round-trips RGBA pixels through a PNG the Images binding also reads', async () => {
+    const [w, h] = [9, 5]
+    const source = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 53) & 0xff))
+    const png = await encodeRgbaPng(w, h, source)
+    expect(Array.from((await decodePng(png)).rgba)).toEqual(Array.from(source))
+    const info = await env.IMAGES.info(new Blob([png]).stream())
+    expect(info).toMatchObject({ format: 'image/png', width: w, height: h })
   })
 })

@@ -2,10 +2,9 @@ import { env } from 'cloudflare:test'
 import exifr from 'exifr'
 import { describe, expect, it } from 'vitest'
 import { readExif } from '../../src/lib/exif'
-import { pngChunk } from '../../src/lib/png'
 import { stripGifMetadata, stripWebpMetadata } from '../../src/lib/strip-metadata-riff-gif'
 import { stripJpegMetadata, stripMetadata, stripPngMetadata } from '../../src/lib/strip-metadata'
-import { encodeAs, fixturePhoto, latin1, makePng, TINY_GIF } from '../support/images'
+import { encodeAs, fixturePhoto, latin1, makePng, pngChunk, TINY_GIF } from '../support/images'
 
 // Clean originals are cleaned by whitelist: a metadata carrier nobody thought of (an appended
 // MPF/motion-photo JPEG, a C2PA APP11 box, an unknown PNG chunk) must not survive either.

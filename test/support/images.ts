@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:test'
-import { pngChunk } from '../../src/lib/png'
 import { uploadImagesRoute } from '../../src/features/images/routes'
 import { callJson, dataOf } from '../helpers'
 
@@ -8,6 +7,29 @@ export function fixturePhoto(name: string): Uint8Array {
   const b64 = env.FIXTURE_PHOTOS[name]
   if (!b64) throw new Error(`no fixture ${name}`)
   return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+  return c >>> 0
+})
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8)
+  return (c ^ 0xffffffff) >>> 0
+}
+
+/** One PNG chunk (length, type, data, CRC), for building test PNGs byte by byte. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, data.length)
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i)
+  out.set(data, 8)
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)))
+  return out
 }
 
 const chunk = pngChunk

@@ -1,23 +1,27 @@
+import { Scalar } from '@scalar/hono-api-reference'
+import type { AppEnv } from '../../env'
+
 /**
- * The API reference page. It renders /openapi.json with a small script served from our own
- * static assets (public/docs/app.js), so it works offline and loads nothing from third parties.
+ * Where the Scalar standalone bundle is served from: the Worker's own static assets
+ * (`public/docs/scalar.js`, copied from `@scalar/api-reference` by `scripts/copy-scalar.mjs` on
+ * `npm install`). The page loads nothing from third parties.
  */
-export function docsPage(): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Darkroom API reference</title>
-<link rel="stylesheet" href="/docs/docs.css">
-<script src="/docs/app.js" defer></script>
-</head>
-<body>
-<header><h1>Darkroom API</h1><p id="description">Loading <a href="/openapi.json">/openapi.json</a>…</p>
-<input id="filter" type="search" placeholder="Filter routes (path, summary, tag)" aria-label="Filter routes"></header>
-<nav id="toc" aria-label="Tags"></nav>
-<main id="routes"></main>
-<noscript>This page needs JavaScript; the raw document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-</body>
-</html>`
-}
+export const SCALAR_BUNDLE_PATH = '/docs/scalar.js'
+
+/**
+ * The API reference page (`GET /docs`): Scalar rendering `/openapi.json`, whose `servers` entry is
+ * the request's origin, so "try it" calls the running server. Offline: no CDN, no web fonts, no
+ * telemetry, no proxy, no hosted AI agent or MCP generator.
+ */
+export const docsPage = Scalar<AppEnv>({
+  pageTitle: 'Darkroom API reference',
+  url: '/openapi.json',
+  cdn: SCALAR_BUNDLE_PATH,
+  withDefaultFonts: false,
+  telemetry: false,
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  showDeveloperTools: 'never',
+  hideClientButton: false,
+  defaultOpenFirstTag: true,
+})

@@ -4,6 +4,7 @@ import { HealthSchema } from './schemas'
 const health = {
   method: 'get' as const,
   tags: ['System'],
+  security: [],
   description: 'Checks D1 (a query), R2 (a HEAD) and that the queue binding is present. 503 when any fails. The checks are cached per server instance for 5 seconds.',
   responses: {
     200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
