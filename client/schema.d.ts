@@ -32,7 +32,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Service health
+         * Service health (the same answer as `/health`)
          * @description Checks D1 (a query), R2 (a HEAD) and that the queue binding is present. 503 when any fails. The checks are cached per server instance for 5 seconds.
          */
         get: operations["getApiHealth"];
@@ -57,98 +57,7 @@ export interface paths {
          * Create an account
          * @description JSON `{username, email, password}` or multipart with the same fields and an optional `avatar` (JPEG/PNG/WebP by content, at most 2 MB). Limited to 3 well-formed attempts per hour per IP.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": components["schemas"]["RegisterRequest"];
-                    "multipart/form-data": components["schemas"]["RegisterRequest"] & {
-                        /**
-                         * Format: binary
-                         * @description jpg, png or webp, at most 2 MB
-                         */
-                        avatar?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Account created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                user: components["schemas"]["User"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Conflict with existing data */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Image could not be decoded or is too large in pixels (INVALID_IMAGE) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Rate limited (RATE_LIMITED), see Retry-After */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -168,71 +77,7 @@ export interface paths {
          * Sign in
          * @description `login` is a username or email (`username` / `email` are accepted too). Guessing protection (shared with `PUT /api/users/password`): each account and network (IPv4 address, IPv6 /64) gets 3 failed attempts, then an exponential backoff (30 s, doubling, at most 15 minutes) answered 429 with Retry-After, and 423 ACCOUNT_LOCKED from the 10th consecutive failure; only that network is held back, never for longer than 15 minutes. A network where the account signed in within 60 days is not affected by failures elsewhere. When an account sees 20 failures in 15 minutes, unknown networks get no free attempts and 10 attempts a minute between them. Each network may also make 5 attempts a minute across all accounts. The owner gets a `security.login_failures` event on `/api/ws`. The access token lives 15 minutes; the refresh token 24 hours, or 30 days with `rememberMe`.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["LoginRequest"];
-                };
-            };
-            responses: {
-                /** @description Signed in */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: components["schemas"]["AuthTokens"];
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Account locked after repeated failures (ACCOUNT_LOCKED) */
-                423: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Rate limited (RATE_LIMITED), see Retry-After */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -252,80 +97,7 @@ export interface paths {
          * Sign in as an administrator
          * @description `login` is a username or email (`username` / `email` are accepted too). Guessing protection (shared with `PUT /api/users/password`): each account and network (IPv4 address, IPv6 /64) gets 3 failed attempts, then an exponential backoff (30 s, doubling, at most 15 minutes) answered 429 with Retry-After, and 423 ACCOUNT_LOCKED from the 10th consecutive failure; only that network is held back, never for longer than 15 minutes. A network where the account signed in within 60 days is not affected by failures elsewhere. When an account sees 20 failures in 15 minutes, unknown networks get no free attempts and 10 attempts a minute between them. Each network may also make 5 attempts a minute across all accounts. The owner gets a `security.login_failures` event on `/api/ws`. The access token lives 15 minutes; the refresh token 24 hours, or 30 days with `rememberMe`. Non-admins get 403.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["LoginRequest"];
-                };
-            };
-            responses: {
-                /** @description Signed in */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: components["schemas"]["AuthTokens"];
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not allowed (FORBIDDEN) */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Account locked after repeated failures (ACCOUNT_LOCKED) */
-                423: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Rate limited (RATE_LIMITED), see Retry-After */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["adminLogin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -345,82 +117,7 @@ export interface paths {
          * Sign in from a WeChat mini-program
          * @description Exchanges the `wx.login()` code at WeChat jscode2session server-side, then finds or creates the user by openid. 401 for an invalid code, 502 when WeChat is unreachable (nothing is created), 503 when the server has no WeChat credentials.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WechatLoginRequest"];
-                };
-            };
-            responses: {
-                /** @description Signed in */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: components["schemas"]["AuthTokens"] & {
-                                isNewUser: boolean;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Rate limited (RATE_LIMITED), see Retry-After */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description An upstream service failed (UPSTREAM_ERROR) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Feature not configured on this server (NOT_CONFIGURED) */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["wechatLogin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -440,53 +137,7 @@ export interface paths {
          * Rotate a refresh token
          * @description Answers a new token pair; the presented refresh token stops working. A retry (lost response, two tabs) with the same token within 30 seconds of its rotation, while its successor is still unused, answers the SAME new refresh token and a fresh access token. Any other reuse of a rotated refresh token revokes the whole session (every token of that sign-in) and closes its sockets.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RefreshRequest"];
-                };
-            };
-            responses: {
-                /** @description New tokens */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: components["schemas"]["AuthTokens"];
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["refreshTokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -506,43 +157,7 @@ export interface paths {
          * Sign out this session
          * @description Revokes the session: its refresh tokens and the current access token stop working, and its `/api/ws` sockets close with 4401.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Signed out */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                loggedOut: true;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -557,42 +172,7 @@ export interface paths {
             cookie?: never;
         };
         /** The current user */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The signed-in user, with role and credits */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                user: components["schemas"]["User"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -609,104 +189,12 @@ export interface paths {
             cookie?: never;
         };
         /** My profile */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Profile */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                user: components["schemas"]["User"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getProfile"];
         /**
          * Update my profile
          * @description Send only the fields to change. Empty string or null clears `bio`, `website`, `location`, `avatarUrl`. Unknown fields are ignored.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ProfileUpdate"];
-                };
-            };
-            responses: {
-                /** @description Updated profile */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                user: components["schemas"]["User"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Conflict with existing data */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["updateProfile"];
         post?: never;
         delete?: never;
         options?: never;
@@ -726,74 +214,7 @@ export interface paths {
          * Change my password
          * @description Every other session of this account is revoked (their sockets close with 4401); this one stays signed in. Wrong current passwords count against the same per account and network budget as sign-in (see `POST /api/auth/login`): 429 with Retry-After during backoff, 423 ACCOUNT_LOCKED from the 10th consecutive failure.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PasswordChange"];
-                };
-            };
-            responses: {
-                /** @description Password changed */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                changed: true;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Account locked after repeated failures (ACCOUNT_LOCKED) */
-                423: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Rate limited (RATE_LIMITED), see Retry-After */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["changePassword"];
         post?: never;
         delete?: never;
         options?: never;
@@ -814,85 +235,7 @@ export interface paths {
          * Upload my avatar
          * @description Multipart field `avatar`: JPEG, PNG or WebP (detected from the bytes), at most 2 MB.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "multipart/form-data": {
-                        /** Format: binary */
-                        avatar: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Avatar stored */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                user: components["schemas"]["User"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Image could not be decoded or is too large in pixels (INVALID_IMAGE) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["uploadAvatar"];
         delete?: never;
         options?: never;
         head?: never;
@@ -907,40 +250,7 @@ export interface paths {
             cookie?: never;
         };
         /** My usage statistics */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Counts */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: components["schemas"]["UserStats"];
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getUserStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -957,44 +267,7 @@ export interface paths {
             cookie?: never;
         };
         /** A user's avatar image (public) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Image bytes */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "image/*": string;
-                    };
-                };
-                /** @description Not modified */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getUserAvatar"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1016,103 +289,7 @@ export interface paths {
          * Upload images
          * @description Multipart `image` (one) or `images` (up to 20), or JSON `{data}` / `{images:[...]}` with base64 or data URLs; optional `sessionId` and `type` (`uploaded` | `avatar`). The bytes decide the format (JPEG, PNG, WebP, GIF, AVIF, HEIC); a declared non-image type is 415, unknown formats 415, over `MAX_IMAGE_BYTES` (50 MB) 413, over 12,000 px a side or 100 megapixels or undecodable 422. **All or nothing**: if any file is bad, nothing is stored and `details.files` lists each bad file (`index`, `filename`, `code`, `error`). The thumb and ThumbHash exist when this answers; the preview follows in the background (`variantsReady.preview`) and is made on first request if needed.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "multipart/form-data": {
-                        /** Format: binary */
-                        image?: string;
-                        images?: string[];
-                        sessionId?: string;
-                        /** @enum {string} */
-                        type?: "uploaded" | "avatar";
-                    };
-                    "application/json": {
-                        sessionId?: string;
-                        /**
-                         * @default uploaded
-                         * @enum {string}
-                         */
-                        type?: "uploaded" | "avatar";
-                        data?: string;
-                        filename?: string;
-                        images?: ({
-                            data: string;
-                            filename?: string;
-                        } | string)[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Stored images */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                images: components["schemas"]["Image"][];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Image could not be decoded or is too large in pixels (INVALID_IMAGE) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["uploadImages"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1127,64 +304,7 @@ export interface paths {
             cookie?: never;
         };
         /** My images */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    limit?: number;
-                    sessionId?: string;
-                    type?: "uploaded" | "generated" | "avatar" | "live";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of images, newest first */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                items: components["schemas"]["Image"][];
-                                pagination: {
-                                    page: number;
-                                    limit: number;
-                                    total: number;
-                                    totalPages: number;
-                                    hasNext: boolean;
-                                    hasPrev: boolean;
-                                };
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listImages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1201,107 +321,14 @@ export interface paths {
             cookie?: never;
         };
         /** Image metadata */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Metadata */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                image: components["schemas"]["Image"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getImage"];
         put?: never;
         post?: never;
         /**
          * Delete an image
          * @description Gone from your lists at once; storage is freed when nothing else (a task, a live photo) references it.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                deleted: true;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteImage"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1318,68 +345,7 @@ export interface paths {
          * Image bytes
          * @description The owner's bearer token, a signed URL (`?exp=&sig=`, as in the metadata's `variants`), or a public image. Everyone else gets 404. Anyone but the owner gets the original without metadata (no GPS). ETag/If-None-Match, Range on originals, immutable caching for derivatives of public images, `?download=1` for an attachment.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Signed URL expiry (unix seconds) */
-                    exp?: string;
-                    /** @description Signed URL signature */
-                    sig?: string;
-                    /** @description 1: Content-Disposition attachment */
-                    download?: "0" | "1";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                    variant: "thumb" | "preview" | "original";
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Image bytes */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "image/*": string;
-                    };
-                };
-                /** @description Partial content (Range) */
-                206: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not modified */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getImageVariant"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1396,42 +362,7 @@ export interface paths {
             cookie?: never;
         };
         /** My credit balance */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Balance */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                balance: number;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getBalance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1453,73 +384,7 @@ export interface paths {
          * Add credits to an account (admin)
          * @description One D1 batch: the balance and its ledger row (`admin_grant`, or `purchase` with `orderId`) change together.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CreditGrant"];
-                };
-            };
-            responses: {
-                /** @description New balance */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                balance: number;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not allowed (FORBIDDEN) */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["grantCredits"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1537,63 +402,7 @@ export interface paths {
          * My credit ledger
          * @description Newest first. Every change of the balance, with the balance after it; the amounts sum to the balance.
          */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    limit?: number;
-                    reason?: "signup_bonus" | "task_charge" | "task_refund" | "admin_grant" | "purchase";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Ledger entries */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                items: components["schemas"]["CreditLedgerEntry"][];
-                                pagination: {
-                                    page: number;
-                                    limit: number;
-                                    total: number;
-                                    totalPages: number;
-                                    hasNext: boolean;
-                                    hasPrev: boolean;
-                                };
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listCreditRecords"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1613,35 +422,7 @@ export interface paths {
          * Available models
          * @description Public. `source`: comfyui (live list), default (provider without a catalogue), fallback (ComfyUI unreachable), error (ComfyUI answered unusable data).
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Models */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                models: components["schemas"]["Model"][];
-                                /** @enum {string} */
-                                source: "comfyui" | "default" | "fallback" | "error";
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listModels"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1661,95 +442,10 @@ export interface paths {
          * Scene presets
          * @description Active scenes, in display order. Public.
          */
-        get: {
-            parameters: {
-                query?: {
-                    category?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Scenes */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                scenes: components["schemas"]["Scene"][];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listScenes"];
         put?: never;
         /** Create a scene (admin) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["SceneInput"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                scene: components["schemas"]["Scene"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not allowed (FORBIDDEN) */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["createScene"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1764,179 +460,18 @@ export interface paths {
             cookie?: never;
         };
         /** One scene preset */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Scene */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                scene: components["schemas"]["Scene"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getScene"];
         /**
          * Update a scene (admin)
          * @description Changes only the fields sent; omitted fields (including `active` and `sortOrder`) keep their values.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["SceneUpdate"];
-                };
-            };
-            responses: {
-                /** @description Updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                scene: components["schemas"]["Scene"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not allowed (FORBIDDEN) */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["updateScene"];
         post?: never;
         /**
          * Delete a scene (admin)
          * @description Existing tasks keep their prompt and cost; the scene disappears from lists.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                deleted: true;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not allowed (FORBIDDEN) */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteScene"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1950,146 +485,13 @@ export interface paths {
             cookie?: never;
         };
         /** My tasks (generation history) */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    limit?: number;
-                    status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Newest first */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                items: components["schemas"]["Task"][];
-                                pagination: {
-                                    page: number;
-                                    limit: number;
-                                    total: number;
-                                    totalPages: number;
-                                    hasNext: boolean;
-                                    hasPrev: boolean;
-                                };
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listTasks"];
         put?: never;
         /**
          * Generate images
          * @description Validates every field against the ranges of the contract, resolves the scene, prices the task and in one D1 batch debits credits, writes the ledger entry and the task (402 INSUFFICIENT_CREDITS and nothing written when the balance is short), then queues it. Cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)) where unit is the scene's cost or 2. With `Idempotency-Key` (≤ 100 chars) a repeat of the same request answers the first task (`Idempotent-Replayed: true`) without charging again; the same key with a different body is 409.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CreateTask"];
-                };
-            };
-            responses: {
-                /** @description Queued */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                task: components["schemas"]["Task"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not enough credits (INSUFFICIENT_CREDITS) */
-                402: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Conflict with existing data */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["createTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2104,53 +506,7 @@ export interface paths {
             cookie?: never;
         };
         /** One task */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Task */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                task: components["schemas"]["Task"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getTask"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2172,62 +528,7 @@ export interface paths {
          * Cancel a task
          * @description Ends the task and refunds exactly once; a job already submitted is then stopped at the provider, best effort (Replicate: cancel the prediction; ComfyUI: delete our prompt from its queue, or interrupt it only while it is the one running). A finished task is 409.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Canceled and refunded */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                task: components["schemas"]["Task"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Conflict with existing data */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["cancelTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2245,56 +546,7 @@ export interface paths {
          * Queue statistics
          * @description `queue`: every task on the server by status; `mine`: yours; average duration of tasks that succeeded in the last 24 hours. Cached per server instance for 5 seconds (the server-wide part once, `mine` per user), so counts may lag by that much.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Counts */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                queue: {
-                                    queued: number;
-                                    running: number;
-                                    succeeded: number;
-                                    failed: number;
-                                    canceled: number;
-                                };
-                                mine: {
-                                    queued: number;
-                                    running: number;
-                                    succeeded: number;
-                                    failed: number;
-                                    canceled: number;
-                                };
-                                averageDurationSeconds: number | null;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getQueueStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2316,110 +568,7 @@ export interface paths {
          * Provider webhook
          * @description `webhook` (n8n flows; body WebhookCallback, secret WEBHOOK_SECRET; unknown task ids are acknowledged without effect) or `replicate` (a prediction; secret REPLICATE_WEBHOOK_SECRET; found by prediction id, or by the `taskId` of the webhook URL we registered; a prediction whose task is not known yet answers 503 NOT_READY so Replicate retries). Signed with Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` (HMAC-SHA256 of `id.timestamp.` followed by the exact body bytes, with the `whsec_` secret, 5 minute tolerance). Bad or stale signatures: 401 INVALID_SIGNATURE, nothing changes. Bodies are validated strictly (unknown fields or statuses, wrong types: 400 VALIDATION_ERROR, nothing changes). A repeated `webhook-id` is acknowledged with `duplicate: true` and changes nothing; a delivery that fails (4xx/5xx) is not recorded, so its retry is processed. Reports on finished tasks are acknowledged without effect. Result images: at most the task's `batchSize`, each at most MAX_IMAGE_BYTES, as URLs on the provider's host allowlist (redirects refused) or inline base64; callback bodies may be up to 16 MB (413 beyond; about 12 MB of inline base64 results, send larger results as URLs). Deliveries without the three Standard Webhooks headers, or with a timestamp more than 5 minutes off, are refused (401) before their body is read.
          */
-        post: {
-            parameters: {
-                query?: {
-                    taskId?: string;
-                };
-                header?: never;
-                path: {
-                    provider: "webhook" | "replicate";
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        taskId: string;
-                        /** @enum {string} */
-                        status: "running" | "progress" | "succeeded" | "completed" | "failed";
-                        progress?: number;
-                        images?: (string | {
-                            url?: string;
-                            base64?: string;
-                            data?: string;
-                        })[];
-                        error?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Acknowledged */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                received: true;
-                                duplicate: boolean;
-                                /** @enum {string} */
-                                effect: "progress" | "completed" | "failed" | "ignored";
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Image could not be decoded or is too large in pixels (INVALID_IMAGE) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Feature not configured on this server (NOT_CONFIGURED) */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["receiveProviderCallback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2439,99 +588,7 @@ export interface paths {
          * n8n: task complete
          * @description Result images as URLs or base64 in `images`, `imageUrls` or `results`. Signed with Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` (HMAC-SHA256 of `id.timestamp.` followed by the exact body bytes, with the `whsec_` secret, 5 minute tolerance). Bad or stale signatures: 401 INVALID_SIGNATURE, nothing changes. Bodies are validated strictly (unknown fields or statuses, wrong types: 400 VALIDATION_ERROR, nothing changes). A repeated `webhook-id` is acknowledged with `duplicate: true` and changes nothing; a delivery that fails (4xx/5xx) is not recorded, so its retry is processed. Reports on finished tasks are acknowledged without effect. Result images: at most the task's `batchSize`, each at most MAX_IMAGE_BYTES, as URLs on the provider's host allowlist (redirects refused) or inline base64; callback bodies may be up to 16 MB (413 beyond; about 12 MB of inline base64 results, send larger results as URLs). Deliveries without the three Standard Webhooks headers, or with a timestamp more than 5 minutes off, are refused (401) before their body is read.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        taskId: string;
-                        images?: (string | {
-                            url?: string;
-                            base64?: string;
-                            data?: string;
-                        })[];
-                        imageUrls?: string[];
-                        results?: (string | {
-                            url?: string;
-                            base64?: string;
-                            data?: string;
-                        })[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Acknowledged */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                received: true;
-                                duplicate: boolean;
-                                /** @enum {string} */
-                                effect: "progress" | "completed" | "failed" | "ignored";
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Image could not be decoded or is too large in pixels (INVALID_IMAGE) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Feature not configured on this server (NOT_CONFIGURED) */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["reportTaskComplete"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2551,71 +608,7 @@ export interface paths {
          * n8n: task failed
          * @description Fails the task and refunds its credits. Signed with Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` (HMAC-SHA256 of `id.timestamp.` followed by the exact body bytes, with the `whsec_` secret, 5 minute tolerance). Bad or stale signatures: 401 INVALID_SIGNATURE, nothing changes. Bodies are validated strictly (unknown fields or statuses, wrong types: 400 VALIDATION_ERROR, nothing changes). A repeated `webhook-id` is acknowledged with `duplicate: true` and changes nothing; a delivery that fails (4xx/5xx) is not recorded, so its retry is processed. Reports on finished tasks are acknowledged without effect. Result images: at most the task's `batchSize`, each at most MAX_IMAGE_BYTES, as URLs on the provider's host allowlist (redirects refused) or inline base64; callback bodies may be up to 16 MB (413 beyond; about 12 MB of inline base64 results, send larger results as URLs). Deliveries without the three Standard Webhooks headers, or with a timestamp more than 5 minutes off, are refused (401) before their body is read.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        taskId: string;
-                        error?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Acknowledged */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                received: true;
-                                duplicate: boolean;
-                                /** @enum {string} */
-                                effect: "progress" | "completed" | "failed" | "ignored";
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Feature not configured on this server (NOT_CONFIGURED) */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["reportTaskFailed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2631,46 +624,9 @@ export interface paths {
         };
         /**
          * Your live event stream (WebSocket)
-         * @description Upgrade to a WebSocket with `?token=<accessToken>`, or send `{"type":"auth","token":"..."}` as the first frame within 5 seconds. Every device of a user receives `connected`, `task.progress {taskId, progress, status}`, `task.completed {taskId, images}`, `task.failed {taskId, error}`, `credits.changed {balance}` as `{type, data, ts}`, and `security.login_failures {failedAttempts, windowMinutes, throttled}` when the account sees a burst of failed sign-ins. `{"type":"ping"}` is answered `{"type":"pong"}`. Unauthenticated sockets close with 4401. **Session lifetime:** a socket belongs to the sign-in session of its token and closes with 4401 when that session ends (logout, password change elsewhere, refresh-token reuse, account disabled) and when its access token expires. To keep it open, send `{"type":"auth","token":"<fresh access token>"}` on the open socket before expiry (e.g. after each refresh): it is answered `{"type":"auth.ok","data":{"expiresAt"}}` and extends the socket to the new token; a bad token answers an `error` frame and closes with 4401.
+         * @description Upgrade to a WebSocket with `?token=<accessToken>`, or send `{"type":"auth","token":"..."}` as the first frame within 5 seconds. Every device of a user receives `connected`, `task.progress {taskId, progress, status}`, `task.completed {taskId, images}`, `task.failed {taskId, error}`, `credits.changed {balance}` as `{type, data, ts}`, and `security.login_failures {failedAttempts, windowMinutes, throttled}` when the account sees a burst of failed sign-ins (the frames are the `UserEvent` schema). `{"type":"ping"}` is answered `{"type":"pong"}`. Unauthenticated sockets close with 4401. **Session lifetime:** a socket belongs to the sign-in session of its token and closes with 4401 when that session ends (logout, password change elsewhere, refresh-token reuse, account disabled) and when its access token expires. To keep it open, send `{"type":"auth","token":"<fresh access token>"}` on the open socket before expiry (e.g. after each refresh): it is answered `{"type":"auth.ok","data":{"expiresAt"}}` and extends the socket to the new token; a bad token answers an `error` frame and closes with 4401.
          */
-        get: {
-            parameters: {
-                query?: {
-                    token?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Switching protocols */
-                101: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                426: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["connectUserSocket"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2687,116 +643,13 @@ export interface paths {
             cookie?: never;
         };
         /** My live sessions */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Newest first */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                items: components["schemas"]["LiveSession"][];
-                                pagination: {
-                                    page: number;
-                                    limit: number;
-                                    total: number;
-                                    totalPages: number;
-                                    hasNext: boolean;
-                                    hasPrev: boolean;
-                                };
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listLiveSessions"];
         put?: never;
         /**
          * Create a live session
          * @description Answers 201 with a generated 6-digit `accessCode` unless you give one, or `accessCode: null` for an open session.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CreateLiveSession"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                session: components["schemas"]["LiveSession"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["createLiveSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2814,176 +667,15 @@ export interface paths {
          * A live session
          * @description The owner (access token) sees everything; guests need a viewer token (Bearer or `?token=`) unless the session is open. Ended sessions: 410 for guests.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Session */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                session: components["schemas"]["LiveSession"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getLiveSession"];
         /**
          * Edit a live session
          * @description Owner only. `regenerateCode` or a new `accessCode` invalidates every viewer token. Guests get `session.updated`.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UpdateLiveSession"];
-                };
-            };
-            responses: {
-                /** @description Updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                session: components["schemas"]["LiveSession"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["updateLiveSession"];
         post?: never;
         /** Delete a live session and its photos */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                deleted: true;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteLiveSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3002,87 +694,7 @@ export interface paths {
          * Enter the access code
          * @description Answers a viewer token scoped to this session and guest (12 hours, the end time, or until the code changes). Open sessions need no code. Send a `deviceId` to stay the same guest across verifies (likes and views count once per guest). Wrong codes: 401, counted per network (IPv4 address or IPv6 /64: 20 per 10 minutes) and per session (200 per 10 minutes, after which new devices are paused until the window ends and the owner gets `session.verify_paused`), then 429 with Retry-After. A device that verified before still gets in with the right code while throttled. New guests: 300 per network per 10 minutes. Ended: 410.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["VerifyAccessCode"];
-                };
-            };
-            responses: {
-                /** @description Welcome */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                viewerToken: string;
-                                expiresIn: number;
-                                guestId: string;
-                                session: components["schemas"]["LiveSession"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Rate limited (RATE_LIMITED), see Retry-After */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["verifyLiveAccessCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3102,96 +714,7 @@ export interface paths {
          * Upload the watermark (PNG)
          * @description Multipart `watermark`: a PNG with transparency, at most 1 MB. Drawn on what guests see (thumb, preview, preview downloads), never on originals. Placement via PUT `watermark`.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "multipart/form-data": {
-                        /** Format: binary */
-                        watermark?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Stored */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                session: components["schemas"]["LiveSession"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Image could not be decoded or is too large in pixels (INVALID_IMAGE) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["uploadLiveWatermark"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3209,181 +732,13 @@ export interface paths {
          * Photos of a live session
          * @description Guests see approved photos only. With `after=<seq>`: photos uploaded after that seq, oldest first (a live feed; follow `nextAfter`). Without: `sort=newest` (default) or `taken` (capture time) with `page`/`limit`; `nextAfter` is then the newest seq, to follow from. The owner may filter by `status`.
          */
-        get: {
-            parameters: {
-                query?: {
-                    after?: number | null;
-                    sort?: "newest" | "taken";
-                    page?: number;
-                    limit?: number;
-                    status?: "pending" | "approved" | "hidden";
-                    featured?: "true" | "false";
-                    token?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Photos */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                items: components["schemas"]["LivePhoto"][];
-                                nextAfter: number;
-                                /** @description The live event seq when this list was read: open the WebSocket with `after=<seq>` to get exactly what changed since */
-                                seq: number;
-                                pagination?: {
-                                    [key: string]: unknown;
-                                };
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listLivePhotos"];
         put?: never;
         /**
          * Upload photos to a live session
          * @description Owner only. Multipart `photo` (one) or `photos` (up to 20), same checks and derivatives as /api/images/upload (all or nothing). `auto` moderation publishes at once (`photo.added` to everyone); `manual` holds them as pending (only the owner hears of them). For big files on venue networks use the resumable uploads under /uploads.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "multipart/form-data": {
-                        /** Format: binary */
-                        photo?: string;
-                        photos?: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Stored */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                photos: components["schemas"]["LivePhoto"][];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Image could not be decoded or is too large in pixels (INVALID_IMAGE) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["uploadLivePhotos"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3398,175 +753,12 @@ export interface paths {
             cookie?: never;
         };
         /** One photo (counts a guest view) */
-        get: {
-            parameters: {
-                query?: {
-                    token?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Photo */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                photo: components["schemas"]["LivePhoto"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getLivePhoto"];
         /** Moderate or caption a photo */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["LivePhotoUpdate"];
-                };
-            };
-            responses: {
-                /** @description Updated */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                photo: components["schemas"]["LivePhoto"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["updateLivePhoto"];
         post?: never;
         /** Delete a photo */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                deleted: true;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteLivePhoto"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3585,65 +777,7 @@ export interface paths {
          * Moderate many photos
          * @description Owner only; every id must be a photo of one of your sessions (else 404 and nothing changes). Guests receive the resulting events in one frame.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["LivePhotoBatch"];
-                };
-            };
-            responses: {
-                /** @description Done */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                updated: number;
-                                photos: components["schemas"]["LivePhoto"][];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["moderateLivePhotos"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3663,66 +797,7 @@ export interface paths {
          * Like a photo (once per guest)
          * @description Needs a viewer token (verify first, also for open sessions). Liking twice keeps one like.
          */
-        post: {
-            parameters: {
-                query?: {
-                    token?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Liked */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                liked: true;
-                                likeCount: number;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["likeLivePhoto"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3740,76 +815,7 @@ export interface paths {
          * Photo bytes for guests
          * @description `thumb` and `preview` (watermarked for guests when the session has a watermark), `download` per the download policy (none: 403; preview: the guest preview; original: the original without metadata). Signed URLs from the photo, a viewer token, or the owner.
          */
-        get: {
-            parameters: {
-                query?: {
-                    exp?: string;
-                    sig?: string;
-                    token?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                    variant: "thumb" | "preview" | "download";
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Image bytes */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "image/*": string;
-                    };
-                };
-                /** @description Not modified */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not allowed (FORBIDDEN) */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getLivePhotoVariant"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3829,74 +835,7 @@ export interface paths {
          * Live event stream of a session (WebSocket)
          * @description The owner (access token) or a guest (viewer token), as `?token=` or a first frame `{"type":"auth","token"}` within 5 seconds (one auth frame per socket); open sessions need no token. `?after=<seq>` (use the `seq` of the photo list you loaded) first replays what was missed, in order, in frames of up to 200 events; when `after` is older than the kept log or more than 1,000 events behind, the socket gets `resync {seq}` instead: reload the list over HTTP. Events: `connected {seq}`, `photo.added {photo}`, `photo.updated {photo}`, `photo.removed {id}`, `session.updated {session}` (these carry `seq`), owner only: `upload.progress {uploadId, received, total}`, `session.verify_paused {until}`; `presence {viewers}` (coalesced). Photo URLs are signed when delivered. A frame is one event object, or an array of events. Guests never receive pending photos, and may see gaps in `seq`. Sockets close with 4401 when the token expires (send a new `{"type":"auth","token"}` on the open socket before that to extend it), the owner signs out, the code changes or the session ends; 4404 when it is deleted. Limits: 4 sockets per guest, 1,000 per network, 20 frames per 10 s.
          */
-        get: {
-            parameters: {
-                query?: {
-                    token?: string;
-                    after?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Switching protocols */
-                101: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Error */
-                426: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Rate limited (RATE_LIMITED), see Retry-After */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["connectLiveSession"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3918,75 +857,7 @@ export interface paths {
          * Start a resumable upload
          * @description For big photos on flaky venue networks: declare the size, then PUT parts of `partSize` bytes (the last may be shorter) in any order, resend any part that failed, GET the upload to see what arrived, then POST /complete. Backed by R2 multipart uploads. Every part pushes `upload.progress {uploadId, received, total}` to the owner's sockets.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["StartLiveUpload"];
-                };
-            };
-            responses: {
-                /** @description Started */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                upload: components["schemas"]["LiveUpload"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["createLiveUpload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4002,77 +873,7 @@ export interface paths {
         };
         get?: never;
         /** Send one part */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    uploadId: string;
-                    partNumber: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
-            responses: {
-                /** @description Part stored */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                upload: components["schemas"]["LiveUpload"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        put: operations["putLiveUploadPart"];
         post?: never;
         delete?: never;
         options?: never;
@@ -4088,106 +889,11 @@ export interface paths {
             cookie?: never;
         };
         /** What has arrived */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    uploadId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Upload */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                upload: components["schemas"]["LiveUpload"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getLiveUpload"];
         put?: never;
         post?: never;
         /** Abandon an upload */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    uploadId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Aborted */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                /** @enum {boolean} */
-                                aborted: true;
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        delete: operations["abortLiveUpload"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4206,99 +912,7 @@ export interface paths {
          * Finish: check and publish the photo
          * @description Assembles the parts, then the photo passes the same checks as any upload (415/422 and nothing kept on failure).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    uploadId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Stored */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                photo: components["schemas"]["LivePhoto"];
-                            };
-                            message?: string;
-                        };
-                    };
-                };
-                /** @description Invalid input (VALIDATION_ERROR) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing, invalid or expired credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found, or not yours (NOT_FOUND) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Conflict with existing data */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Body too large (PAYLOAD_TOO_LARGE) */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Unsupported content type (UNSUPPORTED_MEDIA_TYPE) */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Image could not be decoded or is too large in pixels (INVALID_IMAGE) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["completeLiveUpload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4316,28 +930,7 @@ export interface paths {
          * Guest web page of a live session (HTML)
          * @description Access code form (skipped for open sessions), live grid, lightbox, downloads per policy, photo-wall mode (`?wall=1`). Served from this origin only (CSP).
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description HTML page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": string;
-                    };
-                };
-            };
-        };
+        get: operations["getLivePage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4384,6 +977,138 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A server frame on `/api/ws`: `{type, data, ts}` */
+        UserEvent: {
+            /** @enum {string} */
+            type: "connected";
+            data: {
+                userId: string;
+                /** @description Sockets of this user now open */
+                devices: number;
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "auth.ok";
+            data: {
+                /** Format: date-time */
+                expiresAt: string;
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "error";
+            data: {
+                /** @enum {string} */
+                code: "UNAUTHORIZED";
+                error: string;
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "task.progress";
+            data: {
+                taskId: string;
+                progress: number;
+                status: string;
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "task.completed";
+            data: {
+                taskId: string;
+                /** @description The result images, as `GET /api/images/{id}` shows them */
+                images: unknown[];
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "task.failed";
+            data: {
+                taskId: string;
+                error: string | null;
+                status: string;
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "credits.changed";
+            data: {
+                balance: number;
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "security.login_failures";
+            data: {
+                failedAttempts: number;
+                windowMinutes: number;
+                throttled: boolean;
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        };
+        UserClientFrame: {
+            /** @enum {string} */
+            type: "ping";
+        } | {
+            /** @enum {string} */
+            type: "auth";
+            token: string;
+        };
+        /**
+         * @example {
+         *       "success": true,
+         *       "data": {
+         *         "status": "ok",
+         *         "version": "0.1.0",
+         *         "checks": {
+         *           "db": "ok",
+         *           "storage": "ok",
+         *           "queue": "ok"
+         *         }
+         *       },
+         *       "status": "ok",
+         *       "version": "0.1.0",
+         *       "checks": {
+         *         "db": "ok",
+         *         "storage": "ok",
+         *         "queue": "ok"
+         *       }
+         *     }
+         */
         Health: {
             /** @enum {string} */
             status: "ok" | "degraded";
@@ -4411,6 +1136,22 @@ export interface components {
                 };
             };
         };
+        /**
+         * @example {
+         *       "id": "usr_8f3k2m1q9z",
+         *       "username": "ada_l",
+         *       "email": "ada@example.com",
+         *       "role": "user",
+         *       "credits": 100,
+         *       "bio": null,
+         *       "website": null,
+         *       "location": null,
+         *       "avatarUrl": "/api/users/usr_8f3k2m1q9z/avatar?v=1a2b3c4d",
+         *       "createdAt": "2026-03-01T09:30:00.000Z",
+         *       "updatedAt": "2026-03-01T09:30:00.000Z",
+         *       "lastLoginAt": "2026-03-02T18:04:11.000Z"
+         *     }
+         */
         User: {
             id: string;
             username: string;
@@ -4434,10 +1175,21 @@ export interface components {
             success: false;
             /** @example Validation failed: email: Invalid email address */
             error: string;
-            /** @example VALIDATION_ERROR */
-            code: string;
+            /**
+             * @description Machine-readable; each code has one HTTP status
+             * @example VALIDATION_ERROR
+             * @enum {string}
+             */
+            code: "VALIDATION_ERROR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USER_EXISTS" | "SESSION_ENDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "INVALID_IMAGE" | "ACCOUNT_LOCKED" | "UPGRADE_REQUIRED" | "RATE_LIMITED" | "SERVER_ERROR" | "CONFIGURATION_ERROR" | "UPSTREAM_ERROR" | "NOT_CONFIGURED" | "NOT_READY" | "SERVICE_UNAVAILABLE";
             details?: unknown;
         };
+        /**
+         * @example {
+         *       "username": "ada_l",
+         *       "email": "ada@example.com",
+         *       "password": "correct-horse-9"
+         *     }
+         */
         RegisterRequest: {
             /** @example ada_l */
             username: string;
@@ -4449,6 +1201,29 @@ export interface components {
             /** @example correct-horse-9 */
             password: string;
         };
+        /**
+         * @example {
+         *       "accessToken": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfOGYzazJtMXE5eiJ9.c2lnbmF0dXJl",
+         *       "refreshToken": "rt_Xq2v8bS1mK0pL7dN4rT9wY3zA6cF5hJ2",
+         *       "tokenType": "Bearer",
+         *       "expiresIn": 900,
+         *       "refreshExpiresIn": 2592000,
+         *       "user": {
+         *         "id": "usr_8f3k2m1q9z",
+         *         "username": "ada_l",
+         *         "email": "ada@example.com",
+         *         "role": "user",
+         *         "credits": 100,
+         *         "bio": null,
+         *         "website": null,
+         *         "location": null,
+         *         "avatarUrl": null,
+         *         "createdAt": "2026-03-01T09:30:00.000Z",
+         *         "updatedAt": "2026-03-01T09:30:00.000Z",
+         *         "lastLoginAt": "2026-03-02T18:04:11.000Z"
+         *       }
+         *     }
+         */
         AuthTokens: {
             accessToken: string;
             refreshToken: string;
@@ -4460,6 +1235,13 @@ export interface components {
             refreshExpiresIn: number;
             user: components["schemas"]["User"];
         };
+        /**
+         * @example {
+         *       "login": "ada_l",
+         *       "password": "correct-horse-9",
+         *       "rememberMe": true
+         *     }
+         */
         LoginRequest: {
             /** @description Username or email */
             login?: string;
@@ -4472,13 +1254,57 @@ export interface components {
              */
             rememberMe?: boolean;
         };
+        /**
+         * @example {
+         *       "accessToken": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfOGYzazJtMXE5eiJ9.c2lnbmF0dXJl",
+         *       "refreshToken": "rt_Xq2v8bS1mK0pL7dN4rT9wY3zA6cF5hJ2",
+         *       "tokenType": "Bearer",
+         *       "expiresIn": 900,
+         *       "refreshExpiresIn": 2592000,
+         *       "user": {
+         *         "id": "usr_8f3k2m1q9z",
+         *         "username": "ada_l",
+         *         "email": "ada@example.com",
+         *         "role": "user",
+         *         "credits": 100,
+         *         "bio": null,
+         *         "website": null,
+         *         "location": null,
+         *         "avatarUrl": null,
+         *         "createdAt": "2026-03-01T09:30:00.000Z",
+         *         "updatedAt": "2026-03-01T09:30:00.000Z",
+         *         "lastLoginAt": "2026-03-02T18:04:11.000Z"
+         *       },
+         *       "isNewUser": true
+         *     }
+         */
+        WechatAuthTokens: components["schemas"]["AuthTokens"] & {
+            isNewUser: boolean;
+        };
+        /**
+         * @example {
+         *       "code": "0a3Bc1000Xyz2Q1uVw300kLm9p3Bc10b"
+         *     }
+         */
         WechatLoginRequest: {
             /** @description wx.login() code */
             code: string;
         };
+        /**
+         * @example {
+         *       "refreshToken": "rt_Xq2v8bS1mK0pL7dN4rT9wY3zA6cF5hJ2"
+         *     }
+         */
         RefreshRequest: {
             refreshToken: string;
         };
+        /**
+         * @example {
+         *       "bio": "Street and portrait photographer",
+         *       "website": "https://ada.example.com",
+         *       "location": ""
+         *     }
+         */
         ProfileUpdate: {
             /** @example ada_l */
             username?: string;
@@ -4492,11 +1318,26 @@ export interface components {
             location?: string | null;
             avatarUrl?: string | "" | null;
         };
+        /**
+         * @example {
+         *       "currentPassword": "correct-horse-9",
+         *       "newPassword": "battery-staple-7"
+         *     }
+         */
         PasswordChange: {
             currentPassword: string;
             /** @example correct-horse-9 */
             newPassword: string;
         };
+        /**
+         * @example {
+         *       "works": 12,
+         *       "views": 0,
+         *       "likes": 0,
+         *       "tasks": 7,
+         *       "creditsSpent": 14
+         *     }
+         */
         UserStats: {
             /** @description Generated images kept (not deleted) */
             works: number;
@@ -4509,6 +1350,43 @@ export interface components {
             /** @description Charged minus refunded */
             creditsSpent: number;
         };
+        /**
+         * @example {
+         *       "id": "img_2b7x9q4m1k",
+         *       "type": "uploaded",
+         *       "visibility": "private",
+         *       "sessionId": "shoot-2026-03",
+         *       "liveSessionId": null,
+         *       "taskId": null,
+         *       "filename": "harbour.jpg",
+         *       "mime": "image/jpeg",
+         *       "width": 4000,
+         *       "height": 3000,
+         *       "size": 5242880,
+         *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *       "thumbhash": "1QcSHQRnh493V4dIh4eXh1h4kJUI",
+         *       "exif": {
+         *         "takenAt": "2026-03-01T08:12:45.000Z",
+         *         "make": "FUJIFILM",
+         *         "model": "X-T5",
+         *         "iso": 200
+         *       },
+         *       "takenAt": "2026-03-01T08:12:45.000Z",
+         *       "variants": {
+         *         "thumb": "/api/images/img_2b7x9q4m1k/thumb?exp=1772409600&sig=Qm9vdGg",
+         *         "preview": "/api/images/img_2b7x9q4m1k/preview?exp=1772409600&sig=UHJldmlldw",
+         *         "original": "/api/images/img_2b7x9q4m1k/original?exp=1772409600&sig=T3JpZ2luYWw"
+         *       },
+         *       "variantsReady": {
+         *         "thumb": true,
+         *         "preview": true,
+         *         "original": true
+         *       },
+         *       "variantsExpireAt": "2026-03-02T00:00:00.000Z",
+         *       "createdAt": "2026-03-01T09:30:00.000Z",
+         *       "updatedAt": "2026-03-01T09:30:05.000Z"
+         *     }
+         */
         Image: {
             id: string;
             /** @enum {string} */
@@ -4552,6 +1430,13 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        /**
+         * @example {
+         *       "userId": "usr_01hx2k9q7v3m",
+         *       "amount": 500,
+         *       "orderId": "order_2026_0142"
+         *     }
+         */
         CreditGrant: {
             userId: string;
             amount: number;
@@ -4574,6 +1459,31 @@ export interface components {
             value: string;
             description: string;
         };
+        /**
+         * @example {
+         *       "id": "scn_01hx2p0d7c",
+         *       "name": "Film portrait",
+         *       "description": "Warm 35 mm film look for portraits",
+         *       "category": "portrait",
+         *       "coverImageUrl": "https://cdn.example.com/scenes/film-portrait.jpg",
+         *       "promptTemplate": "{prompt}, portrait of {subject}, kodak portra 400, soft window light",
+         *       "negativePrompt": "blurry, lowres",
+         *       "defaultParams": {
+         *         "size": "512x768",
+         *         "steps": 30,
+         *         "sampler": "dpmpp_2m_karras"
+         *       },
+         *       "cost": 3,
+         *       "active": true,
+         *       "sortOrder": 10,
+         *       "placeholders": [
+         *         "prompt",
+         *         "subject"
+         *       ],
+         *       "createdAt": "2026-05-01T08:00:00.000Z",
+         *       "updatedAt": "2026-05-01T08:00:00.000Z"
+         *     }
+         */
         Scene: {
             id: string;
             name: string;
@@ -4594,6 +1504,24 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        /**
+         * @example {
+         *       "name": "Film portrait",
+         *       "description": "Warm 35 mm film look for portraits",
+         *       "category": "portrait",
+         *       "coverImageUrl": "https://cdn.example.com/scenes/film-portrait.jpg",
+         *       "promptTemplate": "{prompt}, portrait of {subject}, kodak portra 400, soft window light",
+         *       "negativePrompt": "blurry, lowres",
+         *       "defaultParams": {
+         *         "size": "512x768",
+         *         "steps": 30,
+         *         "sampler": "dpmpp_2m_karras"
+         *       },
+         *       "cost": 3,
+         *       "active": true,
+         *       "sortOrder": 10
+         *     }
+         */
         SceneInput: {
             name: string;
             description?: string | null;
@@ -4621,6 +1549,12 @@ export interface components {
             /** @default 0 */
             sortOrder?: number;
         };
+        /**
+         * @example {
+         *       "cost": 4,
+         *       "active": false
+         *     }
+         */
         SceneUpdate: {
             name?: string;
             description?: string | null;
@@ -4646,6 +1580,33 @@ export interface components {
             active?: boolean;
             sortOrder?: number;
         };
+        /**
+         * @example {
+         *       "id": "tsk_01hx2m4b9k",
+         *       "status": "queued",
+         *       "progress": 0,
+         *       "prompt": "a lighthouse at dusk, volumetric light",
+         *       "negativePrompt": "blurry",
+         *       "model": "sdxl-base-1.0",
+         *       "size": "768x512",
+         *       "batchSize": 2,
+         *       "cfgScale": 7,
+         *       "steps": 30,
+         *       "seed": 2039184431,
+         *       "sampler": "euler",
+         *       "clipSkip": 1,
+         *       "sceneId": null,
+         *       "inputImageIds": [],
+         *       "images": [],
+         *       "error": null,
+         *       "cost": 6,
+         *       "provider": "local",
+         *       "estimatedTime": 24,
+         *       "createdAt": "2026-05-04T09:12:03.000Z",
+         *       "startedAt": null,
+         *       "finishedAt": null
+         *     }
+         */
         Task: {
             id: string;
             /** @enum {string} */
@@ -4676,6 +1637,16 @@ export interface components {
             startedAt: string | null;
             finishedAt: string | null;
         };
+        /**
+         * @example {
+         *       "prompt": "a lighthouse at dusk, volumetric light",
+         *       "negativePrompt": "blurry",
+         *       "size": "768x512",
+         *       "batchSize": 2,
+         *       "steps": 30,
+         *       "seed": -1
+         *     }
+         */
         CreateTask: {
             model?: string;
             /** @enum {string} */
@@ -4699,6 +1670,27 @@ export interface components {
             /** @description Your images, for image-to-image */
             inputImageIds?: string[];
         };
+        /**
+         * @example {
+         *       "id": "lvs_01JD4S2B7C9D1E3F5G7H9J1K3M",
+         *       "title": "Anna & Ben, wedding",
+         *       "description": null,
+         *       "coverImageId": null,
+         *       "startsAt": null,
+         *       "endsAt": "2026-06-21T02:00:00.000Z",
+         *       "status": "live",
+         *       "ended": false,
+         *       "open": false,
+         *       "accessCode": "493027",
+         *       "moderation": "auto",
+         *       "watermark": null,
+         *       "downloadPolicy": "preview",
+         *       "photoCount": 0,
+         *       "viewerUrl": "/live/lvs_01JD4S2B7C9D1E3F5G7H9J1K3M",
+         *       "createdAt": "2026-06-20T15:00:00.000Z",
+         *       "updatedAt": "2026-06-20T15:00:00.000Z"
+         *     }
+         */
         LiveSession: {
             id: string;
             title: string;
@@ -4725,6 +1717,14 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        /**
+         * @example {
+         *       "title": "Anna & Ben, wedding",
+         *       "endsAt": "2026-06-21T02:00:00.000Z",
+         *       "moderation": "auto",
+         *       "downloadPolicy": "preview"
+         *     }
+         */
         CreateLiveSession: {
             title: string;
             description?: string | null;
@@ -4745,6 +1745,16 @@ export interface components {
             downloadPolicy?: "none" | "preview" | "original";
             coverImageId?: string | null;
         };
+        /**
+         * @example {
+         *       "title": "Anna & Ben, wedding party",
+         *       "regenerateCode": true,
+         *       "watermark": {
+         *         "position": "bottom-right",
+         *         "opacity": 0.5
+         *       }
+         *     }
+         */
         UpdateLiveSession: {
             title?: string;
             description?: string | null;
@@ -4774,12 +1784,75 @@ export interface components {
                 scale?: number;
             } | null;
         };
+        LiveViewerWelcome: {
+            viewerToken: string;
+            expiresIn: number;
+            guestId: string;
+            session: components["schemas"]["LiveSession"];
+        };
+        /**
+         * @example {
+         *       "accessCode": "493027",
+         *       "deviceId": "9f2c4e7a1b3d5f6081a2c3e4f5a6b7c8",
+         *       "nickname": "Aunt Mia"
+         *     }
+         */
         VerifyAccessCode: {
             accessCode?: string;
             /** @description A random id the client keeps (the guest page keeps one in localStorage): the same device is the same guest */
             deviceId?: string;
             nickname?: string;
         };
+        /**
+         * @example {
+         *       "photos": [
+         *         {
+         *           "id": "lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y",
+         *           "sessionId": "lvs_01JD4S2B7C9D1E3F5G7H9J1K3M",
+         *           "seq": 42,
+         *           "caption": "First dance",
+         *           "status": "approved",
+         *           "featured": false,
+         *           "takenAt": "2026-06-20T19:42:11.000Z",
+         *           "width": 6000,
+         *           "height": 4000,
+         *           "thumbhash": "HBkSHYSIeHiPiHh8eJd4eTN0EEQG",
+         *           "thumbUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/thumb?exp=1782000000&sig=3q2-7w",
+         *           "previewUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/preview?exp=1782000000&sig=8fJ0aQ",
+         *           "downloadUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/download?exp=1782000000&sig=Zx91Lm",
+         *           "viewCount": 17,
+         *           "likeCount": 5,
+         *           "createdAt": "2026-06-20T19:42:30.000Z",
+         *           "updatedAt": "2026-06-20T19:42:30.000Z",
+         *           "imageId": "img_01JD4S6Q2W8V3N5M7K9P0R1T2Y"
+         *         }
+         *       ]
+         *     }
+         */
+        LivePhotosUploaded: {
+            photos: components["schemas"]["LivePhoto"][];
+        };
+        /**
+         * @example {
+         *       "id": "lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y",
+         *       "sessionId": "lvs_01JD4S2B7C9D1E3F5G7H9J1K3M",
+         *       "seq": 42,
+         *       "caption": "First dance",
+         *       "status": "approved",
+         *       "featured": false,
+         *       "takenAt": "2026-06-20T19:42:11.000Z",
+         *       "width": 6000,
+         *       "height": 4000,
+         *       "thumbhash": "HBkSHYSIeHiPiHh8eJd4eTN0EEQG",
+         *       "thumbUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/thumb?exp=1782000000&sig=3q2-7w",
+         *       "previewUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/preview?exp=1782000000&sig=8fJ0aQ",
+         *       "downloadUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/download?exp=1782000000&sig=Zx91Lm",
+         *       "viewCount": 17,
+         *       "likeCount": 5,
+         *       "createdAt": "2026-06-20T19:42:30.000Z",
+         *       "updatedAt": "2026-06-20T19:42:30.000Z"
+         *     }
+         */
         LivePhoto: {
             id: string;
             sessionId: string;
@@ -4804,17 +1877,83 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y",
+         *           "sessionId": "lvs_01JD4S2B7C9D1E3F5G7H9J1K3M",
+         *           "seq": 42,
+         *           "caption": "First dance",
+         *           "status": "approved",
+         *           "featured": false,
+         *           "takenAt": "2026-06-20T19:42:11.000Z",
+         *           "width": 6000,
+         *           "height": 4000,
+         *           "thumbhash": "HBkSHYSIeHiPiHh8eJd4eTN0EEQG",
+         *           "thumbUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/thumb?exp=1782000000&sig=3q2-7w",
+         *           "previewUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/preview?exp=1782000000&sig=8fJ0aQ",
+         *           "downloadUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/download?exp=1782000000&sig=Zx91Lm",
+         *           "viewCount": 17,
+         *           "likeCount": 5,
+         *           "createdAt": "2026-06-20T19:42:30.000Z",
+         *           "updatedAt": "2026-06-20T19:42:30.000Z"
+         *         }
+         *       ],
+         *       "nextAfter": 42,
+         *       "seq": 57
+         *     }
+         */
+        LivePhotoList: {
+            items: components["schemas"]["LivePhoto"][];
+            nextAfter: number;
+            /** @description The live event seq when this list was read: open the WebSocket with `after=<seq>` to get exactly what changed since */
+            seq: number;
+            pagination?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @example {
+         *       "caption": "First dance",
+         *       "status": "approved",
+         *       "featured": true
+         *     }
+         */
         LivePhotoUpdate: {
             caption?: string | null;
             /** @enum {string} */
             status?: "pending" | "approved" | "hidden";
             featured?: boolean;
         };
+        /**
+         * @example {
+         *       "ids": [
+         *         "lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y",
+         *         "lph_01JD4S7A1B2C3D4E5F6G7H8J9K"
+         *       ],
+         *       "action": "approve"
+         *     }
+         */
         LivePhotoBatch: {
             ids: string[];
             /** @enum {string} */
             action: "approve" | "hide" | "delete" | "feature" | "unfeature";
         };
+        /**
+         * @example {
+         *       "id": "upl_01JD4SA1B2C3D4E5F6G7H8J9K0",
+         *       "filename": "DSC_0412.jpg",
+         *       "total": 14680064,
+         *       "received": 5242880,
+         *       "partSize": 5242880,
+         *       "totalParts": 3,
+         *       "parts": [
+         *         1
+         *       ],
+         *       "createdAt": "2026-06-20T19:40:00.000Z"
+         *     }
+         */
         LiveUpload: {
             id: string;
             filename: string | null;
@@ -4826,9 +1965,42 @@ export interface components {
             parts: number[];
             createdAt: string;
         };
+        /**
+         * @example {
+         *       "size": 14680064,
+         *       "filename": "DSC_0412.jpg"
+         *     }
+         */
         StartLiveUpload: {
             size: number;
             filename?: string;
+        };
+        /**
+         * @example {
+         *       "photo": {
+         *         "id": "lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y",
+         *         "sessionId": "lvs_01JD4S2B7C9D1E3F5G7H9J1K3M",
+         *         "seq": 42,
+         *         "caption": "First dance",
+         *         "status": "approved",
+         *         "featured": false,
+         *         "takenAt": "2026-06-20T19:42:11.000Z",
+         *         "width": 6000,
+         *         "height": 4000,
+         *         "thumbhash": "HBkSHYSIeHiPiHh8eJd4eTN0EEQG",
+         *         "thumbUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/thumb?exp=1782000000&sig=3q2-7w",
+         *         "previewUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/preview?exp=1782000000&sig=8fJ0aQ",
+         *         "downloadUrl": "/api/live/photos/lph_01JD4S6Q2W8V3N5M7K9P0R1T2Y/download?exp=1782000000&sig=Zx91Lm",
+         *         "viewCount": 17,
+         *         "likeCount": 5,
+         *         "createdAt": "2026-06-20T19:42:30.000Z",
+         *         "updatedAt": "2026-06-20T19:42:30.000Z",
+         *         "imageId": "img_01JD4S6Q2W8V3N5M7K9P0R1T2Y"
+         *       }
+         *     }
+         */
+        LivePhotoUploaded: {
+            photo: components["schemas"]["LivePhoto"];
         };
     };
     responses: never;
@@ -4893,6 +2065,3585 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+                "multipart/form-data": components["schemas"]["RegisterRequest"] & {
+                    /**
+                     * Format: binary
+                     * @description jpg, png or webp, at most 2 MB
+                     */
+                    avatar?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Account created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            user: components["schemas"]["User"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: content type not accepted here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AuthTokens"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description ACCOUNT_LOCKED: too many failed sign-ins from this network, see Retry-After */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AuthTokens"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description ACCOUNT_LOCKED: too many failed sign-ins from this network, see Retry-After */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    wechatLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WechatLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["WechatAuthTokens"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UPSTREAM_ERROR: an upstream service failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refreshTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description New tokens */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AuthTokens"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {boolean} */
+                            loggedOut: true;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed-in user, with role and credits */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            user: components["schemas"]["User"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            user: components["schemas"]["User"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Updated profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            user: components["schemas"]["User"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Password changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {boolean} */
+                            changed: true;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description ACCOUNT_LOCKED: too many failed sign-ins from this network, see Retry-After */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    avatar: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Avatar stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            user: components["schemas"]["User"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: content type not accepted here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUserStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["UserStats"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUserAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Image bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    image?: string;
+                    images?: string[];
+                    sessionId?: string;
+                    /** @enum {string} */
+                    type?: "uploaded" | "avatar";
+                };
+                /**
+                 * @example {
+                 *       "images": [
+                 *         {
+                 *           "data": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+                 *           "filename": "dot.png"
+                 *         }
+                 *       ],
+                 *       "sessionId": "shoot-2026-03"
+                 *     }
+                 */
+                "application/json": {
+                    sessionId?: string;
+                    /**
+                     * @default uploaded
+                     * @enum {string}
+                     */
+                    type?: "uploaded" | "avatar";
+                    data?: string;
+                    filename?: string;
+                    images?: ({
+                        data: string;
+                        filename?: string;
+                    } | string)[];
+                };
+            };
+        };
+        responses: {
+            /** @description Stored images */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            images: components["schemas"]["Image"][];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: content type not accepted here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listImages: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                sessionId?: string;
+                type?: "uploaded" | "generated" | "avatar" | "live";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of images, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Image"][];
+                            pagination: {
+                                page: number;
+                                limit: number;
+                                total: number;
+                                totalPages: number;
+                                hasNext: boolean;
+                                hasPrev: boolean;
+                            };
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            image: components["schemas"]["Image"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getImageVariant: {
+        parameters: {
+            query?: {
+                /** @description Signed URL expiry (unix seconds) */
+                exp?: string;
+                /** @description Signed URL signature */
+                sig?: string;
+                /** @description 1: Content-Disposition attachment */
+                download?: "0" | "1";
+            };
+            header?: never;
+            path: {
+                id: string;
+                variant: "thumb" | "preview" | "original";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Image bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description Partial content (Range) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Balance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "balance": 96
+                         *     }
+                         */
+                        data: {
+                            /** @example 96 */
+                            balance: number;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    grantCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditGrant"];
+            };
+        };
+        responses: {
+            /** @description New balance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @example 96 */
+                            balance: number;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCreditRecords: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                reason?: "signup_bonus" | "task_charge" | "task_refund" | "admin_grant" | "purchase";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ledger entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "cl_01hx2m4c",
+                         *           "amount": -4,
+                         *           "reason": "task_charge",
+                         *           "taskId": "tsk_01hx2m4b",
+                         *           "orderId": null,
+                         *           "balanceAfter": 96,
+                         *           "createdAt": "2026-05-04T09:12:03.000Z"
+                         *         },
+                         *         {
+                         *           "id": "cl_01hx2k9r",
+                         *           "amount": 100,
+                         *           "reason": "signup_bonus",
+                         *           "taskId": null,
+                         *           "orderId": null,
+                         *           "balanceAfter": 100,
+                         *           "createdAt": "2026-05-01T17:40:11.000Z"
+                         *         }
+                         *       ],
+                         *       "pagination": {
+                         *         "page": 1,
+                         *         "limit": 20,
+                         *         "total": 2,
+                         *         "totalPages": 1,
+                         *         "hasNext": false,
+                         *         "hasPrev": false
+                         *       }
+                         *     }
+                         */
+                        data: {
+                            items: components["schemas"]["CreditLedgerEntry"][];
+                            pagination: {
+                                page: number;
+                                limit: number;
+                                total: number;
+                                totalPages: number;
+                                hasNext: boolean;
+                                hasPrev: boolean;
+                            };
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Models */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "models": [
+                         *         {
+                         *           "label": "SDXL 1.0",
+                         *           "value": "sdxl-base-1.0",
+                         *           "description": "General purpose, 1024 px native"
+                         *         },
+                         *         {
+                         *           "label": "Stable Diffusion 1.5",
+                         *           "value": "sd-1.5",
+                         *           "description": "Fast, 512 px native"
+                         *         }
+                         *       ],
+                         *       "source": "default"
+                         *     }
+                         */
+                        data: {
+                            models: components["schemas"]["Model"][];
+                            /** @enum {string} */
+                            source: "comfyui" | "default" | "fallback" | "error";
+                        };
+                        message?: string;
+                    };
+                };
+            };
+        };
+    };
+    listScenes: {
+        parameters: {
+            query?: {
+                category?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scenes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            scenes: components["schemas"]["Scene"][];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+        };
+    };
+    createScene: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SceneInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            scene: components["schemas"]["Scene"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getScene: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scene */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            scene: components["schemas"]["Scene"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateScene: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SceneUpdate"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            scene: components["schemas"]["Scene"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteScene: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTasks: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Task"][];
+                            pagination: {
+                                page: number;
+                                limit: number;
+                                total: number;
+                                totalPages: number;
+                                hasNext: boolean;
+                                hasPrev: boolean;
+                            };
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTask"];
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            task: components["schemas"]["Task"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INSUFFICIENT_CREDITS: not enough credits; `details` has `required` and `balance` */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Task */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            task: components["schemas"]["Task"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Canceled and refunded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            task: components["schemas"]["Task"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getQueueStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "queue": {
+                         *         "queued": 3,
+                         *         "running": 2,
+                         *         "succeeded": 1840,
+                         *         "failed": 12,
+                         *         "canceled": 9
+                         *       },
+                         *       "mine": {
+                         *         "queued": 1,
+                         *         "running": 0,
+                         *         "succeeded": 27,
+                         *         "failed": 1,
+                         *         "canceled": 0
+                         *       },
+                         *       "averageDurationSeconds": 14.2
+                         *     }
+                         */
+                        data: {
+                            queue: {
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                canceled: number;
+                            };
+                            mine: {
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                canceled: number;
+                            };
+                            averageDurationSeconds: number | null;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receiveProviderCallback: {
+        parameters: {
+            query?: {
+                taskId?: string;
+            };
+            header?: never;
+            path: {
+                provider: "webhook" | "replicate";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "taskId": "tsk_01hx2m4b9k",
+                 *       "status": "completed",
+                 *       "images": [
+                 *         {
+                 *           "url": "https://n8n.example.com/files/tsk_01hx2m4b9k-1.png"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    taskId: string;
+                    /** @enum {string} */
+                    status: "running" | "progress" | "succeeded" | "completed" | "failed";
+                    progress?: number;
+                    images?: (string | {
+                        url?: string;
+                        base64?: string;
+                        data?: string;
+                    })[];
+                    error?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "received": true,
+                         *       "duplicate": false,
+                         *       "effect": "completed"
+                         *     }
+                         */
+                        data: {
+                            /** @enum {boolean} */
+                            received: true;
+                            duplicate: boolean;
+                            /** @enum {string} */
+                            effect: "progress" | "completed" | "failed" | "ignored";
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reportTaskComplete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "taskId": "tsk_01hx2m4b9k",
+                 *       "imageUrls": [
+                 *         "https://n8n.example.com/files/tsk_01hx2m4b9k-1.png"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    taskId: string;
+                    images?: (string | {
+                        url?: string;
+                        base64?: string;
+                        data?: string;
+                    })[];
+                    imageUrls?: string[];
+                    results?: (string | {
+                        url?: string;
+                        base64?: string;
+                        data?: string;
+                    })[];
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "received": true,
+                         *       "duplicate": false,
+                         *       "effect": "completed"
+                         *     }
+                         */
+                        data: {
+                            /** @enum {boolean} */
+                            received: true;
+                            duplicate: boolean;
+                            /** @enum {string} */
+                            effect: "progress" | "completed" | "failed" | "ignored";
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reportTaskFailed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "taskId": "tsk_01hx2m4b9k",
+                 *       "error": "Out of GPU memory"
+                 *     }
+                 */
+                "application/json": {
+                    taskId: string;
+                    error?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "received": true,
+                         *       "duplicate": false,
+                         *       "effect": "completed"
+                         *     }
+                         */
+                        data: {
+                            /** @enum {boolean} */
+                            received: true;
+                            duplicate: boolean;
+                            /** @enum {string} */
+                            effect: "progress" | "completed" | "failed" | "ignored";
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    connectUserSocket: {
+        parameters: {
+            query?: {
+                /** @description An access token; without it, send an `auth` frame first (within 5 s) */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching protocols */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UPGRADE_REQUIRED: this endpoint speaks WebSocket */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listLiveSessions: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["LiveSession"][];
+                            pagination: {
+                                page: number;
+                                limit: number;
+                                total: number;
+                                totalPages: number;
+                                hasNext: boolean;
+                                hasPrev: boolean;
+                            };
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createLiveSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLiveSession"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            session: components["schemas"]["LiveSession"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLiveSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            session: components["schemas"]["LiveSession"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SESSION_ENDED: the live session has ended */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateLiveSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateLiveSession"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            session: components["schemas"]["LiveSession"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteLiveSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    verifyLiveAccessCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyAccessCode"];
+            };
+        };
+        responses: {
+            /** @description Welcome */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["LiveViewerWelcome"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SESSION_ENDED: the live session has ended */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadLiveWatermark: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    watermark?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            session: components["schemas"]["LiveSession"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: content type not accepted here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listLivePhotos: {
+        parameters: {
+            query?: {
+                after?: number | null;
+                sort?: "newest" | "taken";
+                page?: number;
+                limit?: number;
+                status?: "pending" | "approved" | "hidden";
+                featured?: "true" | "false";
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Photos */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["LivePhotoList"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SESSION_ENDED: the live session has ended */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadLivePhotos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    photo?: string;
+                    photos?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["LivePhotosUploaded"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: content type not accepted here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLivePhoto: {
+        parameters: {
+            query?: {
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Photo */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            photo: components["schemas"]["LivePhoto"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SESSION_ENDED: the live session has ended */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateLivePhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LivePhotoUpdate"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            photo: components["schemas"]["LivePhoto"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteLivePhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    moderateLivePhotos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LivePhotoBatch"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            updated: number;
+                            photos: components["schemas"]["LivePhoto"][];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    likeLivePhoto: {
+        parameters: {
+            query?: {
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Liked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {boolean} */
+                            liked: true;
+                            likeCount: number;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SESSION_ENDED: the live session has ended */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLivePhotoVariant: {
+        parameters: {
+            query?: {
+                exp?: string;
+                sig?: string;
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                variant: "thumb" | "preview" | "download";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Image bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SESSION_ENDED: the live session has ended */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    connectLiveSession: {
+        parameters: {
+            query?: {
+                token?: string;
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching protocols */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SESSION_ENDED: the live session has ended */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UPGRADE_REQUIRED: this endpoint speaks WebSocket */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createLiveUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartLiveUpload"];
+            };
+        };
+        responses: {
+            /** @description Started */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            upload: components["schemas"]["LiveUpload"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putLiveUploadPart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                uploadId: string;
+                partNumber: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Part stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            upload: components["schemas"]["LiveUpload"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLiveUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                uploadId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Upload */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            upload: components["schemas"]["LiveUpload"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    abortLiveUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                uploadId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Aborted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** @enum {boolean} */
+                            aborted: true;
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    completeLiveUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                uploadId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["LivePhotoUploaded"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: content type not accepted here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLivePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };

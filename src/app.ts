@@ -26,6 +26,7 @@ import { clientIp } from './lib/auth'
 import { config, maxImageBytes } from './lib/config'
 import { isLocalRequest, withLocalScope } from './lib/locality'
 import { limitBody } from './lib/body-limit'
+import { SECURITY_SCHEMES } from './lib/openapi'
 import { errorText, loggablePath, log, redact, withRequestId } from './lib/logger'
 import { networkOf } from './lib/network'
 import { ApiError, codesForStatus, codeToStatus, rateLimited } from './lib/errors'
@@ -119,11 +120,9 @@ export function createApp() {
   app.route('/api/live', liveUploadRoutes)
   app.route('/', livePageRoutes)
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-  })
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
+    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme)
+  }
   app.doc31('/openapi.json', (c) => ({
     ...OPENAPI_INFO,
     servers: [{ url: new URL(c.req.url).origin, description: 'The server this document was read from' }],

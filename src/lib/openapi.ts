@@ -71,6 +71,22 @@ export function errors(...statuses: number[]) {
 }
 
 export const bearerAuth = [{ bearerAuth: [] }]
+/** No credentials: public reads, sign-in, access-code verification. */
+export const noAuth: Array<Record<string, string[]>> = []
+/** An owner's access token or a guest's viewer token, as `Authorization: Bearer` or `?token=` (img tags, sockets). */
+export const bearerOrTokenQuery: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { tokenQuery: [] }]
+/** The owner's access token, a signed URL (`?exp=&sig=`), or nothing for a public image. */
+export const bearerOrSignedUrl: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { signedUrl: [] }, {}]
+/** Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
+export const webhookSignature: Array<Record<string, string[]>> = [{ webhookSignature: [] }]
+
+/** The security schemes the requirements above name; registered once on the document. */
+export const SECURITY_SCHEMES = {
+  bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+  tokenQuery: { type: 'apiKey', in: 'query', name: 'token', description: 'The same token as a query parameter, for `<img>` tags and WebSockets' },
+  signedUrl: { type: 'apiKey', in: 'query', name: 'sig', description: 'A signed URL from an image or photo record (`exp` and `sig`)' },
+  webhookSignature: { type: 'apiKey', in: 'header', name: 'webhook-signature', description: 'Standard Webhooks HMAC-SHA256 over `webhook-id.webhook-timestamp.body`' },
+} as const
 
 export const PaginationQuery = z.object({
   page: z.coerce.number().int().min(1).default(1).openapi({ example: 1 }),

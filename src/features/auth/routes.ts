@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../lib/auth'
-import { bearerAuth, errors, jsonBody, ok } from '../../lib/openapi'
+import { bearerAuth, errors, jsonBody, noAuth, ok } from '../../lib/openapi'
 import { LoginBody, RefreshBody, RegisterBody, RegisterForm, TokensSchema, UserResponse, WechatLoginBody, WechatTokensSchema } from './schemas'
 
 const tags = ['Auth']
@@ -8,7 +8,7 @@ const tags = ['Auth']
 export const registerRoute = createRoute({
   method: 'post',
   path: '/register',
-  operationId: 'register',
+  operationId: 'register', security: noAuth,
   tags,
   summary: 'Create an account',
   description:
@@ -41,7 +41,7 @@ const LOGIN_HELP =
 export const loginRoute = createRoute({
   method: 'post',
   path: '/login',
-  operationId: 'login',
+  operationId: 'login', security: noAuth,
   tags,
   summary: 'Sign in',
   description: LOGIN_HELP,
@@ -52,7 +52,7 @@ export const loginRoute = createRoute({
 export const adminLoginRoute = createRoute({
   method: 'post',
   path: '/admin/login',
-  operationId: 'adminLogin',
+  operationId: 'adminLogin', security: noAuth,
   tags,
   summary: 'Sign in as an administrator',
   description: `${LOGIN_HELP} Non-admins get 403.`,
@@ -63,7 +63,7 @@ export const adminLoginRoute = createRoute({
 export const wechatLoginRoute = createRoute({
   method: 'post',
   path: '/wechat/login',
-  operationId: 'wechatLogin',
+  operationId: 'wechatLogin', security: noAuth,
   tags,
   summary: 'Sign in from a WeChat mini-program',
   description:
@@ -80,7 +80,7 @@ export const wechatLoginRoute = createRoute({
 export const refreshTokensRoute = createRoute({
   method: 'post',
   path: '/refresh',
-  operationId: 'refreshTokens',
+  operationId: 'refreshTokens', security: noAuth,
   tags,
   summary: 'Rotate a refresh token',
   description:

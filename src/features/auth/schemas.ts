@@ -83,6 +83,28 @@ export const LoginBody = z
 
 export type LoginInput = z.output<typeof LoginBody>
 
+const TOKENS_EXAMPLE = {
+  accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfOGYzazJtMXE5eiJ9.c2lnbmF0dXJl',
+  refreshToken: 'rt_Xq2v8bS1mK0pL7dN4rT9wY3zA6cF5hJ2',
+  tokenType: 'Bearer',
+  expiresIn: 900,
+  refreshExpiresIn: 2592000,
+  user: {
+    id: 'usr_8f3k2m1q9z',
+    username: 'ada_l',
+    email: 'ada@example.com',
+    role: 'user',
+    credits: 100,
+    bio: null,
+    website: null,
+    location: null,
+    avatarUrl: null,
+    createdAt: '2026-03-01T09:30:00.000Z',
+    updatedAt: '2026-03-01T09:30:00.000Z',
+    lastLoginAt: '2026-03-02T18:04:11.000Z',
+  },
+}
+
 export const TokensSchema = z
   .object({
     accessToken: z.string(),
@@ -92,32 +114,12 @@ export const TokensSchema = z
     refreshExpiresIn: z.number().int().openapi({ description: 'Session lifetime in seconds' }),
     user: UserSchema,
   })
-  .openapi('AuthTokens', {
-    example: {
-      accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfOGYzazJtMXE5eiJ9.c2lnbmF0dXJl',
-      refreshToken: 'rt_Xq2v8bS1mK0pL7dN4rT9wY3zA6cF5hJ2',
-      tokenType: 'Bearer',
-      expiresIn: 900,
-      refreshExpiresIn: 2592000,
-      user: {
-        id: 'usr_8f3k2m1q9z',
-        username: 'ada_l',
-        email: 'ada@example.com',
-        role: 'user',
-        credits: 100,
-        bio: null,
-        website: null,
-        location: null,
-        avatarUrl: null,
-        createdAt: '2026-03-01T09:30:00.000Z',
-        updatedAt: '2026-03-01T09:30:00.000Z',
-        lastLoginAt: '2026-03-02T18:04:11.000Z',
-      },
-    },
-  })
+  .openapi('AuthTokens', { example: TOKENS_EXAMPLE })
 
 /** A WeChat sign-in also says whether it created the account. */
-export const WechatTokensSchema = TokensSchema.extend({ isNewUser: z.boolean() })
+export const WechatTokensSchema = TokensSchema.extend({ isNewUser: z.boolean() }).openapi('WechatAuthTokens', {
+  example: { ...TOKENS_EXAMPLE, isNewUser: true },
+})
 
 export const RefreshBody = z
   .object({ refreshToken: z.string().min(1).max(200) })

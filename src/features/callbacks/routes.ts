@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { errors, ok } from '../../lib/openapi'
+import { errors, ok, webhookSignature } from '../../lib/openapi'
 import { AckSchema, callbackExamples, CallbackProviderParam, CallbackTaskQuery, TaskComplete, TaskFailed, WebhookReport } from './schemas'
 
 const tags = ['Callbacks']
@@ -24,7 +24,7 @@ const signedBody = (schema: z.ZodType, example: unknown) => ({
 })
 
 export const receiveProviderCallbackRoute = createRoute({
-  method: 'post', path: '/callbacks/{provider}', tags, operationId: 'receiveProviderCallback', summary: 'Provider webhook',
+  method: 'post', path: '/callbacks/{provider}', tags, operationId: 'receiveProviderCallback', security: webhookSignature, summary: 'Provider webhook',
   description:
     '`webhook` (n8n flows; body WebhookCallback, secret WEBHOOK_SECRET; unknown task ids are acknowledged without effect) or `replicate` ' +
     '(a prediction; secret REPLICATE_WEBHOOK_SECRET; found by prediction id, or by the `taskId` of the webhook URL we registered; a ' +
@@ -34,14 +34,14 @@ export const receiveProviderCallbackRoute = createRoute({
 })
 
 export const reportTaskCompleteRoute = createRoute({
-  method: 'post', path: '/callback/task-complete', tags, operationId: 'reportTaskComplete', summary: 'n8n: task complete',
+  method: 'post', path: '/callback/task-complete', tags, operationId: 'reportTaskComplete', security: webhookSignature, summary: 'n8n: task complete',
   description: `Result images as URLs or base64 in \`images\`, \`imageUrls\` or \`results\`. ${SIGNED}`,
   request: { body: signedBody(TaskComplete, callbackExamples.taskComplete) },
   responses: { 200: ok(AckSchema, 'Acknowledged'), ...errors(400, 401, 413, 422, 503) },
 })
 
 export const reportTaskFailedRoute = createRoute({
-  method: 'post', path: '/callback/task-failed', tags, operationId: 'reportTaskFailed', summary: 'n8n: task failed',
+  method: 'post', path: '/callback/task-failed', tags, operationId: 'reportTaskFailed', security: webhookSignature, summary: 'n8n: task failed',
   description: `Fails the task and refunds its credits. ${SIGNED}`,
   request: { body: signedBody(TaskFailed, callbackExamples.taskFailed) },
   responses: { 200: ok(AckSchema, 'Acknowledged'), ...errors(400, 401, 503) },

@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi'
-import { errors } from '../../lib/openapi'
+import { bearerOrTokenQuery, errors } from '../../lib/openapi'
 import { ConnectUserSocketQuery } from './schemas'
 
 export const connectUserSocketRoute = createRoute({
   method: 'get',
   path: '/ws',
-  operationId: 'connectUserSocket',
+  operationId: 'connectUserSocket', security: bearerOrTokenQuery,
   tags: ['Realtime'],
   summary: 'Your live event stream (WebSocket)',
   description:

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../lib/auth'
-import { bearerAuth, errors, ok, paginationSchema } from '../../lib/openapi'
+import { bearerAuth, bearerOrSignedUrl, errors, ok, paginationSchema } from '../../lib/openapi'
 import { ImageIdParam, ImageListQuery, ImageSchema, VariantParam, VariantQuery } from './schemas'
 import { MAX_FILES_PER_UPLOAD, UploadJson } from './upload'
 
@@ -62,7 +62,7 @@ export const deleteImageRoute = createRoute({
 })
 
 export const getImageVariantRoute = createRoute({
-  method: 'get', path: '/{id}/{variant}', operationId: 'getImageVariant', tags, summary: 'Image bytes',
+  method: 'get', path: '/{id}/{variant}', operationId: 'getImageVariant', security: bearerOrSignedUrl, tags, summary: 'Image bytes',
   description:
     "The owner's bearer token, a signed URL (`?exp=&sig=`, as in the metadata's `variants`), or a public image. " +
     'Everyone else gets 404. Anyone but the owner gets the original without metadata (no GPS). ETag/If-None-Match, ' +

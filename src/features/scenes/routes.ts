@@ -1,20 +1,20 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAdmin, requireAuth } from '../../lib/auth'
-import { bearerAuth, errors, jsonBody, ok } from '../../lib/openapi'
+import { bearerAuth, errors, jsonBody, noAuth, ok } from '../../lib/openapi'
 import { SceneIdParam, SceneInput, SceneListQuery, SceneSchema, SceneUpdate } from './schemas'
 
 const tags = ['Scenes']
 const admin = { security: bearerAuth, middleware: [requireAuth, requireAdmin] }
 
 export const listScenesRoute = createRoute({
-  method: 'get', path: '/', tags, operationId: 'listScenes', summary: 'Scene presets',
+  method: 'get', path: '/', tags, operationId: 'listScenes', security: noAuth, summary: 'Scene presets',
   description: 'Active scenes, in display order. Public.',
   request: { query: SceneListQuery },
   responses: { 200: ok(z.object({ scenes: z.array(SceneSchema) }), 'Scenes') },
 })
 
 export const getSceneRoute = createRoute({
-  method: 'get', path: '/{id}', tags, operationId: 'getScene', summary: 'One scene preset', request: { params: SceneIdParam },
+  method: 'get', path: '/{id}', tags, operationId: 'getScene', security: noAuth, summary: 'One scene preset', request: { params: SceneIdParam },
   responses: { 200: ok(z.object({ scene: SceneSchema }), 'Scene'), ...errors(404) },
 })
 

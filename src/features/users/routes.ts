@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../lib/auth'
-import { bearerAuth, errors, jsonBody, ok } from '../../lib/openapi'
+import { bearerAuth, errors, jsonBody, noAuth, ok } from '../../lib/openapi'
 import { UserResponse } from '../auth/schemas'
 import { PasswordChange, ProfileUpdate, UserIdParam, UserStatsSchema } from './schemas'
 
@@ -51,7 +51,7 @@ export const getUserStatsRoute = createRoute({
 })
 
 export const getUserAvatarRoute = createRoute({
-  method: 'get', path: '/{id}/avatar', operationId: 'getUserAvatar', tags, summary: "A user's avatar image (public)",
+  method: 'get', path: '/{id}/avatar', operationId: 'getUserAvatar', security: noAuth, tags, summary: "A user's avatar image (public)",
   request: { params: UserIdParam },
   responses: {
     200: { description: 'Image bytes', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },

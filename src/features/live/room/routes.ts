@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { errors } from '../../../lib/openapi'
+import { bearerOrTokenQuery, errors } from '../../../lib/openapi'
 
 export const connectLiveSessionRoute = createRoute({
   method: 'get',
   path: '/sessions/{id}/ws',
-  operationId: 'connectLiveSession',
+  operationId: 'connectLiveSession', security: bearerOrTokenQuery,
   tags: ['Live sessions'],
   summary: 'Live event stream of a session (WebSocket)',
   description:

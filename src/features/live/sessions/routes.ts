@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../../lib/auth'
-import { bearerAuth, errors, jsonBody, ok, PaginationQuery, paginationSchema } from '../../../lib/openapi'
+import { bearerAuth, bearerOrTokenQuery, errors, jsonBody, noAuth, ok, PaginationQuery, paginationSchema } from '../../../lib/openapi'
 import { CreateSession, SessionSchema, UpdateSession, VerifiedSchema, VerifyBody } from './schemas'
 
 const tags = ['Live sessions']
@@ -34,7 +34,7 @@ export const listLiveSessionsRoute = createRoute({
 export const getLiveSessionRoute = createRoute({
   method: 'get',
   path: '/sessions/{id}',
-  operationId: 'getLiveSession',
+  operationId: 'getLiveSession', security: bearerOrTokenQuery,
   tags,
   summary: 'A live session',
   description: 'The owner (access token) sees everything; guests need a viewer token (Bearer or `?token=`) unless the session is open. Ended sessions: 410 for guests.',
@@ -68,7 +68,7 @@ export const deleteLiveSessionRoute = createRoute({
 export const verifyLiveAccessCodeRoute = createRoute({
   method: 'post',
   path: '/sessions/{id}/verify',
-  operationId: 'verifyLiveAccessCode',
+  operationId: 'verifyLiveAccessCode', security: noAuth,
   tags,
   summary: 'Enter the access code',
   description:
@@ -101,7 +101,7 @@ export const uploadLiveWatermarkRoute = createRoute({
 export const getLivePageRoute = createRoute({
   method: 'get',
   path: '/live/{id}',
-  operationId: 'getLivePage',
+  operationId: 'getLivePage', security: noAuth,
   tags,
   summary: 'Guest web page of a live session (HTML)',
   description: 'Access code form (skipped for open sessions), live grid, lightbox, downloads per policy, photo-wall mode (`?wall=1`). Served from this origin only (CSP).',
