@@ -79,7 +79,14 @@ export function createApp() {
   app.use('*', (c, next) => withLocalScope(isLocalRequest(c.req.url, c.req.header('CF-Connecting-IP') ?? null), next))
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
   app.use('*', async (c, next) => {
-    const allowed = config(c.env).CORS_ORIGINS
+    // A malformed variable must not take /health down with it: without a parsed config no
+    // origin is allowed, and the routes that need the config answer 500 naming the variable.
+    let allowed: string[] = []
+    try {
+      allowed = config(c.env).CORS_ORIGINS
+    } catch {
+      allowed = []
+    }
     return cors({
       origin: (origin) => (allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null),
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
@@ -148,6 +155,7 @@ export function createApp() {
   )
   app.onError((error, c) => {
     if (error instanceof ApiError) {
+      if (error.status >= 500) log.error('request failed', { code: error.code, path: loggablePath(c.req.url), error: error.message })
       for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value)
       const body: Record<string, unknown> = { success: false, error: error.message, code: error.code }
       if (error.details !== undefined) body.details = error.details

@@ -50,6 +50,7 @@ async function handleGenerationMessage(env: Env, message: Message<unknown>) {
   } catch (error) {
     if (isPermanent(error)) {
       // Retrying cannot help: the output was invalid or the server is misconfigured.
+      log.error('generation step failed for good', { taskId: body.taskId, error: errorText(error) })
       await failTask(env, await taskRef(env, body.taskId), (error as Error).message).catch(() => {})
       return message.ack()
     }

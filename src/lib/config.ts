@@ -25,7 +25,6 @@ const list = z.preprocess(unset, z.string().optional()).transform((value) =>
     .filter(Boolean),
 )
 
-export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const
 export const GENERATION_PROVIDERS = ['local', 'webhook', 'comfyui', 'replicate'] as const
 
 /**
@@ -34,7 +33,8 @@ export const GENERATION_PROVIDERS = ['local', 'webhook', 'comfyui', 'replicate']
  * (`JWT_SECRET`, `URL_SIGNING_SECRET`) are checked where they are used, by `requireSecret`.
  */
 const ConfigSchema = z.object({
-  ENVIRONMENT: z.preprocess(unset, z.enum(ENVIRONMENTS).default('production')),
+  /** `development` and `test` allow local fallbacks (see locality.ts); any other name is a deployment. */
+  ENVIRONMENT: z.preprocess(unset, z.string().default('production')),
   APP_VERSION: z.preprocess(unset, z.string().default('0.0.0')),
   CORS_ORIGINS: list,
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),

@@ -3,16 +3,22 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type LogFields = Record<string, unknown>
 
-/** Field names whose values are never logged. */
-const SECRET_FIELD = /^(authorization|cookie|password|newPassword|currentPassword|token|accessToken|refreshToken|viewerToken|secret|signature|sig|accessCode)$/i
-/** Query parameters that carry credentials: `?token=`, signed-URL `sig`, access codes, OAuth codes. */
-const SECRET_PARAM = /([?&](?:token|access_token|sig|signature|accessCode|code|secret)=)[^&#\s"']*/gi
+/** Field names whose values are never logged (matched on the name's ending: `appSecret`, `x-api-key`, `set-cookie`). */
+const SECRET_FIELD = /(authorization|cookie|password|token|secret|signature|^sig|api[-_]?key|access[-_]?code)$/i
+/** Query parameters that carry credentials: `?token=`, signed-URL `sig`, access codes, OAuth and WeChat codes. */
+const SECRET_PARAM = /([?&](?:token|access_token|sig|signature|accessCode|code|js_code|secret|appsecret)=)[^&#\s"']*/gi
 const BEARER = /\b(Bearer\s+)[\w.~+/=-]+/gi
 const JWT = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}/g
+/** Our refresh tokens, Standard Webhooks secrets and Replicate API tokens, wherever they appear in text. */
+const KNOWN_TOKENS = /\b(rt_|whsec_|r8_)[\w+/=-]{8,}/g
 
 /** Text safe to log: credential query parameters, bearer tokens and JWTs replaced. */
 export function redact(text: string): string {
-  return text.replace(SECRET_PARAM, '$1[redacted]').replace(BEARER, '$1[redacted]').replace(JWT, '[jwt]')
+  return text
+    .replace(SECRET_PARAM, '$1[redacted]')
+    .replace(BEARER, '$1[redacted]')
+    .replace(JWT, '[jwt]')
+    .replace(KNOWN_TOKENS, '$1[redacted]')
 }
 
 /** A request path for the logs, with `?token=` and other credential parameters stripped. */
@@ -33,7 +39,8 @@ export function errorText(error: unknown): string {
 function clean(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redact(value)
   if (value instanceof Error) return errorText(value)
-  if (depth > 3 || value === null || typeof value !== 'object') return value
+  if (value === null || typeof value !== 'object') return value
+  if (depth > 3) return '[truncated]'
   if (Array.isArray(value)) return value.slice(0, 20).map((v) => clean(v, depth + 1))
   return Object.fromEntries(
     Object.entries(value).map(([key, v]) => [key, SECRET_FIELD.test(key) ? '[redacted]' : clean(v, depth + 1)]),

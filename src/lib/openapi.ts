@@ -75,6 +75,12 @@ export const bearerAuth = [{ bearerAuth: [] }]
 export const noAuth: Array<Record<string, string[]>> = []
 /** An owner's access token or a guest's viewer token, as `Authorization: Bearer` or `?token=` (img tags, sockets). */
 export const bearerOrTokenQuery: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { tokenQuery: [] }]
+/** A live session's readers: the owner's token or a viewer token (Bearer or `?token=`); none for an open session. */
+export const liveViewerAccess: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { tokenQuery: [] }, {}]
+/** A live photo's bytes: as `liveViewerAccess`, or a signed URL from a photo record. */
+export const livePhotoBytesAccess: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { tokenQuery: [] }, { signedUrl: [] }, {}]
+/** `/api/ws`: the access token as `?token=`, or none at the upgrade and a first frame `{"type":"auth","token"}` within 5 s. */
+export const socketTokenOrFirstFrame: Array<Record<string, string[]>> = [{ tokenQuery: [] }, {}]
 /** The owner's access token, a signed URL (`?exp=&sig=`), or nothing for a public image. */
 export const bearerOrSignedUrl: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { signedUrl: [] }, {}]
 /** Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */

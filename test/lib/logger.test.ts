@@ -30,3 +30,24 @@ describe('structured logger', () => {
     })
   })
 })
+
+describe('redaction covers the secrets this app handles', () => {
+  it('hides fields by the ending of their name, known token shapes in text, and WeChat codes in URLs', () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void lines.push(line))
+    log.error('x', {
+      appSecret: 's',
+      'x-api-key': 'k',
+      'set-cookie': 'c',
+      webhookSignature: 'v1,abc',
+      note: 'refresh rt_abcdefgh12345 whsec_c2VjcmV0c2VjcmV0 r8_ABCDEFGH1234',
+      url: 'https://api.weixin.qq.com/sns/jscode2session?appid=wx1&secret=zzz&js_code=081abc',
+      deep: { a: { b: { c: { d: { e: 'far' } } } } },
+    })
+    const line = JSON.parse(lines[0]!)
+    expect(line).toMatchObject({ appSecret: '[redacted]', 'x-api-key': '[redacted]', 'set-cookie': '[redacted]', webhookSignature: '[redacted]' })
+    expect(line.note).toBe('refresh rt_[redacted] whsec_[redacted] r8_[redacted]')
+    expect(line.url).toBe('https://api.weixin.qq.com/sns/jscode2session?appid=wx1&secret=[redacted]&js_code=[redacted]')
+    expect(line.deep).toEqual({ a: { b: { c: '[truncated]' } } })
+  })
+})

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { createApp } from '../../src/app'
 import { config } from '../../src/lib/config'
 import { requireSecret, withLocalScope } from '../../src/lib/locality'
+import { z } from 'zod'
 import { callApp, countRows, dbRun, expectError, freshIp, newUser, type Json } from '../helpers'
 
 // The app is built per test and given a modified env, as production would run it with a
@@ -186,3 +187,16 @@ describe('configuration is parsed once per env by one schema', () => {
     expect(config(env).SIGNUP_CREDITS).toBe(100)
   })
 })
+
+describe('a malformed variable does not take /health down with it', () => {
+  it('answers 503 with checks.config "error" and logs the variable name', async () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void lines.push(String(line)))
+    const broken = await fetchWith({ SESSION_TTL_SECONDS: 'a day' }, 'GET', '/health')
+    expect(broken.status).toBe(503)
+    expect(z.object({ checks: z.object({ config: z.literal('error'), db: z.literal('ok') }) }).parse(broken.body).checks.config).toBe('error')
+    expect(lines.join('\n')).toContain('SESSION_TTL_SECONDS')
+    vi.restoreAllMocks()
+  })
+})
+

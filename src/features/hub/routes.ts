@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi'
-import { bearerOrTokenQuery, errors } from '../../lib/openapi'
+import { errors, socketTokenOrFirstFrame } from '../../lib/openapi'
 import { ConnectUserSocketQuery } from './schemas'
 
 export const connectUserSocketRoute = createRoute({
   method: 'get',
   path: '/ws',
-  operationId: 'connectUserSocket', security: bearerOrTokenQuery,
+  operationId: 'connectUserSocket', security: socketTokenOrFirstFrame,
   tags: ['Realtime'],
   summary: 'Your live event stream (WebSocket)',
   description:

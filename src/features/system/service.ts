@@ -4,7 +4,7 @@ import { errorText, log } from '../../lib/logger'
 import type { HealthChecks } from './schemas'
 
 /** Checks each binding with the cheapest real call it has; never throws. */
-async function runChecks(env: Env): Promise<HealthChecks> {
+async function runChecks(env: Env): Promise<Omit<HealthChecks, 'config'>> {
   const attempt = async (fn: () => Promise<unknown>) => {
     try {
       await fn()
@@ -23,12 +23,24 @@ async function runChecks(env: Env): Promise<HealthChecks> {
   return { db, storage, queue }
 }
 
+function configCheck(env: Env): 'ok' | 'error' {
+  try {
+    config(env)
+    return 'ok'
+  } catch (error) {
+    log.error('health check failed', { check: 'config', error: errorText(error) })
+    return 'error'
+  }
+}
+
 /** A flood of health probes costs one D1 query and one R2 HEAD per isolate every 5 seconds. */
-const healthCache = new IsolateCache<HealthChecks>(5_000, 1)
+const healthCache = new IsolateCache<Omit<HealthChecks, 'config'>>(5_000, 1)
 
 /** The service's health: every check `ok`, or `degraded` naming the failing one. */
 export async function checkHealth(env: Env) {
-  const checks = await healthCache.get('checks', () => runChecks(env))
+  // The configuration check is per env object and cached by config() itself, so it is not in the isolate cache.
+  const checks: HealthChecks = { ...(await healthCache.get('checks', () => runChecks(env))), config: configCheck(env) }
   const healthy = Object.values(checks).every((v) => v === 'ok')
-  return { status: healthy ? ('ok' as const) : ('degraded' as const), version: config(env).APP_VERSION, checks }
+  const version = checks.config === 'ok' ? config(env).APP_VERSION : '0.0.0'
+  return { status: healthy ? ('ok' as const) : ('degraded' as const), version, checks }
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../../lib/auth'
-import { bearerAuth, bearerOrTokenQuery, errors, jsonBody, ok } from '../../../lib/openapi'
+import { bearerAuth, bearerOrTokenQuery, errors, jsonBody, livePhotoBytesAccess, liveViewerAccess, ok } from '../../../lib/openapi'
 import { ListPhotosQuery, PHOTO_VARIANTS, PhotoBatch, PhotoIdParams, PhotoListSchema, PhotoSchema, PhotoUpdate, SessionIdParams, UploadedPhotosSchema } from './schemas'
 
 const tags = ['Live photos']
@@ -35,7 +35,7 @@ export const uploadLivePhotosRoute = createRoute({
 export const listLivePhotosRoute = createRoute({
   method: 'get',
   path: '/sessions/{id}/photos',
-  operationId: 'listLivePhotos', security: bearerOrTokenQuery,
+  operationId: 'listLivePhotos', security: liveViewerAccess,
   tags,
   summary: 'Photos of a live session',
   description:
@@ -52,7 +52,7 @@ export const listLivePhotosRoute = createRoute({
 export const getLivePhotoRoute = createRoute({
   method: 'get',
   path: '/photos/{id}',
-  operationId: 'getLivePhoto', security: bearerOrTokenQuery,
+  operationId: 'getLivePhoto', security: liveViewerAccess,
   tags,
   summary: 'One photo (counts a guest view)',
   request: { params: PhotoIdParams, query: TokenQuery },
@@ -107,7 +107,7 @@ export const likeLivePhotoRoute = createRoute({
 export const getLivePhotoVariantRoute = createRoute({
   method: 'get',
   path: '/photos/{id}/{variant}',
-  operationId: 'getLivePhotoVariant', security: bearerOrTokenQuery,
+  operationId: 'getLivePhotoVariant', security: livePhotoBytesAccess,
   tags,
   summary: 'Photo bytes for guests',
   description:

@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { bearerOrTokenQuery, errors } from '../../../lib/openapi'
+import { errors, liveViewerAccess } from '../../../lib/openapi'
 
 export const connectLiveSessionRoute = createRoute({
   method: 'get',
   path: '/sessions/{id}/ws',
-  operationId: 'connectLiveSession', security: bearerOrTokenQuery,
+  operationId: 'connectLiveSession', security: liveViewerAccess,
   tags: ['Live sessions'],
   summary: 'Live event stream of a session (WebSocket)',
   description:

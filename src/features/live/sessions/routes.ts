@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../../lib/auth'
-import { bearerAuth, bearerOrTokenQuery, errors, jsonBody, noAuth, ok, PaginationQuery, paginationSchema } from '../../../lib/openapi'
+import { bearerAuth, errors, jsonBody, liveViewerAccess, noAuth, ok, PaginationQuery, paginationSchema } from '../../../lib/openapi'
 import { CreateSession, SessionSchema, UpdateSession, VerifiedSchema, VerifyBody } from './schemas'
 
 const tags = ['Live sessions']
@@ -34,7 +34,7 @@ export const listLiveSessionsRoute = createRoute({
 export const getLiveSessionRoute = createRoute({
   method: 'get',
   path: '/sessions/{id}',
-  operationId: 'getLiveSession', security: bearerOrTokenQuery,
+  operationId: 'getLiveSession', security: liveViewerAccess,
   tags,
   summary: 'A live session',
   description: 'The owner (access token) sees everything; guests need a viewer token (Bearer or `?token=`) unless the session is open. Ended sessions: 410 for guests.',

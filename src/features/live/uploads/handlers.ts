@@ -13,7 +13,7 @@ export const liveUploadRoutes = createRouter()
   .openapi(putLiveUploadPartRoute, async (c) => {
     const { id, uploadId, partNumber } = c.req.valid('param')
     const session = await loadOwnSession(c.var.db, id, c.var.user.id)
-    const upload = await storePart(c.env, c.var.db, session, uploadId, partNumber, new Uint8Array(await c.req.arrayBuffer()))
+    const upload = await storePart(c.env, c.var.db, session, uploadId, partNumber, async () => new Uint8Array(await c.req.arrayBuffer()))
     return c.json({ success: true as const, data: { upload } }, 200)
   })
   .openapi(getLiveUploadRoute, async (c) => {

@@ -63,11 +63,20 @@ export async function getUpload(db: Db, session: LiveSession, uploadId: string):
 }
 
 /** Stores one part (exactly `partSize` bytes, the last one the rest) and tells the owner's sockets. */
-export async function storePart(env: Env, db: Db, session: LiveSession, uploadId: string, partNumber: number, bytes: Uint8Array): Promise<UploadDto> {
+/** Stores one part. The body is read (`readPart`) only after the upload and part number check out. */
+export async function storePart(
+  env: Env,
+  db: Db,
+  session: LiveSession,
+  uploadId: string,
+  partNumber: number,
+  readPart: () => Promise<Uint8Array>,
+): Promise<UploadDto> {
   const row = await loadUpload(db, session, uploadId)
   const totalParts = partsOf(row.totalBytes)
   if (partNumber > totalParts) throw badRequest(`This upload has ${totalParts} parts`)
   const expected = partNumber < totalParts ? PART_SIZE : row.totalBytes - PART_SIZE * (totalParts - 1)
+  const bytes = await readPart()
   if (bytes.length !== expected) throw badRequest(`Part ${partNumber} must be ${expected} bytes, got ${bytes.length}`)
   const part = await env.MEDIA.resumeMultipartUpload(row.key, row.r2UploadId).uploadPart(partNumber, bytes)
   // Appended atomically: parts arriving in parallel never overwrite each other.
