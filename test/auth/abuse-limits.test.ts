@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { callJson, dbFirst, dbRun, expectError, freshIp, login, newUser, registerOnly } from '../helpers'
+import { z } from '@hono/zod-openapi'
+import { loginRoute } from '../../src/features/auth/routes'
+import { callJson, dataOf, dbFirst, dbRun, expectError, freshIp, login, newUser, registerOnly } from '../helpers'
 
 // Every limit here is a fixed window or a lock measured with Date.now() inside the Worker, which
 // runs in this isolate: a fake Date makes windows deterministic and lets 15 minutes pass at once.
@@ -70,9 +72,9 @@ describe('failures are counted per account AND network: strangers cannot lock th
       const res = await login(user.username, `wrong-pass-${n}`, {}, { ip })
       if (n < 10) expectError(res, 401, 'INVALID_CREDENTIALS')
       else {
-        expectError(res, 423, 'ACCOUNT_LOCKED')
+        const { details } = expectError(res, 423, 'ACCOUNT_LOCKED')
         expect(res.res.headers.get('Retry-After')).toBe('900')
-        expect(Date.parse(res.body.details.lockedUntil)).toBe(now + 900_000)
+        expect(Date.parse(z.object({ lockedUntil: z.string() }).parse(details).lockedUntil)).toBe(now + 900_000)
       }
       if (n < 4) continue
       const probe = await login(user.username, user.password, {}, { ip })
@@ -190,7 +192,7 @@ describe('PUT /api/users/password shares the sign-in budget', () => {
     const ip = freshIp()
     for (let n = 1; n <= 10; n++) {
       // A fresh access token each time (the backoff outlasts one), signed in from elsewhere.
-      const token = (await login(user.username, user.password)).body.data.accessToken
+      const token = dataOf(await login(user.username, user.password), loginRoute, 200).accessToken
       const res = await callJson('PUT', '/api/users/password', { currentPassword: `wrong-${n}`, newPassword: 'brand-new-pass-9' }, { token, ip })
       if (n < 10) expectError(res, 401, 'INVALID_CREDENTIALS')
       else expectError(res, 423, 'ACCOUNT_LOCKED')

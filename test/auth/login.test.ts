@@ -1,27 +1,33 @@
 import { describe, expect, it } from 'vitest'
-import { callJson, dbFirst, dbRun, expectError, login, registerOnly } from '../helpers'
+import { z } from '@hono/zod-openapi'
+import { adminLoginRoute, getMeRoute, loginRoute } from '../../src/features/auth/routes'
+import { callJson, dataOf, dbFirst, dbRun, expectError, login, registerOnly } from '../helpers'
+
+/** Validation details: one `{field, message}` per failing field. */
+const Details = z.array(z.object({ field: z.string(), message: z.string() }))
+/** The raw `data.user` object, every key kept, to prove a private field is absent. */
+const rawUser = (body: unknown) => z.object({ data: z.object({ user: z.record(z.string(), z.unknown()) }) }).parse(body).data.user
 
 describe('POST /api/auth/login', () => {
   it('signs in by username and answers the documented token pair', async () => {
     const user = await registerOnly('login')
-    const { status, body } = await login(user.username, user.password)
-    expect(status, JSON.stringify(body)).toBe(200)
-    expect(body.success).toBe(true)
-    const data = body.data
+    const res = await login(user.username, user.password)
+    const data = dataOf(res, loginRoute, 200)
+    expect(z.object({ success: z.boolean() }).parse(res.body).success).toBe(true)
     expect(data.accessToken.split('.')).toHaveLength(3)
     expect(data.refreshToken).toMatch(/^rt_/)
     expect(data.tokenType).toBe('Bearer')
     expect(data.expiresIn).toBe(900)
     expect(data.refreshExpiresIn).toBe(86_400)
     expect(data.user.id).toBe(user.id)
-    expect(data.user).not.toHaveProperty('passwordHash')
+    expect(rawUser(res.body)).not.toHaveProperty('passwordHash')
     // lastLoginAt records this sign-in.
-    expect(Date.now() - Date.parse(data.user.lastLoginAt)).toBeLessThan(60_000)
+    expect(Date.now() - Date.parse(String(data.user.lastLoginAt))).toBeLessThan(60_000)
     // The access token works.
     const me = await callJson('GET', '/api/auth/me', undefined, { token: data.accessToken })
-    expect(me.status).toBe(200)
-    expect(me.body.data.user).toMatchObject({ id: user.id, username: user.username, role: 'user' })
-    expect(me.body.data.user.credits).toBeTypeOf('number')
+    const meUser = dataOf(me, getMeRoute, 200).user
+    expect(meUser).toMatchObject({ id: user.id, username: user.username, role: 'user' })
+    expect(meUser.credits).toBeTypeOf('number')
   })
 
   it('signs in by email, in any case, and with surrounding spaces', async () => {
@@ -29,7 +35,7 @@ describe('POST /api/auth/login', () => {
     for (const name of [user.email, user.email.toUpperCase(), user.username.toUpperCase(), `  ${user.username}  `]) {
       const res = await login(name, user.password)
       expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(200)
-      expect(res.body.data.user.id).toBe(user.id)
+      expect(dataOf(res, loginRoute, 200).user.id).toBe(user.id)
     }
   })
 
@@ -38,20 +44,17 @@ describe('POST /api/auth/login', () => {
     const byUsername = await callJson('POST', '/api/auth/login', { username: user.username, password: user.password })
     expect(byUsername.status, JSON.stringify(byUsername.body)).toBe(200)
     const byEmail = await callJson('POST', '/api/auth/login', { email: user.email, password: user.password })
-    expect(byEmail.status, JSON.stringify(byEmail.body)).toBe(200)
-    expect(byEmail.body.data.user.id).toBe(user.id)
+    expect(dataOf(byEmail, loginRoute, 200).user.id).toBe(user.id)
   })
 
   it('401 INVALID_CREDENTIALS for a wrong password or an unknown user, with the same message', async () => {
     const user = await registerOnly('login')
-    const wrong = await login(user.username, 'wrong-pass-1')
-    expectError(wrong, 401, 'INVALID_CREDENTIALS')
-    const unknown = await login('nobody_like_this', 'wrong-pass-1')
-    expectError(unknown, 401, 'INVALID_CREDENTIALS')
+    const wrong = expectError(await login(user.username, 'wrong-pass-1'), 401, 'INVALID_CREDENTIALS')
+    const unknown = expectError(await login('nobody_like_this', 'wrong-pass-1'), 401, 'INVALID_CREDENTIALS')
     const unknownEmail = await login('nobody@example.com', 'wrong-pass-1')
     expectError(unknownEmail, 401, 'INVALID_CREDENTIALS')
     // The answers must not tell an attacker which accounts exist.
-    expect(unknown.body.error).toBe(wrong.body.error)
+    expect(unknown.error).toBe(wrong.error)
     // The password of someone else does not open this account.
     const other = await registerOnly('login', 'other-pass-2')
     expectError(await login(user.username, other.password), 401, 'INVALID_CREDENTIALS')
@@ -71,9 +74,8 @@ describe('POST /api/auth/login', () => {
     ['a non-boolean rememberMe', { login: 'someone', password: 'secret-pass-1', rememberMe: 'yes' }, 'rememberMe'],
     ['a numeric login', { login: 42, password: 'secret-pass-1' }, 'login'],
   ])('400 VALIDATION_ERROR for %s', async (_name, payload, field) => {
-    const res = await callJson('POST', '/api/auth/login', payload)
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field)
+    const { details } = expectError(await callJson('POST', '/api/auth/login', payload), 400, 'VALIDATION_ERROR')
+    expect(Details.parse(details).map((d) => d.field)).toContain(field)
   })
 
   it('400 for malformed JSON and 415 for a non-JSON body', async () => {
@@ -85,7 +87,7 @@ describe('POST /api/auth/login', () => {
     const user = await registerOnly('login')
     const { body } = await login(user.username, user.password)
     for (const field of ['passwordHash', 'failedLogins', 'lockedUntil', 'wechatOpenId', 'avatarKey']) {
-      expect(body.data.user).not.toHaveProperty(field)
+      expect(rawUser(body)).not.toHaveProperty(field)
     }
     expect(JSON.stringify(body)).not.toContain('pbkdf2')
   })
@@ -96,10 +98,10 @@ describe('POST /api/auth/admin/login', () => {
     const admin = await registerOnly('admin')
     await dbRun("UPDATE users SET role = 'admin' WHERE id = ?", admin.id)
     const res = await callJson('POST', '/api/auth/admin/login', { login: admin.username, password: admin.password })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    expect(res.body.data.user.role).toBe('admin')
-    const me = await callJson('GET', '/api/auth/me', undefined, { token: res.body.data.accessToken })
-    expect(me.body.data.user.role).toBe('admin')
+    const data = dataOf(res, adminLoginRoute, 200)
+    expect(data.user.role).toBe('admin')
+    const me = await callJson('GET', '/api/auth/me', undefined, { token: data.accessToken })
+    expect(dataOf(me, getMeRoute, 200).user.role).toBe('admin')
     // An admin may also use the normal login.
     expect((await login(admin.email, admin.password)).status).toBe(200)
   })
@@ -108,7 +110,7 @@ describe('POST /api/auth/admin/login', () => {
     const user = await registerOnly('notadmin')
     const res = await callJson('POST', '/api/auth/admin/login', { login: user.username, password: user.password })
     expectError(res, 403, 'FORBIDDEN')
-    expect(res.body.data).toBeUndefined()
+    expect(z.record(z.string(), z.unknown()).parse(res.body)).not.toHaveProperty('data')
     const sessions = await dbFirst<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE user_id = ?', user.id)
     expect(sessions?.n).toBe(0)
   })

@@ -1,6 +1,13 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { call, callApp, callJson, countRows, d1WithHook, dbFirst, expectError, freshIp, uniqueName } from '../helpers'
+import { z } from '@hono/zod-openapi'
+import { registerRoute } from '../../src/features/auth/routes'
+import { call, callApp, callJson, countRows, d1WithHook, dataOf, dbFirst, expectError, freshIp, uniqueName } from '../helpers'
+
+/** Validation details: one `{field, message}` per failing field. */
+const Details = z.array(z.object({ field: z.string(), message: z.string() }))
+/** Any JSON object, every key kept, to prove a field is absent. */
+const RawObject = z.record(z.string(), z.unknown())
 
 const PASSWORD = 'secret-pass-1'
 
@@ -23,10 +30,10 @@ afterEach(() => vi.useRealTimers())
 describe('POST /api/auth/register (JSON)', () => {
   it('creates the account: 201 {user} with defaults and no secrets', async () => {
     const input = body({ email: `${uniqueName('Mixed')}@Example.COM` })
-    const { status, body: res } = await callJson('POST', '/api/auth/register', input)
-    expect(status, JSON.stringify(res)).toBe(201)
-    expect(res.success).toBe(true)
-    const user = res.data.user
+    const res = await callJson('POST', '/api/auth/register', input)
+    const user = dataOf(res, registerRoute, 201).user
+    expect(z.object({ success: z.boolean() }).parse(res.body).success).toBe(true)
+    const raw = z.object({ data: z.looseObject({ user: RawObject }) }).parse(res.body).data
     expect(user.id).toMatch(/^usr_/)
     expect(user.username).toBe(input.username)
     // Emails are stored lower-case so uniqueness and login are case-insensitive.
@@ -35,9 +42,9 @@ describe('POST /api/auth/register (JSON)', () => {
     expect(user.credits).toBeTypeOf('number')
     expect(user.avatarUrl).toBeNull()
     expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt)
-    for (const field of PRIVATE_FIELDS) expect(user).not.toHaveProperty(field)
+    for (const field of PRIVATE_FIELDS) expect(raw.user).not.toHaveProperty(field)
     // Registration does not sign in: tokens come from /login.
-    expect(res.data).not.toHaveProperty('accessToken')
+    expect(raw).not.toHaveProperty('accessToken')
     // The password is stored hashed, never as given.
     const row = await dbFirst<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = ?', user.id)
     expect(row?.password_hash).toMatch(/^pbkdf2_sha256\$/)
@@ -75,16 +82,15 @@ describe('POST /api/auth/register (JSON)', () => {
     ['username of the wrong type', { username: 12345 }, 'username'],
   ])('400 VALIDATION_ERROR for %s', async (_name, overrides, field) => {
     const before = await countRows('users')
-    const res = await callJson('POST', '/api/auth/register', body(overrides))
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field)
+    const { details } = expectError(await callJson('POST', '/api/auth/register', body(overrides)), 400, 'VALIDATION_ERROR')
+    expect(Details.parse(details).map((d) => d.field)).toContain(field)
     expect(await countRows('users')).toBe(before)
   })
 
   it('names every failing field at once in details', async () => {
     const res = await callJson('POST', '/api/auth/register', { username: 'x', email: 'nope', password: 'short' })
-    expectError(res, 400, 'VALIDATION_ERROR')
-    const fields = new Set(res.body.details.map((d: { field: string }) => d.field))
+    const { details } = expectError(res, 400, 'VALIDATION_ERROR')
+    const fields = new Set(Details.parse(details).map((d) => d.field))
     expect(fields).toEqual(new Set(['username', 'email', 'password']))
   })
 
@@ -120,7 +126,7 @@ describe('POST /api/auth/register (JSON)', () => {
     const urlencoded = new URLSearchParams(body() as Record<string, string>).toString()
     const res = await callJson('POST', '/api/auth/register', urlencoded, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })
     expect([400, 415]).toContain(res.status)
-    expect(res.body.success).toBe(false)
+    expect(z.object({ success: z.boolean() }).parse(res.body).success).toBe(false)
     // And an empty request: nothing to read.
     expectError(await callJson('POST', '/api/auth/register'), 400, 'VALIDATION_ERROR')
   })
@@ -129,18 +135,17 @@ describe('POST /api/auth/register (JSON)', () => {
 describe('POST /api/auth/register (multipart)', () => {
   it('creates the account from form fields without an avatar', async () => {
     const input = body()
-    const { status, body: res } = await callJson('POST', '/api/auth/register', form(input))
-    expect(status, JSON.stringify(res)).toBe(201)
-    expect(res.data.user.username).toBe(input.username)
-    expect(res.data.user.avatarUrl).toBeNull()
+    const { user } = dataOf(await callJson('POST', '/api/auth/register', form(input)), registerRoute, 201)
+    expect(user.username).toBe(input.username)
+    expect(user.avatarUrl).toBeNull()
     const signIn = await callJson('POST', '/api/auth/login', { login: input.username, password: PASSWORD })
     expect(signIn.status).toBe(200)
   })
 
   it('validates multipart fields like JSON ones', async () => {
     const res = await callJson('POST', '/api/auth/register', form(body({ email: 'not-an-email' })))
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(res.body.details.map((d: { field: string }) => d.field)).toContain('email')
+    const { details } = expectError(res, 400, 'VALIDATION_ERROR')
+    expect(Details.parse(details).map((d) => d.field)).toContain('email')
   })
 
   it('400 when `avatar` is a text field instead of a file', async () => {

@@ -1,19 +1,22 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { sha256Hex as sha256 } from '../../src/lib/ids'
-import { callJson, dbFirst, dbRun, expectError, login, newUser, registerOnly } from '../helpers'
+import { z } from '@hono/zod-openapi'
+import { loginRoute, logoutRoute, refreshTokensRoute } from '../../src/features/auth/routes'
+import { changePasswordRoute } from '../../src/features/users/routes'
+import { callJson, dataOf, dbFirst, dbRun, expectError, login, newUser, registerOnly } from '../helpers'
 
 afterEach(() => vi.useRealTimers())
 
 const refresh = (refreshToken: unknown) => callJson('POST', '/api/auth/refresh', { refreshToken })
 const me = (token: string) => callJson('GET', '/api/auth/me', undefined, { token })
 const logout = (token: string) => callJson('POST', '/api/auth/logout', undefined, { token })
+/** The raw `data` of an envelope, every key kept. */
+const RawData = z.object({ data: z.unknown() })
 
 describe('POST /api/auth/refresh', () => {
   it('rotates: a new pair works, the presented refresh token stops working', async () => {
     const user = await newUser('rot')
-    const first = await refresh(user.refreshToken)
-    expect(first.status, JSON.stringify(first.body)).toBe(200)
-    const pair = first.body.data
+    const pair = dataOf(await refresh(user.refreshToken), refreshTokensRoute, 200)
     expect(pair.refreshToken).toMatch(/^rt_/)
     expect(pair.refreshToken).not.toBe(user.refreshToken)
     expect(pair.tokenType).toBe('Bearer')
@@ -21,17 +24,16 @@ describe('POST /api/auth/refresh', () => {
     expect(pair.user.id).toBe(user.id)
     expect((await me(pair.accessToken)).status).toBe(200)
     // The next rotation works with the new token.
-    const second = await refresh(pair.refreshToken)
-    expect(second.status).toBe(200)
+    const second = dataOf(await refresh(pair.refreshToken), refreshTokensRoute, 200)
     // Only a hash of the refresh token is stored.
-    expect(await dbFirst('SELECT 1 FROM refresh_tokens WHERE token_hash = ?', second.body.data.refreshToken)).toBeNull()
+    expect(await dbFirst('SELECT 1 FROM refresh_tokens WHERE token_hash = ?', second.refreshToken)).toBeNull()
   })
 
   it('treats reuse of a rotated token as theft: 401 and the whole session is revoked', async () => {
     const user = await newUser('reuse')
-    const other = await login(user.username, user.password) // a second, unrelated session
-    const rotated = (await refresh(user.refreshToken)).body.data
-    const newest = (await refresh(rotated.refreshToken)).body.data
+    const other = dataOf(await login(user.username, user.password), loginRoute, 200) // a second, unrelated session
+    const rotated = dataOf(await refresh(user.refreshToken), refreshTokensRoute, 200)
+    const newest = dataOf(await refresh(rotated.refreshToken), refreshTokensRoute, 200)
 
     const reuse = await refresh(user.refreshToken)
     expectError(reuse, 401, 'UNAUTHORIZED')
@@ -41,15 +43,15 @@ describe('POST /api/auth/refresh', () => {
     expectError(await me(rotated.accessToken), 401, 'UNAUTHORIZED')
     expectError(await me(user.accessToken), 401, 'UNAUTHORIZED')
     // Other sessions of the same user are untouched.
-    expect((await me(other.body.data.accessToken)).status).toBe(200)
-    expect((await refresh(other.body.data.refreshToken)).status).toBe(200)
+    expect((await me(other.accessToken)).status).toBe(200)
+    expect((await refresh(other.refreshToken)).status).toBe(200)
   })
 
   it('answers two concurrent refreshes with the same token with the SAME successor (two tabs, a lost response)', async () => {
     const user = await newUser('race')
     const results = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)])
-    for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200)
-    const [a, b] = results.map((r) => r.body.data)
+    const [a, b] = results.map((r) => dataOf(r, refreshTokensRoute, 200))
+    if (!a || !b) throw new Error('two answers expected')
     expect(a.refreshToken).toBe(b.refreshToken)
     expect(a.refreshToken).not.toBe(user.refreshToken)
     for (const pair of [a, b]) expect((await me(pair.accessToken)).status).toBe(200)
@@ -66,14 +68,13 @@ describe('POST /api/auth/refresh', () => {
     let now = Date.parse('2026-07-01T08:00:00Z')
     vi.setSystemTime(now)
     const user = await newUser('grace')
-    const first = (await refresh(user.refreshToken)).body.data
+    const first = dataOf(await refresh(user.refreshToken), refreshTokensRoute, 200)
     now += 29_000
     vi.setSystemTime(now)
-    const retry = await refresh(user.refreshToken)
-    expect(retry.status, JSON.stringify(retry.body)).toBe(200)
-    expect(retry.body.data.refreshToken).toBe(first.refreshToken)
-    expect(retry.body.data.accessToken).not.toBe(first.accessToken)
-    expect((await me(retry.body.data.accessToken)).status).toBe(200)
+    const retry = dataOf(await refresh(user.refreshToken), refreshTokensRoute, 200)
+    expect(retry.refreshToken).toBe(first.refreshToken)
+    expect(retry.accessToken).not.toBe(first.accessToken)
+    expect((await me(retry.accessToken)).status).toBe(200)
 
     now += 2_000 // 31 s after the rotation
     vi.setSystemTime(now)
@@ -87,8 +88,8 @@ describe('POST /api/auth/refresh', () => {
 
   it('within the window, a token whose successor was already rotated further is reuse', async () => {
     const user = await newUser('grace')
-    const first = (await refresh(user.refreshToken)).body.data
-    const second = (await refresh(first.refreshToken)).body.data
+    const first = dataOf(await refresh(user.refreshToken), refreshTokensRoute, 200)
+    const second = dataOf(await refresh(first.refreshToken), refreshTokensRoute, 200)
     expectError(await refresh(user.refreshToken), 401, 'UNAUTHORIZED')
     expectError(await refresh(second.refreshToken), 401, 'UNAUTHORIZED')
     expectError(await me(second.accessToken), 401, 'UNAUTHORIZED')
@@ -100,7 +101,7 @@ describe('POST /api/auth/refresh', () => {
     // An access token is not a refresh token (it is also longer than any refresh token).
     const wrongKind = await refresh(user.accessToken)
     expect([400, 401]).toContain(wrongKind.status)
-    expect(wrongKind.body.success).toBe(false)
+    expect(z.object({ success: z.boolean() }).parse(wrongKind.body).success).toBe(false)
     expectError(await callJson('POST', '/api/auth/refresh', {}), 400, 'VALIDATION_ERROR')
     expectError(await refresh(''), 400, 'VALIDATION_ERROR')
     expectError(await refresh(123), 400, 'VALIDATION_ERROR')
@@ -108,15 +109,15 @@ describe('POST /api/auth/refresh', () => {
 
   it('keeps the session lifetime: 24 h normally, 30 days with rememberMe', async () => {
     const user = await registerOnly('remember')
-    const normal = await login(user.username, user.password)
-    expect(normal.body.data.refreshExpiresIn).toBe(86_400)
-    const remembered = await login(user.username, user.password, { rememberMe: true })
-    expect(remembered.body.data.refreshExpiresIn).toBe(2_592_000)
-    const explicitFalse = await login(user.username, user.password, { rememberMe: false })
-    expect(explicitFalse.body.data.refreshExpiresIn).toBe(86_400)
+    const normal = dataOf(await login(user.username, user.password), loginRoute, 200)
+    expect(normal.refreshExpiresIn).toBe(86_400)
+    const remembered = dataOf(await login(user.username, user.password, { rememberMe: true }), loginRoute, 200)
+    expect(remembered.refreshExpiresIn).toBe(2_592_000)
+    const explicitFalse = dataOf(await login(user.username, user.password, { rememberMe: false }), loginRoute, 200)
+    expect(explicitFalse.refreshExpiresIn).toBe(86_400)
     // Rotation keeps each session's kind.
-    expect((await refresh(normal.body.data.refreshToken)).body.data.refreshExpiresIn).toBe(86_400)
-    expect((await refresh(remembered.body.data.refreshToken)).body.data.refreshExpiresIn).toBe(2_592_000)
+    expect(dataOf(await refresh(normal.refreshToken), refreshTokensRoute, 200).refreshExpiresIn).toBe(86_400)
+    expect(dataOf(await refresh(remembered.refreshToken), refreshTokensRoute, 200).refreshExpiresIn).toBe(2_592_000)
   })
 
   it('expires a session after its lifetime and slides it on each refresh', async () => {
@@ -124,20 +125,18 @@ describe('POST /api/auth/refresh', () => {
     let now = Date.parse('2026-08-01T00:00:00Z')
     vi.setSystemTime(now)
     const user = await registerOnly('slide')
-    const a = (await login(user.username, user.password)).body.data
-    const b = (await login(user.username, user.password)).body.data
+    const a = dataOf(await login(user.username, user.password), loginRoute, 200)
+    const b = dataOf(await login(user.username, user.password), loginRoute, 200)
 
     now += 23 * 3600_000
     vi.setSystemTime(now)
-    const slid = await refresh(a.refreshToken)
-    expect(slid.status, JSON.stringify(slid.body)).toBe(200)
+    const slid = dataOf(await refresh(a.refreshToken), refreshTokensRoute, 200)
 
     now += 2 * 3600_000 // 25 h after sign-in: b never refreshed, a slid at 23 h
     vi.setSystemTime(now)
     expectError(await refresh(b.refreshToken), 401, 'UNAUTHORIZED')
-    const again = await refresh(slid.body.data.refreshToken)
-    expect(again.status).toBe(200)
-    expect((await me(again.body.data.accessToken)).status).toBe(200)
+    const again = dataOf(await refresh(slid.refreshToken), refreshTokensRoute, 200)
+    expect((await me(again.accessToken)).status).toBe(200)
 
   })
 
@@ -153,8 +152,8 @@ describe('POST /api/auth/refresh', () => {
     const start = Date.parse('2026-08-10T00:00:00Z')
     vi.setSystemTime(start)
     const user = await registerOnly('rm30')
-    const remembered = (await login(user.username, user.password, { rememberMe: true })).body.data
-    const other = (await login(user.username, user.password, { rememberMe: true })).body.data
+    const remembered = dataOf(await login(user.username, user.password, { rememberMe: true }), loginRoute, 200)
+    const other = dataOf(await login(user.username, user.password, { rememberMe: true }), loginRoute, 200)
     vi.setSystemTime(start + 29 * 86_400_000)
     expect((await refresh(remembered.refreshToken)).status).toBe(200)
     vi.setSystemTime(start + 30 * 86_400_000 + 1000)
@@ -165,10 +164,11 @@ describe('POST /api/auth/refresh', () => {
 describe('POST /api/auth/logout', () => {
   it('stops the current access token and refresh token at once, and only this session', async () => {
     const user = await newUser('logout')
-    const other = (await login(user.username, user.password)).body.data
+    const other = dataOf(await login(user.username, user.password), loginRoute, 200)
     const res = await logout(user.accessToken)
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    expect(res.body.data).toEqual({ loggedOut: true })
+    expect(dataOf(res, logoutRoute, 200)).toEqual({ loggedOut: true })
+    // Nothing else in the raw answer either.
+    expect(RawData.parse(res.body).data).toEqual({ loggedOut: true })
 
     expectError(await me(user.accessToken), 401, 'UNAUTHORIZED')
     expectError(await refresh(user.refreshToken), 401, 'UNAUTHORIZED')
@@ -178,7 +178,7 @@ describe('POST /api/auth/logout', () => {
 
   it('also ends the tokens a rotation produced in the same session', async () => {
     const user = await newUser('logout')
-    const rotated = (await refresh(user.refreshToken)).body.data
+    const rotated = dataOf(await refresh(user.refreshToken), refreshTokensRoute, 200)
     expect((await logout(rotated.accessToken)).status).toBe(200)
     expectError(await refresh(rotated.refreshToken), 401, 'UNAUTHORIZED')
     expectError(await me(user.accessToken), 401, 'UNAUTHORIZED')
@@ -192,10 +192,11 @@ describe('POST /api/auth/logout', () => {
 describe('PUT /api/users/password and sessions', () => {
   it('keeps the current session, revokes every other one, and swaps the password', async () => {
     const user = await newUser('pwchange')
-    const other = (await login(user.username, user.password)).body.data
+    const other = dataOf(await login(user.username, user.password), loginRoute, 200)
     const res = await callJson('PUT', '/api/users/password', { currentPassword: user.password, newPassword: 'brand-new-pass-7' }, { token: user.accessToken })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    expect(res.body.data).toEqual({ changed: true })
+    expect(dataOf(res, changePasswordRoute, 200)).toEqual({ changed: true })
+    // Nothing else in the raw answer either.
+    expect(RawData.parse(res.body).data).toEqual({ changed: true })
 
     expect((await me(user.accessToken)).status).toBe(200)
     expect((await refresh(user.refreshToken)).status).toBe(200)

@@ -1,6 +1,8 @@
 import { SignJWT, UnsecuredJWT, decodeJwt } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { call, callJson, expectError, newUser, type TestUser } from '../helpers'
+import { getMeRoute } from '../../src/features/auth/routes'
+import { getProfileRoute } from '../../src/features/users/routes'
+import { call, callJson, dataOf, expectError, newUser, type TestUser } from '../helpers'
 
 // The HS256 key the Worker verifies with in tests (vitest.config.ts bindings).
 const SECRET = new TextEncoder().encode('test-jwt-secret-0123456789abcdef0123456789abcdef')
@@ -35,8 +37,7 @@ describe('access tokens on protected routes', () => {
     // (for example if the test secret were not the one the Worker uses).
     const user = await newUser('tok')
     const res = await me(await forge(user))
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    expect(res.body.data.user.id).toBe(user.id)
+    expect(dataOf(res, getMeRoute, 200).user.id).toBe(user.id)
   })
 
   it('issues HS256 tokens with issuer, audience, subject, session id and a 15 minute life', async () => {
@@ -108,9 +109,8 @@ describe('access tokens on protected routes', () => {
   it('401 for an expired token, forged or real', async () => {
     const user = await newUser('tok')
     const past = Math.floor(Date.now() / 1000) - 60
-    const forged = await me(await forge(user, { exp: past }))
-    expectError(forged, 401, 'UNAUTHORIZED')
-    expect(forged.body.error).toMatch(/expired/i)
+    const forged = expectError(await me(await forge(user, { exp: past })), 401, 'UNAUTHORIZED')
+    expect(forged.error).toMatch(/expired/i)
     // A real token 15 minutes and one second after issue (the Worker reads this fake clock).
     vi.useFakeTimers({ toFake: ['Date'] })
     const iat = decodeJwt(user.accessToken).iat!
@@ -156,13 +156,12 @@ describe('access tokens on protected routes', () => {
     for (const [method, path, body] of routes) {
       for (const [name, token] of bad) {
         const res = await call(method, path, body, token ? { token } : {})
-        const json = await res.json() as { code: string }
         expect(res.status, `${method} ${path} with ${name}`).toBe(401)
-        expect(json.code).toBe('UNAUTHORIZED')
+        expectError({ status: res.status, body: await res.json(), res }, 401, 'UNAUTHORIZED')
       }
     }
     // None of those attempts changed anything: the real token still works and the bio is unset.
     const profile = await callJson('GET', '/api/users/profile', undefined, { token: user.accessToken })
-    expect(profile.body.data.user.bio).toBeNull()
+    expect(dataOf(profile, getProfileRoute, 200).user.bio).toBeNull()
   })
 })

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { callApp, callJson, countRows, dbFirst, expectError } from '../helpers'
+import { getMeRoute, wechatLoginRoute } from '../../src/features/auth/routes'
+import { callApp, callJson, countRows, dataOf, dbFirst, expectError } from '../helpers'
 
 // The Worker runs in this isolate, so spying on globalThis.fetch intercepts its call to
 // https://wechat.test/sns/jscode2session (WECHAT_API_BASE in vitest.config.ts). Any other
@@ -34,8 +35,7 @@ describe('POST /api/auth/wechat/login', () => {
   it('exchanges the code server-side, creates the user, and finds the same user next time', async () => {
     const { urls } = mockWechat(() => json({ openid: 'openid-alpha', session_key: 'sk' }))
     const first = await wechatLogin('code-1')
-    expect(first.status, JSON.stringify(first.body)).toBe(200)
-    const data = first.body.data
+    const data = dataOf(first, wechatLoginRoute, 200)
     expect(data.isNewUser).toBe(true)
     expect(data.user.username).toMatch(/^wx_[a-z0-9]+$/)
     expect(data.user.email).toBeNull()
@@ -57,34 +57,35 @@ describe('POST /api/auth/wechat/login', () => {
     expect(JSON.stringify(first.body)).not.toContain('openid-alpha')
 
     const me = await callJson('GET', '/api/auth/me', undefined, { token: data.accessToken })
-    expect(me.body.data.user.id).toBe(data.user.id)
+    expect(dataOf(me, getMeRoute, 200).user.id).toBe(data.user.id)
 
     const before = await countRows('users')
-    const second = await wechatLogin('code-2')
-    expect(second.status).toBe(200)
-    expect(second.body.data.isNewUser).toBe(false)
-    expect(second.body.data.user.id).toBe(data.user.id)
+    const second = dataOf(await wechatLogin('code-2'), wechatLoginRoute, 200)
+    expect(second.isNewUser).toBe(false)
+    expect(second.user.id).toBe(data.user.id)
     expect(await countRows('users')).toBe(before)
   })
 
   it('creates one user when the same new openid signs in twice at once', async () => {
     mockWechat(() => json({ openid: 'openid-concurrent', session_key: 'sk' }))
-    const [a, b] = await Promise.all([wechatLogin('code-x'), wechatLogin('code-y')])
-    expect([a.status, b.status]).toEqual([200, 200])
-    expect(a.body.data.user.id).toBe(b.body.data.user.id)
-    expect([a.body.data.isNewUser, b.body.data.isNewUser].sort()).toEqual([false, true])
+    const [resA, resB] = await Promise.all([wechatLogin('code-x'), wechatLogin('code-y')])
+    expect([resA.status, resB.status]).toEqual([200, 200])
+    const a = dataOf(resA, wechatLoginRoute, 200)
+    const b = dataOf(resB, wechatLoginRoute, 200)
+    expect(a.user.id).toBe(b.user.id)
+    expect([a.isNewUser, b.isNewUser].sort()).toEqual([false, true])
     expect((await dbFirst<{ n: number }>("SELECT count(*) AS n FROM users WHERE wechat_open_id = 'openid-concurrent'"))?.n).toBe(1)
   })
 
   it('creates different users for different openids', async () => {
     let n = 0
     mockWechat(() => json({ openid: `openid-distinct-${++n}`, session_key: 'sk' }))
-    const a = await wechatLogin('code-a')
-    const b = await wechatLogin('code-b')
-    expect(a.body.data.isNewUser).toBe(true)
-    expect(b.body.data.isNewUser).toBe(true)
-    expect(a.body.data.user.id).not.toBe(b.body.data.user.id)
-    expect(a.body.data.user.username).not.toBe(b.body.data.user.username)
+    const a = dataOf(await wechatLogin('code-a'), wechatLoginRoute, 200)
+    const b = dataOf(await wechatLogin('code-b'), wechatLoginRoute, 200)
+    expect(a.isNewUser).toBe(true)
+    expect(b.isNewUser).toBe(true)
+    expect(a.user.id).not.toBe(b.user.id)
+    expect(a.user.username).not.toBe(b.user.username)
   })
 
   it.each([40029, 40163, 40226])('401 INVALID_CREDENTIALS for an invalid code (errcode %i), nothing created', async (errcode) => {
@@ -140,8 +141,8 @@ describe('POST /api/auth/wechat/login', () => {
 
   it('gives WeChat users no password: password change answers 400', async () => {
     mockWechat(() => json({ openid: 'openid-nopass', session_key: 'sk' }))
-    const { body } = await wechatLogin('code')
-    const res = await callJson('PUT', '/api/users/password', { currentPassword: 'anything-1', newPassword: 'new-pass-word-1' }, { token: body.data.accessToken })
+    const { accessToken } = dataOf(await wechatLogin('code'), wechatLoginRoute, 200)
+    const res = await callJson('PUT', '/api/users/password', { currentPassword: 'anything-1', newPassword: 'new-pass-word-1' }, { token: accessToken })
     expectError(res, 400, 'VALIDATION_ERROR')
   })
 })

@@ -4,7 +4,9 @@ import { revokeAllSessions } from '../../src/features/auth/sessions'
 import { authenticateToken } from '../../src/lib/auth'
 import { sessionHeaders } from '../../src/realtime/socket-session'
 import type { UserHub } from '../../src/features/hub/user-hub'
-import { callJson, expectError, login, newUser } from '../helpers'
+import { loginRoute, refreshTokensRoute } from '../../src/features/auth/routes'
+import { changePasswordRoute } from '../../src/features/users/routes'
+import { callJson, dataOf, expectError, login, newUser } from '../helpers'
 import { type Client, client, closeAll, closeCode, connect, connectFirstFrame, expectAlive } from '../support/ws-client'
 
 afterEach(() => {
@@ -35,7 +37,7 @@ const both = [
 describe('sockets end with their session', () => {
   it.each(both)('logout closes the session socket with 4401 (%s), other sessions stay', async (_name, open) => {
     const user = await newUser('wsend')
-    const other = (await login(user.username, user.password)).body.data
+    const other = dataOf(await login(user.username, user.password), loginRoute, 200)
     const socket = await open(user.accessToken)
     const otherSocket = await open(other.accessToken)
     expect((await callJson('POST', '/api/auth/logout', undefined, { token: user.accessToken })).status).toBe(200)
@@ -45,11 +47,11 @@ describe('sockets end with their session', () => {
 
   it.each(both)('a password change closes the other device and keeps the current one (%s)', async (_name, open) => {
     const user = await newUser('wspw')
-    const laptop = (await login(user.username, user.password)).body.data
+    const laptop = dataOf(await login(user.username, user.password), loginRoute, 200)
     const phoneSocket = await open(user.accessToken)
     const laptopSocket = await open(laptop.accessToken)
     const changed = await callJson('PUT', '/api/users/password', { currentPassword: user.password, newPassword: 'new-secret-2' }, { token: user.accessToken })
-    expect(changed.status, JSON.stringify(changed.body)).toBe(200)
+    dataOf(changed, changePasswordRoute, 200)
     expect(await closeCode(laptopSocket)).toBe(4401)
     await expectAlive(phoneSocket)
   })
@@ -57,7 +59,7 @@ describe('sockets end with their session', () => {
   it.each(both)('refresh-token reuse closes the socket of that session (%s)', async (_name, open) => {
     const user = await newUser('wsreuse')
     const socket = await open(user.accessToken)
-    const rotated = (await refresh(user.refreshToken)).body.data
+    const rotated = dataOf(await refresh(user.refreshToken), refreshTokensRoute, 200)
     await refresh(rotated.refreshToken)
     expectError(await refresh(user.refreshToken), 401, 'UNAUTHORIZED')
     expect(await closeCode(socket)).toBe(4401)
@@ -65,7 +67,7 @@ describe('sockets end with their session', () => {
 
   it('revokeAllSessions (account disabled) ends every session and closes every socket', async () => {
     const user = await newUser('wsall')
-    const second = (await login(user.username, user.password)).body.data
+    const second = dataOf(await login(user.username, user.password), loginRoute, 200)
     const sockets: Client[] = [await connect(user.accessToken), await connectFirstFrame(second.accessToken)]
     expect(await revokeAllSessions(env, user.id, 'account_disabled')).toBe(2)
     for (const s of sockets) expect(await closeCode(s)).toBe(4401)
@@ -100,9 +102,9 @@ describe('sockets end with their access token unless re-authenticated', () => {
     const user = await newUser('wsreauth')
     const socket = await open(user.accessToken)
     await setExpiry(user.id, 1_000)
-    const fresh = (await refresh(user.refreshToken)).body.data
+    const fresh = dataOf(await refresh(user.refreshToken), refreshTokensRoute, 200)
     socket.ws.send(JSON.stringify({ type: 'auth', token: fresh.accessToken }))
-    const ok = await socket.waitFor((f) => f.type === 'auth.ok')
+    const ok = await socket.waitForType('auth.ok')
     expect(Date.parse(ok.data.expiresAt)).toBeGreaterThan(Date.now() + 800_000)
     expect(await alarmAt(user.id)).toBe(Date.parse(ok.data.expiresAt))
     // Five seconds later the old token would have expired; the alarm leaves the socket open.

@@ -1,7 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { callJson, newUser, type Json } from '../helpers'
+import { z } from '@hono/zod-openapi'
+import { createTaskRoute } from '../../src/features/tasks/routes'
+import { ErrorSchema } from '../../src/lib/openapi'
+import { callJson, dataOf, newUser } from '../helpers'
 import { envWith, queuedTask } from '../support/generation'
-import { client, closeAll, connect, connectFirstFrame, upgrade } from '../support/ws-client'
+import { client, closeAll, connect, connectFirstFrame, type FrameOf, upgrade } from '../support/ws-client'
+
+/** The parts of the OpenAPI document this file reads (it has no route schema of its own). */
+const OpenApiDoc = z.object({
+  components: z.object({
+    schemas: z.object({
+      UserEvent: z.object({
+        oneOf: z.array(z.object({ properties: z.object({ type: z.object({ const: z.string().optional(), enum: z.array(z.string()).optional() }) }) })),
+      }),
+      UserClientFrame: z.unknown(),
+    }),
+  }),
+  paths: z.object({ '/api/ws': z.object({ get: z.object({ operationId: z.string() }) }) }),
+})
 
 afterEach(closeAll)
 
@@ -10,7 +26,7 @@ describe('GET /api/ws handshake', () => {
     const res = await upgrade('/api/ws', {})
     expect(res.status).toBe(426)
     expect(res.headers.get('Content-Type')).toMatch(/application\/json/)
-    const body = (await res.json()) as Json
+    const body = ErrorSchema.parse(await res.json())
     expect(body).toMatchObject({ success: false, code: expect.any(String), error: expect.any(String) })
   })
 
@@ -19,6 +35,7 @@ describe('GET /api/ws handshake', () => {
     const c = await connect(user.accessToken)
     const hello = c.frames[0]
     expect(hello).toMatchObject({ type: 'connected', data: { userId: user.id } })
+    if (hello?.type !== 'connected') throw new Error('the first frame is not connected')
     expect(new Date(hello.ts).toISOString()).toBe(hello.ts)
     c.ws.send('{"type":"ping"}')
     await c.waitFor((f) => f.type === 'pong')
@@ -34,7 +51,7 @@ describe('GET /api/ws handshake', () => {
       const res = await upgrade(`/api/ws?token=${token}`)
       expect(res.status).toBe(401)
       expect(res.webSocket).toBeNull()
-      expect(((await res.json()) as Json).code).toBe('UNAUTHORIZED')
+      expect(ErrorSchema.parse(await res.json()).code).toBe('UNAUTHORIZED')
     }
     await callJson('POST', '/api/auth/logout', { refreshToken: user.refreshToken }, { token: user.accessToken })
     expect((await upgrade(`/api/ws?token=${user.accessToken}`)).status).toBe(401)
@@ -43,7 +60,7 @@ describe('GET /api/ws handshake', () => {
   it('first-frame auth {"type":"auth","token"} works, and frames are relayed both ways', async () => {
     const user = await newUser('ws')
     const c = await connectFirstFrame(user.accessToken)
-    expect(c.frames.find((f) => f.type === 'connected').data.userId).toBe(user.id)
+    expect((await c.waitForType('connected')).data.userId).toBe(user.id)
     c.ws.send('{"type":"ping"}')
     await c.waitFor((f) => f.type === 'pong')
   })
@@ -69,9 +86,9 @@ describe('GET /api/ws handshake', () => {
 
 describe('user event types', () => {
   it('are documented once, as the UserEvent and UserClientFrame components of the OpenAPI document', async () => {
-    const doc = (await callJson('GET', '/openapi.json')).body
-    const variants = doc.components.schemas.UserEvent.oneOf as Json[]
-    expect(variants.map((v) => v.properties.type.const ?? v.properties.type.enum[0]).sort()).toEqual(
+    const doc = OpenApiDoc.parse((await callJson('GET', '/openapi.json')).body)
+    const variants = doc.components.schemas.UserEvent.oneOf
+    expect(variants.map((v) => v.properties.type.const ?? v.properties.type.enum?.[0]).sort()).toEqual(
       ['auth.ok', 'connected', 'credits.changed', 'error', 'security.login_failures', 'task.completed', 'task.failed', 'task.progress'],
     )
     expect(doc.components.schemas.UserClientFrame).toBeDefined()
@@ -89,20 +106,19 @@ describe('user events', () => {
 
     // The real Worker and queue consumer run the task; events flow from them to the hub.
     const created = await callJson('POST', '/api/tasks', { prompt: 'a lantern in fog' }, { token: user.accessToken })
-    expect(created.status).toBe(202)
-    const taskId = created.body.data.task.id
+    const taskId = dataOf(created, createTaskRoute, 202).task.id
 
     for (const device of [phone, laptop]) {
-      const done = await device.waitFor((f) => f.type === 'task.completed' && f.data.taskId === taskId)
+      const done = await device.waitForType('task.completed', (f) => f.data.taskId === taskId)
       expect(done.data.images).toHaveLength(1)
       expect(done.data.images[0]).toMatchObject({ taskId, type: 'generated' })
       expect(await device.waitFor((f) => f.type === 'credits.changed')).toMatchObject({ data: { balance: 98 } })
-      const progress = device.frames.filter((f) => f.type === 'task.progress' && f.data.taskId === taskId)
+      const progress = device.frames.filter((f): f is FrameOf<'task.progress'> => f.type === 'task.progress' && f.data.taskId === taskId)
       expect(progress.length).toBeGreaterThan(1)
       expect(progress.every((f) => f.data.status === 'running')).toBe(true)
-      const values = progress.map((f) => f.data.progress as number)
+      const values = progress.map((f) => f.data.progress)
       expect(values).toEqual([...values].sort((a, b) => a - b))
-      expect(device.frames.every((f) => typeof f.ts === 'string')).toBe(true)
+      expect(device.frames.every((f) => 'ts' in f && typeof f.ts === 'string')).toBe(true)
       // Every frame matched the declared UserEvent schema (the client records any other as undeclared).
       expect(device.frames.filter((f) => f.type === 'undeclared-frame')).toEqual([])
     }

@@ -2,17 +2,22 @@ import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { z } from '@hono/zod-openapi'
 import { UserEventSchema } from '../../src/features/hub/schemas'
-import type { Json } from '../helpers'
 
 /** Every frame the server sends on `/api/ws`: a declared user event, or the answer to a ping. */
 const ServerFrame = z.union([UserEventSchema, z.object({ type: z.literal('pong') })])
 
+/** A received frame: a declared one, parsed, or a record of one outside the schema (which no test expects). */
+export type Frame = z.output<typeof ServerFrame> | { type: 'undeclared-frame'; raw: string; error: string }
+export type FrameOf<K extends Frame['type']> = Extract<Frame, { type: K }>
+
 export interface Client {
   ws: WebSocket
-  frames: Json[]
+  frames: Frame[]
   closed: Promise<{ code: number; reason: string }>
   isClosed(): boolean
-  waitFor(match: (frame: Json) => boolean, timeoutMs?: number): Promise<Json>
+  waitFor(match: (frame: Frame) => boolean, timeoutMs?: number): Promise<Frame>
+  /** The first frame of `type` (that also passes `match`), typed as that frame. */
+  waitForType<K extends Frame['type']>(type: K, match?: (frame: FrameOf<K>) => boolean, timeoutMs?: number): Promise<FrameOf<K>>
 }
 
 const open: Client[] = []
@@ -36,7 +41,7 @@ export function upgrade(path: string, headers: Record<string, string> = { Upgrad
 export function client(res: Response): Client {
   const ws = res.webSocket
   if (!ws) throw new Error(`no WebSocket (status ${res.status})`)
-  const frames: Json[] = []
+  const frames: Frame[] = []
   let done = false
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.addEventListener('close', (e) => {
@@ -63,6 +68,12 @@ export function client(res: Response): Client {
         if (Date.now() > deadline) throw new Error(`no matching frame in ${JSON.stringify(frames.map((f) => f.type))}`)
         await new Promise((resolve) => setTimeout(resolve, 10))
       }
+    },
+    async waitForType<K extends Frame['type']>(type: K, match: (frame: FrameOf<K>) => boolean = () => true, timeoutMs?: number) {
+      const isType = (f: Frame): f is FrameOf<K> => f.type === type
+      const found = await c.waitFor((f) => isType(f) && match(f), timeoutMs)
+      if (!isType(found)) throw new Error(`expected a ${type} frame, got ${found.type}`)
+      return found
     },
   }
   open.push(c)

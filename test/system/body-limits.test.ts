@@ -2,7 +2,8 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
-import { callJson, freshIp, newUser, type Json } from '../helpers'
+import { createLiveUploadRoute } from '../../src/features/live/uploads/routes'
+import { callJson, dataOf, expectError, freshIp, newUser } from '../helpers'
 import { createSession } from '../support/live'
 
 // Production isolates have 128 MB. A body must be refused by its route's cap without being
@@ -37,7 +38,7 @@ async function send(path: string, body: ReadableStream<Uint8Array>, headers: Rec
     res = await createApp().fetch(request, { ...env, ...bindings }, ctx)
     await waitOnExecutionContext(ctx)
   } else res = await exports.default.fetch(request)
-  return { status: res.status, body: (await res.json()) as Json }
+  return { res, status: res.status, body: (await res.json()) as unknown }
 }
 
 const multipart = 'multipart/form-data; boundary=xyz'
@@ -51,8 +52,7 @@ describe('per-route body caps', () => {
       if (token) headers.Authorization = `Bearer ${token}`
       const res = await send(path, stream, headers)
       expect(res.status, path).toBe(413)
-      expect(res.body).toMatchObject({ success: false, code: 'PAYLOAD_TOO_LARGE' })
-      expect(res.body.error).toMatch(/2\.06 MB/)
+      expect(expectError(res, 413, 'PAYLOAD_TOO_LARGE').error).toMatch(/2\.06 MB/)
       expect(meter.pulled, path).toBeLessThanOrEqual(128 * 1024) // at most what a stream prefetches
     }
   })
@@ -60,8 +60,7 @@ describe('per-route body caps', () => {
   it('a chunked body (no Content-Length) over the cap is cut off at the cap with 413', async () => {
     const { stream, meter } = meteredBody(3 * MB)
     const res = await send('/api/auth/register', stream, { 'Content-Type': multipart })
-    expect(res.status).toBe(413)
-    expect(res.body.code).toBe('PAYLOAD_TOO_LARGE')
+    expectError(res, 413, 'PAYLOAD_TOO_LARGE')
     expect(meter.pulled).toBeLessThan(2 * MB + 64 * 1024 + 256 * 1024)
   })
 
@@ -71,9 +70,9 @@ describe('per-route body caps', () => {
     expect((await send('/api/auth/login', json.stream, { 'Content-Type': 'application/json' })).status).toBe(413)
     const session = await createSession(user.accessToken)
     const started = await callJson('POST', `/api/live/sessions/${session.id}/uploads`, { size: 6 * MB }, { token: user.accessToken })
-    expect(started.status).toBe(201)
+    const { upload } = dataOf(started, createLiveUploadRoute, 201)
     const part = meteredBody(5 * MB + 65 * 1024)
-    const res = await send(`/api/live/sessions/${session.id}/uploads/${started.body.data.upload.id}/parts/1`, part.stream, {
+    const res = await send(`/api/live/sessions/${session.id}/uploads/${upload.id}/parts/1`, part.stream, {
       'Content-Type': 'application/octet-stream', Authorization: `Bearer ${user.accessToken}`,
     })
     expect(res.status).toBe(413)
@@ -87,7 +86,7 @@ describe('shield and auth before the body', () => {
       const { stream, meter } = meteredBody(40 * MB)
       const res = await send(path, stream, { 'Content-Type': multipart })
       expect(res.status, path).toBe(401)
-      expect(res.body.code).toBe('UNAUTHORIZED')
+      expectError(res, 401, 'UNAUTHORIZED')
       expect(meter.pulled, path).toBeLessThanOrEqual(128 * 1024)
     }
   })
@@ -96,8 +95,7 @@ describe('shield and auth before the body', () => {
     const limiter = { limit: async () => ({ success: false }) } as unknown as RateLimit
     const { stream, meter } = meteredBody(40 * MB)
     const res = await send('/api/images/upload', stream, { 'Content-Type': multipart }, { API_RATE_LIMITER: limiter })
-    expect(res.status).toBe(429)
-    expect(res.body.code).toBe('RATE_LIMITED')
+    expectError(res, 429, 'RATE_LIMITED')
     expect(meter.pulled).toBeLessThanOrEqual(128 * 1024)
   })
 })

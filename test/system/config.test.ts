@@ -4,7 +4,8 @@ import { createApp } from '../../src/app'
 import { config } from '../../src/lib/config'
 import { requireSecret, withLocalScope } from '../../src/lib/locality'
 import { z } from 'zod'
-import { callApp, countRows, dbRun, expectError, freshIp, newUser, type Json } from '../helpers'
+import { loginRoute, refreshTokensRoute } from '../../src/features/auth/routes'
+import { callApp, countRows, dataOf, dbRun, expectError, freshIp, newUser } from '../helpers'
 
 // The app is built per test and given a modified env, as production would run it with a
 // missing or weak secret. ENVIRONMENT=test (the normal test env) allows a dev fallback;
@@ -27,9 +28,9 @@ describe('JWT_SECRET configuration', () => {
     const sessions = await countRows('sessions')
     for (const path of ['/api/auth/login', '/api/auth/admin/login']) {
       const res = await fetchWith(PRODUCTION_WITHOUT_SECRET, 'POST', path, { login: user.username, password: user.password })
-      expectError(res, 500, 'CONFIGURATION_ERROR')
-      expect(res.body.error).toMatch(/JWT_SECRET/)
-      expect(res.body.error).toMatch(/not set/)
+      const { error } = expectError(res, 500, 'CONFIGURATION_ERROR')
+      expect(error).toMatch(/JWT_SECRET/)
+      expect(error).toMatch(/not set/)
     }
     expect(await countRows('sessions')).toBe(sessions)
   })
@@ -47,15 +48,14 @@ describe('JWT_SECRET configuration', () => {
     expectError(res, 500, 'CONFIGURATION_ERROR')
     // Once configured, the same token still rotates: the failed attempt wrote nothing.
     const again = await fetchWith({}, 'POST', '/api/auth/refresh', { refreshToken: user.refreshToken })
-    expect(again.status, JSON.stringify(again.body)).toBe(200)
+    dataOf(again, refreshTokensRoute, 200)
   })
 
   it('refuses WeChat login too, with the same clear error', async () => {
     vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(JSON.stringify({ openid: 'openid-cfg', session_key: 'k' })))
     try {
       const res = await fetchWith(PRODUCTION_WITHOUT_SECRET, 'POST', '/api/auth/wechat/login', { code: 'abc' })
-      expectError(res, 500, 'CONFIGURATION_ERROR')
-      expect(res.body.error).toMatch(/JWT_SECRET/)
+      expect(expectError(res, 500, 'CONFIGURATION_ERROR').error).toMatch(/JWT_SECRET/)
     } finally {
       vi.restoreAllMocks()
     }
@@ -64,10 +64,10 @@ describe('JWT_SECRET configuration', () => {
   it('treats a secret shorter than 32 characters as misconfigured', async () => {
     const user = await newUser('cfg')
     const res = await fetchWith({ ENVIRONMENT: 'production', JWT_SECRET: 'too-short-secret' }, 'POST', '/api/auth/login', { login: user.username, password: user.password })
-    expectError(res, 500, 'CONFIGURATION_ERROR')
-    expect(res.body.error).toMatch(/32/)
+    const { error } = expectError(res, 500, 'CONFIGURATION_ERROR')
+    expect(error).toMatch(/32/)
     // The message never echoes the secret itself.
-    expect(res.body.error).not.toContain('too-short-secret')
+    expect(error).not.toContain('too-short-secret')
   })
 
   it('refuses any environment that is not development or test', async () => {
@@ -82,8 +82,7 @@ describe('JWT_SECRET configuration', () => {
     const user = await newUser('cfg')
     const prodSecret = { ENVIRONMENT: 'production', JWT_SECRET: 'production-secret-0123456789abcdef0123456789' }
     const signedIn = await fetchWith(prodSecret, 'POST', '/api/auth/login', { login: user.username, password: user.password })
-    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200)
-    const token = signedIn.body.data.accessToken
+    const token = dataOf(signedIn, loginRoute, 200).accessToken
     expect((await fetchWith(prodSecret, 'GET', '/api/auth/me', undefined, token)).status).toBe(200)
     // The test key (normal env) rejects the production-signed token.
     expectError(await fetchWith({}, 'GET', '/api/auth/me', undefined, token), 401, 'UNAUTHORIZED')
@@ -94,8 +93,8 @@ describe('JWT_SECRET configuration', () => {
     const dev = { ENVIRONMENT: 'development', JWT_SECRET: '' }
     // Made on this machine: the URL is localhost and so is the connecting address.
     const signedIn = await fetchWith(dev, 'POST', '/api/auth/login', { login: user.username, password: user.password }, undefined, loopbackIp())
-    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200)
-    expect((await fetchWith(dev, 'GET', '/api/auth/me', undefined, signedIn.body.data.accessToken, loopbackIp())).status).toBe(200)
+    const { accessToken } = dataOf(signedIn, loginRoute, 200)
+    expect((await fetchWith(dev, 'GET', '/api/auth/me', undefined, accessToken, loopbackIp())).status).toBe(200)
   })
 
   it('keeps routes that need no secret working, e.g. health', async () => {
@@ -115,7 +114,7 @@ describe('development fallbacks only for requests to localhost', () => {
     const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }
     const res = await createApp().fetch(new Request(`${origin}${path}`, init), { ...env, ...overrides }, ctx)
     await waitOnExecutionContext(ctx)
-    return { res, status: res.status, body: (await res.json()) as Json }
+    return { res, status: res.status, body: (await res.json()) as unknown }
   }
   const DEV_WITHOUT_SECRET = { ENVIRONMENT: 'development', JWT_SECRET: '' }
 
@@ -124,8 +123,7 @@ describe('development fallbacks only for requests to localhost', () => {
     const sessions = await countRows('sessions')
     for (const origin of ['https://darkroom.example.workers.dev', 'http://10.0.0.5:8787', 'http://localhost.example.com']) {
       const res = await fetchAt(origin, DEV_WITHOUT_SECRET, 'POST', '/api/auth/login', { login: user.username, password: user.password })
-      expectError(res, 500, 'CONFIGURATION_ERROR')
-      expect(res.body.error).toMatch(/JWT_SECRET/)
+      expect(expectError(res, 500, 'CONFIGURATION_ERROR').error).toMatch(/JWT_SECRET/)
     }
     expect(await countRows('sessions')).toBe(sessions)
   })
@@ -143,7 +141,7 @@ describe('development fallbacks only for requests to localhost', () => {
     for (const origin of ['http://localhost:8787', 'http://127.0.0.1:8787', 'http://127.1.2.3', 'http://[::1]:8787']) {
       const res = await fetchAt(origin, DEV_WITHOUT_SECRET, 'POST', '/api/auth/login', { login: user.username, password: user.password })
       expect(res.status, `${origin}: ${JSON.stringify(res.body)}`).toBe(200)
-      const me = await fetchAt(origin, DEV_WITHOUT_SECRET, 'GET', '/api/auth/me', undefined, res.body.data.accessToken)
+      const me = await fetchAt(origin, DEV_WITHOUT_SECRET, 'GET', '/api/auth/me', undefined, dataOf(res, loginRoute, 200).accessToken)
       expect(me.status).toBe(200)
     }
   })
@@ -166,9 +164,9 @@ describe('configuration is parsed once per env by one schema', () => {
       ['PUBLIC_BASE_URL', 'ftp://darkroom.example'],
     ] as const) {
       const res = await fetchWith({ [name]: value }, 'GET', '/api/models')
-      expectError(res, 500, 'CONFIGURATION_ERROR')
-      expect(res.body.error).toContain(name)
-      expect(res.body.error).not.toContain(value)
+      const { error } = expectError(res, 500, 'CONFIGURATION_ERROR')
+      expect(error).toContain(name)
+      expect(error).not.toContain(value)
     }
   })
 

@@ -1,7 +1,12 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../../src/app'
+import { z } from '@hono/zod-openapi'
+import { ErrorSchema } from '../../src/lib/openapi'
 import { call, callJson, expectError, newUser } from '../helpers'
+
+/** Any JSON object, every key kept (zod would strip the keys this file checks are absent). */
+const RawObject = z.record(z.string(), z.unknown())
 
 afterEach(() => vi.restoreAllMocks())
 
@@ -15,7 +20,7 @@ describe('error envelope', () => {
     // A known path with a method it does not serve is not an HTML page either.
     const wrongMethod = await callJson('DELETE', '/api/auth/login')
     expect([404, 405]).toContain(wrongMethod.status)
-    expect(wrongMethod.body.success).toBe(false)
+    expect(z.object({ success: z.boolean() }).parse(wrongMethod.body).success).toBe(false)
   })
 
   it('uses exactly the documented keys: success, error, code and optional details', async () => {
@@ -27,12 +32,14 @@ describe('error envelope', () => {
     ]
     for (const { body, status } of samples) {
       expect(status).toBeGreaterThanOrEqual(400)
-      expect(Object.keys(body).every((k) => ['success', 'error', 'code', 'details'].includes(k)), JSON.stringify(body)).toBe(true)
-      expect(body.code).toMatch(/^[A-Z_]+$/)
+      expect(Object.keys(RawObject.parse(body)).every((k) => ['success', 'error', 'code', 'details'].includes(k)), JSON.stringify(body)).toBe(true)
+      expect(ErrorSchema.parse(body).code).toMatch(/^[A-Z_]+$/)
       expect(JSON.stringify(body)).not.toMatch(/\bat .*\.(ts|js):\d+/) // no stack frames
     }
     // Validation details name each field with a message.
-    for (const d of samples[1]!.body.details) expect(d).toEqual({ field: expect.any(String), message: expect.any(String) })
+    const details = z.array(RawObject).parse(ErrorSchema.parse(samples[1]!.body).details)
+    expect(details.length).toBeGreaterThan(0)
+    for (const d of details) expect(d).toEqual({ field: expect.any(String), message: expect.any(String) })
   })
 
   it('puts a unique X-Request-Id on successes and errors', async () => {
@@ -68,15 +75,16 @@ describe('error envelope', () => {
       ctx,
     )
     await waitOnExecutionContext(ctx)
-    const body = await res.json() as { success: boolean; error: string; code: string; details: { requestId: string } }
-    expectError({ status: res.status, body, res }, 500, 'SERVER_ERROR')
+    const body: unknown = await res.json()
+    const { details } = expectError({ status: res.status, body, res }, 500, 'SERVER_ERROR')
+    const { requestId } = z.object({ requestId: z.string() }).parse(details)
     // Nothing internal reaches the client...
     expect(JSON.stringify(body)).not.toContain('on fire')
-    expect(body.details.requestId).toBe(res.headers.get('X-Request-Id'))
+    expect(requestId).toBe(res.headers.get('X-Request-Id'))
     // ...but the log has it, with the request id, and never the request body.
     const line = logged.join('\n')
     expect(line).toContain('D1 is on fire')
-    expect(line).toContain(body.details.requestId)
+    expect(line).toContain(requestId)
     expect(line).not.toContain('super-secret-password-1')
   })
 })

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { IsolateCache } from '../../src/lib/isolate-cache'
-import { callApp, newUser } from '../helpers'
+import { getQueueStatsRoute } from '../../src/features/tasks/routes'
+import { callApp, dataOf, newUser } from '../helpers'
 import { envWith, queuedTask } from '../support/generation'
 
 /** The test D1 binding, counting the statements prepared whose SQL matches `pattern`. */
@@ -46,14 +47,13 @@ describe('per-isolate caches of hot reads', () => {
     const { db, counter } = countingDb(/group by/i)
     const bindings = envWith({ DB: db })
     const first = await callApp(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: alice.accessToken })
-    expect(first.status).toBe(200)
-    expect(first.body.data.mine.queued).toBe(0)
+    expect(dataOf(first, getQueueStatsRoute, 200).mine.queued).toBe(0)
     const afterFirst = counter.n
     expect(afterFirst).toBeGreaterThanOrEqual(1)
     for (let i = 0; i < 5; i++) expect((await callApp(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: alice.accessToken })).status).toBe(200)
     expect(counter.n).toBe(afterFirst)
     const bobs = await callApp(bindings, 'GET', '/api/tasks/stats/queue', undefined, { token: bob.accessToken })
-    expect(bobs.body.data.mine.queued).toBe(1)
+    expect(dataOf(bobs, getQueueStatsRoute, 200).mine.queued).toBe(1)
     expect(counter.n).toBe(afterFirst + 1)
   })
 

@@ -1,19 +1,46 @@
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
-import { call, callJson, type Json } from '../helpers'
+import { z } from '@hono/zod-openapi'
+import { call, callJson } from '../helpers'
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const
 
-async function openapi(): Promise<Json> {
+/** The parts of an OpenAPI operation these tests read (records keep every key they hold). */
+const Operation = z.object({
+  operationId: z.string().optional(),
+  summary: z.string().optional(),
+  responses: z.record(z.string(), z.unknown()).optional(),
+  security: z.array(z.record(z.string(), z.array(z.string()))).optional(),
+  requestBody: z.object({ content: z.record(z.string(), z.unknown()) }).optional(),
+})
+const PathItem = z.object({
+  get: Operation.optional(),
+  put: Operation.optional(),
+  post: Operation.optional(),
+  delete: Operation.optional(),
+  patch: Operation.optional(),
+  options: Operation.optional(),
+  head: Operation.optional(),
+})
+/** The document itself has no route schema: these are the parts the tests read. */
+const OpenApiDoc = z.object({
+  openapi: z.string(),
+  info: z.object({ title: z.string(), version: z.string() }),
+  components: z.object({ securitySchemes: z.record(z.string(), z.unknown()) }),
+  paths: z.record(z.string(), PathItem),
+})
+type OpenApiDoc = z.infer<typeof OpenApiDoc>
+
+async function openapi(): Promise<OpenApiDoc> {
   const { status, body } = await callJson('GET', '/openapi.json')
   expect(status).toBe(200)
-  return body
+  return OpenApiDoc.parse(body)
 }
 
 /** "METHOD /path/:param" for every operation of the document. */
-function documentedRoutes(doc: Json): Set<string> {
+function documentedRoutes(doc: OpenApiDoc): Set<string> {
   const out = new Set<string>()
-  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+  for (const [path, item] of Object.entries(doc.paths)) {
     for (const method of METHODS) {
       if (item[method]) out.add(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`)
     }
@@ -64,7 +91,7 @@ describe('GET /openapi.json', () => {
   it('names the operations of auth, users, images, system and /api/ws with unique operationIds', async () => {
     const doc = await openapi()
     const ids: string[] = []
-    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+    for (const [path, item] of Object.entries(doc.paths)) {
       for (const method of METHODS) {
         const op = item[method]
         if (!op) continue
@@ -81,7 +108,7 @@ describe('GET /openapi.json', () => {
   it('gives every operation a summary and responses, and marks authenticated ones with bearerAuth', async () => {
     const doc = await openapi()
     const authenticated = new Set(['GET /api/auth/me', 'POST /api/auth/logout', 'GET /api/users/profile', 'PUT /api/users/profile', 'PUT /api/users/password', 'POST /api/users/avatar', 'GET /api/users/stats'])
-    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+    for (const [path, item] of Object.entries(doc.paths)) {
       for (const method of METHODS) {
         const op = item[method]
         if (!op) continue
@@ -98,14 +125,14 @@ describe('GET /openapi.json', () => {
 
   it('documents the error statuses of the account routes', async () => {
     const doc = await openapi()
-    const responses = (method: string, path: string) => Object.keys(doc.paths[path][method].responses)
+    const responses = (method: (typeof METHODS)[number], path: string) => Object.keys(doc.paths[path]?.[method]?.responses ?? {})
     expect(responses('post', '/api/auth/register')).toEqual(expect.arrayContaining(['201', '400', '409', '413', '415', '422', '429']))
     expect(responses('post', '/api/auth/login')).toEqual(expect.arrayContaining(['200', '400', '401', '423', '429']))
     expect(responses('post', '/api/auth/admin/login')).toEqual(expect.arrayContaining(['403']))
     expect(responses('post', '/api/auth/wechat/login')).toEqual(expect.arrayContaining(['401', '502']))
     expect(responses('post', '/api/users/avatar')).toEqual(expect.arrayContaining(['413', '415', '422']))
     // Register takes JSON and multipart.
-    expect(Object.keys(doc.paths['/api/auth/register'].post.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data'])
+    expect(Object.keys(doc.paths['/api/auth/register']?.post?.requestBody?.content ?? {}).sort()).toEqual(['application/json', 'multipart/form-data'])
   })
 })
 

@@ -1,6 +1,9 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { call, callJson, countRows, expectError, newUser, uniqueName } from '../helpers'
+import { z } from '@hono/zod-openapi'
+import { registerRoute } from '../../src/features/auth/routes'
+import { getProfileRoute, updateProfileRoute, uploadAvatarRoute } from '../../src/features/users/routes'
+import { call, callJson, countRows, dataOf, expectError, newUser, uniqueName } from '../helpers'
 import { fixturePhoto, formWith, makePng } from '../support/images'
 
 const MB2 = 2 * 1024 * 1024
@@ -18,6 +21,13 @@ async function pngOfSize(size: number) {
 const upload = (token: string, bytes: Uint8Array, name = 'me.png', type?: string) =>
   callJson('POST', '/api/users/avatar', formWith('avatar', [{ bytes, name, ...(type ? { type } : {}) }]), { token })
 
+/** The avatarUrl of a user that was just given an avatar: a string. */
+function avatarUrlOf(data: { user: { avatarUrl: string | null } }): string {
+  const url = data.user.avatarUrl
+  expect(url).toBeTypeOf('string')
+  return String(url)
+}
+
 async function avatarObjects(userId: string) {
   return (await env.MEDIA.list({ prefix: `avatars/${userId}/` })).objects
 }
@@ -27,10 +37,9 @@ describe('POST /api/users/avatar', () => {
     const user = await newUser('av')
     const png = await makePng(64, 48)
     const res = await upload(user.accessToken, png, 'me.png', 'image/png')
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    const url: string = res.body.data.user.avatarUrl
+    const url = avatarUrlOf(dataOf(res, uploadAvatarRoute, 200))
     expect(url).toMatch(new RegExp(`^/api/users/${user.id}/avatar\\?v=`))
-    expect((await callJson('GET', '/api/users/profile', undefined, { token: user.accessToken })).body.data.user.avatarUrl).toBe(url)
+    expect(dataOf(await callJson('GET', '/api/users/profile', undefined, { token: user.accessToken }), getProfileRoute, 200).user.avatarUrl).toBe(url)
 
     // Public: no token needed.
     const got = await call('GET', url)
@@ -56,21 +65,19 @@ describe('POST /api/users/avatar', () => {
     // DSCN0010.jpg has GPS coordinates: a public avatar must not publish them.
     const jpeg = fixturePhoto('DSCN0010.jpg')
     const res = await upload(user.accessToken, jpeg, 'DSCN0010.jpg', 'image/jpeg')
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    const got = await call('GET', res.body.data.user.avatarUrl)
+    const got = await call('GET', avatarUrlOf(dataOf(res, uploadAvatarRoute, 200)))
     expect(got.headers.get('Content-Type')).toBe('image/webp')
     const served = new Uint8Array(await got.arrayBuffer())
     expect(String.fromCharCode(...served.subarray(0, 4096))).not.toMatch(/Exif|GPS|NIKON/)
 
     const webp = await upload(user.accessToken, TINY_WEBP, 'tiny.webp')
-    expect(webp.status, JSON.stringify(webp.body)).toBe(200)
-    expect((await call('GET', webp.body.data.user.avatarUrl)).headers.get('Content-Type')).toBe('image/webp')
+    expect((await call('GET', avatarUrlOf(dataOf(webp, uploadAvatarRoute, 200)))).headers.get('Content-Type')).toBe('image/webp')
   })
 
   it('replaces the previous avatar: a new URL, and the old object is deleted', async () => {
     const user = await newUser('av')
-    const first = (await upload(user.accessToken, await makePng(10, 10))).body.data.user.avatarUrl
-    const second = (await upload(user.accessToken, await makePng(20, 20))).body.data.user.avatarUrl
+    const first = avatarUrlOf(dataOf(await upload(user.accessToken, await makePng(10, 10)), uploadAvatarRoute, 200))
+    const second = avatarUrlOf(dataOf(await upload(user.accessToken, await makePng(20, 20)), uploadAvatarRoute, 200))
     expect(second).not.toBe(first)
     expect(await avatarObjects(user.id)).toHaveLength(1)
   })
@@ -80,7 +87,7 @@ describe('POST /api/users/avatar', () => {
     const exact = await pngOfSize(MB2)
     expect(exact.length).toBe(MB2)
     const ok = await upload(user.accessToken, exact)
-    expect(ok.status, JSON.stringify(ok.body)).toBe(200)
+    dataOf(ok, uploadAvatarRoute, 200)
     const tooBig = await upload(user.accessToken, await pngOfSize(MB2 + 1))
     expectError(tooBig, 413, 'PAYLOAD_TOO_LARGE')
   })
@@ -139,14 +146,14 @@ describe('POST /api/users/avatar', () => {
     expectError(await callJson('POST', '/api/users/avatar', textField, { token: user.accessToken }), 400, 'VALIDATION_ERROR')
     const asJson = await callJson('POST', '/api/users/avatar', { avatar: 'x' }, { token: user.accessToken })
     expect([400, 415]).toContain(asJson.status)
-    expect(asJson.body.success).toBe(false)
+    expect(z.object({ success: z.boolean() }).parse(asJson.body).success).toBe(false)
   })
 
   it('keeps the current avatar when an upload is refused', async () => {
     const user = await newUser('av')
-    const url = (await upload(user.accessToken, await makePng(12, 12))).body.data.user.avatarUrl
+    const url = avatarUrlOf(dataOf(await upload(user.accessToken, await makePng(12, 12)), uploadAvatarRoute, 200))
     await upload(user.accessToken, TEXT, 'x.jpg')
-    const profile = (await callJson('GET', '/api/users/profile', undefined, { token: user.accessToken })).body.data.user
+    const profile = dataOf(await callJson('GET', '/api/users/profile', undefined, { token: user.accessToken }), getProfileRoute, 200).user
     expect(profile.avatarUrl).toBe(url)
     expect((await call('GET', url)).status).toBe(200)
   })
@@ -155,7 +162,7 @@ describe('POST /api/users/avatar', () => {
     const user = await newUser('av')
     await upload(user.accessToken, await makePng(12, 12))
     const res = await callJson('PUT', '/api/users/profile', { avatarUrl: 'https://cdn.example.com/me.png' }, { token: user.accessToken })
-    expect(res.body.data.user.avatarUrl).toBe('https://cdn.example.com/me.png')
+    expect(dataOf(res, updateProfileRoute, 200).user.avatarUrl).toBe('https://cdn.example.com/me.png')
     expect(await avatarObjects(user.id)).toHaveLength(0)
     expectError(await callJson('GET', `/api/users/${user.id}/avatar`), 404, 'NOT_FOUND')
   })
@@ -180,8 +187,7 @@ describe('register with a multipart avatar', () => {
     const png = await makePng(32, 32)
     const { form } = registration({ bytes: png, name: 'me.png', type: 'image/png' })
     const res = await callJson('POST', '/api/auth/register', form)
-    expect(res.status, JSON.stringify(res.body)).toBe(201)
-    const got = await call('GET', res.body.data.user.avatarUrl)
+    const got = await call('GET', avatarUrlOf(dataOf(res, registerRoute, 201)))
     expect(got.status).toBe(200)
     expect(got.headers.get('Content-Type')).toBe('image/webp')
     const info = await env.IMAGES.info(new Blob([new Uint8Array(await got.arrayBuffer())]).stream())

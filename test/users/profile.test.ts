@@ -1,7 +1,13 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { z } from '@hono/zod-openapi'
 import { getProfileRoute, updateProfileRoute } from '../../src/features/users/routes'
 import { callApp, callJson, d1WithHook, dataOf, expectError, login, newUser } from '../helpers'
+
+/** Validation details: one `{field, message}` per failing field. */
+const Details = z.array(z.object({ field: z.string(), message: z.string() }))
+/** The raw `data.user` object, every key kept (to prove a field absent, or to send back all of it). */
+const rawUser = (body: unknown) => z.object({ data: z.object({ user: z.record(z.string(), z.unknown()) }) }).parse(body).data.user
 
 const getProfile = (token: string) => callJson('GET', '/api/users/profile', undefined, { token })
 const putProfile = (token: string, body: unknown) => callJson('PUT', '/api/users/profile', body, { token })
@@ -9,10 +15,9 @@ const putProfile = (token: string, body: unknown) => callJson('PUT', '/api/users
 describe('GET /api/users/profile', () => {
   it('answers the documented fields of the caller, and nothing private', async () => {
     const user = await newUser('prof')
-    const { status, body } = await getProfile(user.accessToken)
-    expect(status).toBe(200)
-    const profile = body.data.user
-    expect(profile).toMatchObject({ id: user.id, username: user.username, email: user.email, bio: null, website: null, location: null, avatarUrl: null })
+    const res = await getProfile(user.accessToken)
+    expect(dataOf(res, getProfileRoute, 200).user).toMatchObject({ id: user.id, username: user.username, email: user.email, bio: null, website: null, location: null, avatarUrl: null })
+    const profile = rawUser(res.body)
     for (const field of ['username', 'email', 'bio', 'website', 'location', 'avatarUrl']) expect(profile).toHaveProperty(field)
     for (const field of ['passwordHash', 'failedLogins', 'lockedUntil', 'avatarKey', 'wechatOpenId']) expect(profile).not.toHaveProperty(field)
   })
@@ -48,11 +53,13 @@ describe('PUT /api/users/profile', () => {
 
   it('ignores unknown fields, so a client can send back what it read', async () => {
     const user = await newUser('prof')
-    const read = (await getProfile(user.accessToken)).body.data.user
+    const got = await getProfile(user.accessToken)
+    const { credits } = dataOf(got, getProfileRoute, 200).user
+    // Everything it read, documented or not.
+    const read = rawUser(got.body)
     const res = await putProfile(user.accessToken, { ...read, avatarUrl: null, bio: 'round trip', role: 'admin', credits: 1_000_000, passwordHash: 'x' })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
     // Role and credits are not profile fields: sending them must not escalate anything.
-    expect(res.body.data.user).toMatchObject({ bio: 'round trip', role: 'user', credits: read.credits })
+    expect(dataOf(res, updateProfileRoute, 200).user).toMatchObject({ bio: 'round trip', role: 'user', credits })
   })
 
   it.each([
@@ -68,11 +75,13 @@ describe('PUT /api/users/profile', () => {
     ['a bio of the wrong type', { bio: 42 }, 'bio'],
   ])('400 VALIDATION_ERROR for %s, and nothing changes', async (_name, body, field) => {
     const user = await newUser('prof')
-    const before = (await getProfile(user.accessToken)).body.data.user
-    const res = await putProfile(user.accessToken, body)
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field)
-    expect((await getProfile(user.accessToken)).body.data.user).toEqual(before)
+    const before = await getProfile(user.accessToken)
+    dataOf(before, getProfileRoute, 200)
+    const { details } = expectError(await putProfile(user.accessToken, body), 400, 'VALIDATION_ERROR')
+    expect(Details.parse(details).map((d) => d.field)).toContain(field)
+    const after = await getProfile(user.accessToken)
+    dataOf(after, getProfileRoute, 200)
+    expect(rawUser(after.body)).toEqual(rawUser(before.body))
   })
 
   it('400 for an empty body (nothing to update) and for a non-object body', async () => {
@@ -87,9 +96,9 @@ describe('PUT /api/users/profile', () => {
     const user = await newUser('prof')
     const username = `${user.username.slice(0, 14)}_new`
     const res = await putProfile(user.accessToken, { username, email: `${username}@Example.org` })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    expect(res.body.data.user.username).toBe(username)
-    expect(res.body.data.user.email).toBe(`${username}@example.org`.toLowerCase())
+    const changed = dataOf(res, updateProfileRoute, 200).user
+    expect(changed.username).toBe(username)
+    expect(changed.email).toBe(`${username}@example.org`.toLowerCase())
     expect((await login(username, user.password)).status).toBe(200)
     expect((await login(`${username}@example.org`, user.password)).status).toBe(200)
     expectError(await login(user.username, user.password), 401, 'INVALID_CREDENTIALS')
@@ -101,7 +110,7 @@ describe('PUT /api/users/profile', () => {
     expectError(await putProfile(bob.accessToken, { username: alice.username.toUpperCase() }), 409, 'USER_EXISTS')
     expectError(await putProfile(bob.accessToken, { email: alice.email.toUpperCase() }), 409, 'USER_EXISTS')
     // Nothing of Bob's changed on conflict.
-    const after = (await getProfile(bob.accessToken)).body.data.user
+    const after = dataOf(await getProfile(bob.accessToken), getProfileRoute, 200).user
     expect(after).toMatchObject({ username: bob.username, email: bob.email })
   })
 
@@ -123,8 +132,7 @@ describe('PUT /api/users/profile', () => {
     const user = await newUser('prof')
     expect((await putProfile(user.accessToken, { username: user.username, email: user.email })).status).toBe(200)
     const res = await putProfile(user.accessToken, { username: user.username.toUpperCase() })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    expect(res.body.data.user.username).toBe(user.username.toUpperCase())
+    expect(dataOf(res, updateProfileRoute, 200).user.username).toBe(user.username.toUpperCase())
   })
 })
 
@@ -148,9 +156,8 @@ describe('PUT /api/users/password validation', () => {
     ['over 128 characters', `a1${'x'.repeat(127)}`],
   ])('400 VALIDATION_ERROR for a new password %s', async (_name, newPassword) => {
     const user = await newUser('pw')
-    const res = await change(user.accessToken, { currentPassword: user.password, newPassword })
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(res.body.details.map((d: { field: string }) => d.field)).toContain('newPassword')
+    const { details } = expectError(await change(user.accessToken, { currentPassword: user.password, newPassword }), 400, 'VALIDATION_ERROR')
+    expect(Details.parse(details).map((d) => d.field)).toContain('newPassword')
     expect((await login(user.username, user.password)).status).toBe(200)
   })
 

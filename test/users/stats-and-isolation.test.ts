@@ -1,6 +1,9 @@
 import { SignJWT, decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { call, callJson, expectError, login, newUser, registerOnly } from '../helpers'
+import { z } from '@hono/zod-openapi'
+import { getMeRoute, refreshTokensRoute } from '../../src/features/auth/routes'
+import { getProfileRoute, getUserStatsRoute, updateProfileRoute, uploadAvatarRoute } from '../../src/features/users/routes'
+import { call, callJson, dataOf, expectError, login, newUser, registerOnly } from '../helpers'
 import { formWith, makePng } from '../support/images'
 
 const SECRET = new TextEncoder().encode('test-jwt-secret-0123456789abcdef0123456789abcdef')
@@ -8,13 +11,15 @@ const SECRET = new TextEncoder().encode('test-jwt-secret-0123456789abcdef0123456
 describe('GET /api/users/stats', () => {
   it('answers the documented counters as integers', async () => {
     const user = await newUser('stats')
-    const { status, body } = await callJson('GET', '/api/users/stats', undefined, { token: user.accessToken })
-    expect(status).toBe(200)
+    const res = await callJson('GET', '/api/users/stats', undefined, { token: user.accessToken })
+    dataOf(res, getUserStatsRoute, 200)
+    // The raw answer, every key kept: exactly the documented counters.
+    const body = z.object({ success: z.boolean(), data: z.record(z.string(), z.unknown()) }).parse(res.body)
     expect(body.success).toBe(true)
     expect(Object.keys(body.data).sort()).toEqual(['creditsSpent', 'likes', 'tasks', 'views', 'works'])
     for (const value of Object.values(body.data)) {
       expect(Number.isInteger(value)).toBe(true)
-      expect(value as number).toBeGreaterThanOrEqual(0)
+      expect(z.number().parse(value)).toBeGreaterThanOrEqual(0)
     }
     // A brand-new account has done nothing yet.
     expect(body.data).toEqual({ works: 0, views: 0, likes: 0, tasks: 0, creditsSpent: 0 })
@@ -30,20 +35,18 @@ describe('one user cannot read or change another user\'s account', () => {
     const alice = await newUser('alice')
     const bob = await newUser('bob')
     const asBob = { token: bob.accessToken }
-    expect((await callJson('GET', '/api/auth/me', undefined, asBob)).body.data.user.id).toBe(bob.id)
-    expect((await callJson('GET', '/api/users/profile', undefined, asBob)).body.data.user.id).toBe(bob.id)
+    expect(dataOf(await callJson('GET', '/api/auth/me', undefined, asBob), getMeRoute, 200).user.id).toBe(bob.id)
+    expect(dataOf(await callJson('GET', '/api/users/profile', undefined, asBob), getProfileRoute, 200).user.id).toBe(bob.id)
 
     // Bob edits "a profile": only his own changes, even if he names Alice in the body.
     const put = await callJson('PUT', '/api/users/profile', { id: alice.id, userId: alice.id, bio: 'bob was here' }, asBob)
-    expect(put.status).toBe(200)
-    expect(put.body.data.user.id).toBe(bob.id)
-    const aliceProfile = (await callJson('GET', '/api/users/profile', undefined, { token: alice.accessToken })).body.data.user
+    expect(dataOf(put, updateProfileRoute, 200).user.id).toBe(bob.id)
+    const aliceProfile = dataOf(await callJson('GET', '/api/users/profile', undefined, { token: alice.accessToken }), getProfileRoute, 200).user
     expect(aliceProfile.bio).toBeNull()
 
     // Bob's avatar upload lands on Bob.
     const up = await callJson('POST', '/api/users/avatar', formWith('avatar', [{ bytes: await makePng(9, 9), name: 'a.png' }], { userId: alice.id }), asBob)
-    expect(up.status).toBe(200)
-    expect(up.body.data.user.avatarUrl).toContain(bob.id)
+    expect(dataOf(up, uploadAvatarRoute, 200).user.avatarUrl).toContain(bob.id)
     expectError(await callJson('GET', `/api/users/${alice.id}/avatar`), 404, 'NOT_FOUND')
   })
 
@@ -68,7 +71,7 @@ describe('one user cannot read or change another user\'s account', () => {
     expect((await callJson('GET', '/api/auth/me', undefined, { token: alice.accessToken })).status).toBe(200)
     // Refreshing Alice's token yields Alice, never Bob: a refresh token is bound to its session.
     const refreshed = await callJson('POST', '/api/auth/refresh', { refreshToken: alice.refreshToken })
-    expect(refreshed.body.data.user.id).toBe(alice.id)
+    expect(dataOf(refreshed, refreshTokensRoute, 200).user.id).toBe(alice.id)
   })
 
   it('a token that claims Alice as subject but carries Bob\'s session is refused', async () => {
