@@ -1,16 +1,19 @@
 import { env, runDurableObjectAlarm } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
-import { callJson, freshIp, type Json } from '../helpers'
+import { callJson, dataOf, freshIp } from '../helpers'
 import { formWith, makePng } from '../support/images'
 import { mulberry32 } from '../../src/features/tasks/providers/local'
 import type { LiveFrame, LiveMessage, PongFrame } from '../../src/features/live/room/schemas'
+import { uploadLivePhotosRoute } from '../../src/features/live/photos/routes'
+import type { LivePhotoDto } from '../../src/features/live/photos/schemas'
+import { createLiveSessionRoute, verifyLiveAccessCodeRoute } from '../../src/features/live/sessions/routes'
+import type { LiveSessionDto } from '../../src/features/live/sessions/schemas'
 
-/** Creates a live session as `token`'s user; throws with the body unless it answered 201. */
-export async function createSession(token: string, body: Record<string, unknown> = {}): Promise<Json> {
+/** Creates a live session as `token`'s user; fails with the body unless it answered 201 with a documented session. */
+export async function createSession(token: string, body: Record<string, unknown> = {}): Promise<LiveSessionDto> {
   const res = await callJson('POST', '/api/live/sessions', { title: 'Wedding', ...body }, { token })
-  if (res.status !== 201) throw new Error(`create session failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body.data.session
+  return dataOf(res, createLiveSessionRoute, 201).session
 }
 
 /** Runs the deleted session's room alarm until its paged cleanup removed the session row. */
@@ -27,19 +30,17 @@ export function verify(sessionId: string, accessCode: string | undefined, ip = f
   return callJson('POST', `/api/live/sessions/${sessionId}/verify`, accessCode === undefined ? {} : { accessCode }, { ip })
 }
 
-/** A viewer token for the session; throws unless the code was accepted. */
+/** A viewer token for the session; fails unless the code was accepted. */
 export async function viewerToken(sessionId: string, accessCode?: string): Promise<string> {
   const res = await verify(sessionId, accessCode)
-  if (res.status !== 200) throw new Error(`verify failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body.data.viewerToken
+  return dataOf(res, verifyLiveAccessCodeRoute, 200).viewerToken
 }
 
-/** Uploads files as multipart `photos` (or `photo`); throws unless 201, returns the photo records. */
-export async function uploadPhotos(token: string, sessionId: string, files: Uint8Array[], field: 'photo' | 'photos' = 'photos'): Promise<Json[]> {
+/** Uploads files as multipart `photos` (or `photo`); fails unless 201, returns the (owner's) photo records. */
+export async function uploadPhotos(token: string, sessionId: string, files: Uint8Array[], field: 'photo' | 'photos' = 'photos'): Promise<LivePhotoDto[]> {
   const form = formWith(field, files.map((bytes, i) => ({ bytes, name: `p${i}.png` })))
   const res = await callJson('POST', `/api/live/sessions/${sessionId}/photos`, form, { token })
-  if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body.data.photos
+  return dataOf(res, uploadLivePhotosRoute, 201).photos
 }
 
 let pngCounter = 0
