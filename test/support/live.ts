@@ -1,16 +1,20 @@
 import { env, runDurableObjectAlarm } from 'cloudflare:test'
+import { z } from '@hono/zod-openapi'
 import { exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
-import { callJson, freshIp, type Json } from '../helpers'
+import { callJson, dataOf, freshIp } from '../helpers'
 import { formWith, makePng } from '../support/images'
 import { mulberry32 } from '../../src/features/tasks/providers/local'
 import type { LiveFrame, LiveMessage, PongFrame } from '../../src/features/live/room/schemas'
+import { uploadLivePhotosRoute } from '../../src/features/live/photos/routes'
+import type { LivePhotoDto } from '../../src/features/live/photos/schemas'
+import { createLiveSessionRoute, verifyLiveAccessCodeRoute } from '../../src/features/live/sessions/routes'
+import type { LiveSessionDto } from '../../src/features/live/sessions/schemas'
 
-/** Creates a live session as `token`'s user; throws with the body unless it answered 201. */
-export async function createSession(token: string, body: Record<string, unknown> = {}): Promise<Json> {
+/** Creates a live session as `token`'s user; fails with the body unless it answered 201 with a documented session. */
+export async function createSession(token: string, body: Record<string, unknown> = {}): Promise<LiveSessionDto> {
   const res = await callJson('POST', '/api/live/sessions', { title: 'Wedding', ...body }, { token })
-  if (res.status !== 201) throw new Error(`create session failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body.data.session
+  return dataOf(res, createLiveSessionRoute, 201).session
 }
 
 /** Runs the deleted session's room alarm until its paged cleanup removed the session row. */
@@ -22,24 +26,66 @@ export async function finishCleanup(sessionId: string): Promise<void> {
   }, 'the session cleanup to finish', 20_000)
 }
 
-/** POST /verify from `ip` (a fresh one unless given). */
-export function verify(sessionId: string, accessCode: string | undefined, ip = freshIp()) {
+/** POST /verify from `ip` (a fresh one unless given); `accessCode` is sent as given unless undefined. */
+export function verify(sessionId: string, accessCode: string | null | undefined, ip = freshIp()) {
   return callJson('POST', `/api/live/sessions/${sessionId}/verify`, accessCode === undefined ? {} : { accessCode }, { ip })
 }
 
-/** A viewer token for the session; throws unless the code was accepted. */
-export async function viewerToken(sessionId: string, accessCode?: string): Promise<string> {
+/** A viewer token for the session; fails unless the code was accepted. */
+export async function viewerToken(sessionId: string, accessCode?: string | null): Promise<string> {
   const res = await verify(sessionId, accessCode)
-  if (res.status !== 200) throw new Error(`verify failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body.data.viewerToken
+  return dataOf(res, verifyLiveAccessCodeRoute, 200).viewerToken
 }
 
-/** Uploads files as multipart `photos` (or `photo`); throws unless 201, returns the photo records. */
-export async function uploadPhotos(token: string, sessionId: string, files: Uint8Array[], field: 'photo' | 'photos' = 'photos'): Promise<Json[]> {
+/** Uploads files as multipart `photos` (or `photo`); fails unless 201, returns the (owner's) photo records. */
+export async function uploadPhotos(token: string, sessionId: string, files: Uint8Array[], field: 'photo' | 'photos' = 'photos'): Promise<LivePhotoDto[]> {
   const form = formWith(field, files.map((bytes, i) => ({ bytes, name: `p${i}.png` })))
   const res = await callJson('POST', `/api/live/sessions/${sessionId}/photos`, form, { token })
-  if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return res.body.data.photos
+  return dataOf(res, uploadLivePhotosRoute, 201).photos
+}
+
+const RawSuccess = z.object({ data: z.record(z.string(), z.unknown()) })
+
+/**
+ * The `data` of a success body with every key kept (zod strips undocumented keys), for checks
+ * that a field is ABSENT from what the API sent.
+ */
+export function rawData(body: unknown): Record<string, unknown> {
+  return RawSuccess.parse(body).data
+}
+
+/** `data[key]` of a success body as a raw object, every key kept (see rawData). */
+export function rawObject(body: unknown, key: string): Record<string, unknown> {
+  return z.record(z.string(), z.unknown()).parse(rawData(body)[key])
+}
+
+/** `data.items` of a success body as raw objects, every key kept (see rawData). */
+export function rawItems(body: unknown): Array<Record<string, unknown>> {
+  return z.array(z.record(z.string(), z.unknown())).parse(rawData(body).items)
+}
+
+/** `items[i]`, failing if the list is shorter. */
+export function nth<T>(items: readonly T[], i: number): T {
+  const item = items[i]
+  if (item === undefined) throw new Error(`expected an item at ${i}, got ${items.length} items`)
+  return item
+}
+
+/** `value`, failing if it is null or undefined (e.g. a downloadUrl the test expects to be there). */
+export function present<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`expected ${what}, got ${value}`)
+  return value
+}
+
+/** The fields a VALIDATION_ERROR's `details` names. */
+export function detailFields(details: unknown): string[] {
+  return z.array(z.object({ field: z.string() })).parse(details).map((d) => d.field)
+}
+
+/** The image id of an owner's photo record (guests' copies have none); fails if it is missing. */
+export function imageIdOf(photo: LivePhotoDto): string {
+  if (!photo.imageId) throw new Error(`photo ${photo.id} has no imageId (not the owner's copy?)`)
+  return photo.imageId
 }
 
 let pngCounter = 0

@@ -2,9 +2,11 @@ import { env } from 'cloudflare:test'
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from '../../../src/app'
-import { callJson, dbFirst, dbRun, freshIp, newUser } from '../../helpers'
+import { listLivePhotosRoute, moderateLivePhotosRoute } from '../../../src/features/live/photos/routes'
+import { deleteLiveSessionRoute, listLiveSessionsRoute, uploadLiveWatermarkRoute } from '../../../src/features/live/sessions/routes'
+import { callJson, dataOf, dbFirst, dbRun, freshIp, newUser } from '../../helpers'
 import { formWith, makePng } from '../../support/images'
-import { closeAllSockets, connectLive, createSession, distinctPngs, eventually, finishCleanup, uploadPhotos, viewerToken } from '../../support/live'
+import { closeAllSockets, connectLive, createSession, distinctPngs, eventually, finishCleanup, nth, uploadPhotos, viewerToken } from '../../support/live'
 
 afterEach(closeAllSockets)
 
@@ -34,15 +36,14 @@ describe("D1's 100-parameter limit", () => {
     const ids = await seedPhotos(owner.id, s.id, 100, 'pending')
     const guest = await connectLive(s.id, await viewerToken(s.id, s.accessCode))
     const res = await callJson('POST', '/api/live/photos/batch', { ids: ids.slice(0, 99), action: 'approve' }, { token: owner.accessToken })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    expect(res.body.data.updated).toBe(99)
+    expect(dataOf(res, moderateLivePhotosRoute, 200).updated).toBe(99)
     await eventually(() => guest.events.filter((e) => e.type === 'photo.added').length === 99, '99 photo.added')
     expect(guest.frames.filter((f) => Array.isArray(f))).toHaveLength(1)
     const all = await callJson('POST', '/api/live/photos/batch', { ids, action: 'feature' }, { token: owner.accessToken })
-    expect(all.status).toBe(200)
+    dataOf(all, moderateLivePhotosRoute, 200)
     expect(await dbFirst('SELECT COUNT(*) AS n FROM live_photos WHERE session_id = ? AND featured = 1', s.id)).toEqual({ n: 100 })
     const del = await callJson('POST', '/api/live/photos/batch', { ids, action: 'delete' }, { token: owner.accessToken })
-    expect(del.status).toBe(200)
+    dataOf(del, moderateLivePhotosRoute, 200)
     expect(await dbFirst('SELECT COUNT(*) AS n FROM live_photos WHERE session_id = ?', s.id)).toEqual({ n: 0 })
   })
 
@@ -51,9 +52,9 @@ describe("D1's 100-parameter limit", () => {
     const s = await createSession(owner.accessToken)
     await seedPhotos(owner.id, s.id, 101, 'approved')
     const res = await callJson('DELETE', `/api/live/sessions/${s.id}`, undefined, { token: owner.accessToken })
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    dataOf(res, deleteLiveSessionRoute, 200)
     expect((await callJson('GET', `/api/live/sessions/${s.id}`, undefined, { token: owner.accessToken })).status).toBe(404)
-    expect((await callJson('GET', '/api/live/sessions', undefined, { token: owner.accessToken })).body.data.items).toEqual([])
+    expect(dataOf(await callJson('GET', '/api/live/sessions', undefined, { token: owner.accessToken }), listLiveSessionsRoute, 200).items).toEqual([])
     await finishCleanup(s.id)
     expect(await dbFirst('SELECT COUNT(*) AS n FROM live_photos WHERE session_id = ?', s.id)).toEqual({ n: 0 })
     expect(await dbFirst('SELECT COUNT(*) AS n FROM images WHERE live_session_id = ?', s.id)).toEqual({ n: 0 })
@@ -64,9 +65,9 @@ describe("D1's 100-parameter limit", () => {
     const s = await createSession(owner.accessToken)
     await seedPhotos(owner.id, s.id, 100, 'approved')
     const res = await callJson('GET', `/api/live/sessions/${s.id}/photos?limit=100`, undefined, { token: owner.accessToken })
-    expect(res.status).toBe(200)
-    expect(res.body.data.items).toHaveLength(100)
-    expect(res.body.data.items.every((p: { width: number }) => p.width === 8)).toBe(true)
+    const { items } = dataOf(res, listLivePhotosRoute, 200)
+    expect(items).toHaveLength(100)
+    expect(items.every((p) => p.width === 8)).toBe(true)
   })
 })
 
@@ -75,8 +76,8 @@ describe('watermarked guest derivatives', () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken, { moderation: 'manual' })
     const mark = await callJson('POST', `/api/live/sessions/${s.id}/watermark`, formWith('watermark', [{ bytes: await makePng(40, 20), name: 'logo.png' }]), { token: owner.accessToken })
-    expect(mark.status, JSON.stringify(mark.body)).toBe(200)
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
+    dataOf(mark, uploadLiveWatermarkRoute, 200)
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
     let inputs = 0
     const counting = {
       info: (stream: ReadableStream<Uint8Array>) => env.IMAGES.info(stream),

@@ -1,10 +1,14 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { callJson, dbFirst, expectError, newUser, type Json, type TestUser } from '../../helpers'
+import { z } from '@hono/zod-openapi'
+import { deleteLivePhotoRoute, getLivePhotoRoute, listLivePhotosRoute, moderateLivePhotosRoute, updateLivePhotoRoute } from '../../../src/features/live/photos/routes'
+import { callJson, dataOf, dbFirst, expectError, newUser, type TestUser } from '../../helpers'
 import { waitForPreview } from '../../support/images'
-import { createSession, distinctPngs, uploadPhotos, viewerToken } from '../../support/live'
+import { createSession, distinctPngs, imageIdOf, nth, uploadPhotos, viewerToken } from '../../support/live'
 
 const batch = (token: string, ids: string[], action: string) => callJson('POST', '/api/live/photos/batch', { ids, action }, { token })
+/** A batch that must succeed, parsed with the route's schema. */
+const batchOk = async (token: string, ids: string[], action: string) => dataOf(await batch(token, ids, action), moderateLivePhotosRoute, 200)
 
 async function statuses(ids: string[]): Promise<Record<string, string>> {
   const rows = await env.DB.prepare(`SELECT id, status, featured FROM live_photos WHERE id IN (${ids.map(() => '?').join(',')})`).bind(...ids).all<{ id: string; status: string; featured: number }>()
@@ -14,22 +18,21 @@ async function statuses(ids: string[]): Promise<Record<string, string>> {
 async function manualSession(owner: TestUser, n: number) {
   const s = await createSession(owner.accessToken, { moderation: 'manual' })
   const photos = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(n))
-  return { s, photos, ids: photos.map((p: Json) => p.id as string) }
+  return { s, photos, ids: photos.map((p) => p.id) }
 }
 
 describe('PUT /api/live/photos/:id', () => {
   it('sets caption, status and featured; the answer and the guest view agree', async () => {
     const owner = await newUser('lvown')
     const { s, photos } = await manualSession(owner, 1)
-    const put = await callJson('PUT', `/api/live/photos/${photos[0].id}`, { caption: '  First dance  ', status: 'approved', featured: true }, { token: owner.accessToken })
-    expect(put.status, JSON.stringify(put.body)).toBe(200)
-    expect(put.body.data.photo).toMatchObject({ caption: 'First dance', status: 'approved', featured: true })
+    const put = await callJson('PUT', `/api/live/photos/${nth(photos, 0).id}`, { caption: '  First dance  ', status: 'approved', featured: true }, { token: owner.accessToken })
+    expect(dataOf(put, updateLivePhotoRoute, 200).photo).toMatchObject({ caption: 'First dance', status: 'approved', featured: true })
     const guest = await viewerToken(s.id, s.accessCode)
     const seen = await callJson('GET', `/api/live/sessions/${s.id}/photos?featured=true`, undefined, { token: guest })
-    expect(seen.body.data.items.map((p: Json) => [p.caption, p.featured])).toEqual([['First dance', true]])
+    expect(dataOf(seen, listLivePhotosRoute, 200).items.map((p) => [p.caption, p.featured])).toEqual([['First dance', true]])
     // null clears the caption; other fields stay.
-    const cleared = await callJson('PUT', `/api/live/photos/${photos[0].id}`, { caption: null }, { token: owner.accessToken })
-    expect(cleared.body.data.photo).toMatchObject({ caption: null, status: 'approved', featured: true })
+    const cleared = await callJson('PUT', `/api/live/photos/${nth(photos, 0).id}`, { caption: null }, { token: owner.accessToken })
+    expect(dataOf(cleared, updateLivePhotoRoute, 200).photo).toMatchObject({ caption: null, status: 'approved', featured: true })
   })
 
   it('refuses empty or invalid changes with 400, and changes nothing', async () => {
@@ -54,18 +57,19 @@ describe('PUT /api/live/photos/:id', () => {
   it('DELETE removes the photo, its image row and its R2 objects', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const [photo, kept] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(2))
+    const uploaded = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(2))
+    const [photo, kept] = [nth(uploaded, 0), nth(uploaded, 1)]
     // Previews are stored in the background after the upload answers; let them land first.
-    await waitForPreview(photo.imageId)
-    const prefix = `images/${owner.id}/${photo.imageId}/`
+    await waitForPreview(imageIdOf(photo))
+    const prefix = `images/${owner.id}/${imageIdOf(photo)}/`
     expect((await env.MEDIA.list({ prefix })).objects.length).toBeGreaterThanOrEqual(3)
     const del = await callJson('DELETE', `/api/live/photos/${photo.id}`, undefined, { token: owner.accessToken })
-    expect(del.body).toMatchObject({ success: true, data: { deleted: true } })
+    expect(dataOf(del, deleteLivePhotoRoute, 200)).toEqual({ deleted: true })
     expect(await dbFirst('SELECT id FROM live_photos WHERE id = ?', photo.id)).toBeNull()
-    expect(await dbFirst('SELECT id FROM images WHERE id = ?', photo.imageId)).toBeNull()
+    expect(await dbFirst('SELECT id FROM images WHERE id = ?', imageIdOf(photo))).toBeNull()
     expect((await env.MEDIA.list({ prefix })).objects).toEqual([])
     expectError(await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: owner.accessToken }), 404, 'NOT_FOUND')
-    expect((await callJson('GET', `/api/live/photos/${kept.id}`, undefined, { token: owner.accessToken })).status).toBe(200)
+    dataOf(await callJson('GET', `/api/live/photos/${kept.id}`, undefined, { token: owner.accessToken }), getLivePhotoRoute, 200)
   })
 })
 
@@ -74,17 +78,16 @@ describe('POST /api/live/photos/batch', () => {
     const owner = await newUser('lvown')
     const { s, ids } = await manualSession(owner, 4)
     const guest = await viewerToken(s.id, s.accessCode)
-    const guestIds = async () => (await callJson('GET', `/api/live/sessions/${s.id}/photos?after=0`, undefined, { token: guest })).body.data.items.map((p: Json) => p.id)
+    const guestIds = async () => dataOf(await callJson('GET', `/api/live/sessions/${s.id}/photos?after=0`, undefined, { token: guest }), listLivePhotosRoute, 200).items.map((p) => p.id)
 
-    const approved = await batch(owner.accessToken, ids.slice(0, 3), 'approve')
-    expect(approved.status, JSON.stringify(approved.body)).toBe(200)
-    expect(approved.body.data.updated).toBe(3)
-    expect(approved.body.data.photos.map((p: Json) => p.status)).toEqual(['approved', 'approved', 'approved'])
+    const approved = await batchOk(owner.accessToken, ids.slice(0, 3), 'approve')
+    expect(approved.updated).toBe(3)
+    expect(approved.photos.map((p) => p.status)).toEqual(['approved', 'approved', 'approved'])
     expect(await guestIds()).toEqual(ids.slice(0, 3))
 
-    expect((await batch(owner.accessToken, [ids[0]!, ids[1]!], 'feature')).body.data.updated).toBe(2)
-    expect((await batch(owner.accessToken, [ids[1]!], 'unfeature')).status).toBe(200)
-    expect((await batch(owner.accessToken, [ids[2]!, ids[3]!], 'hide')).status).toBe(200)
+    expect((await batchOk(owner.accessToken, [ids[0]!, ids[1]!], 'feature')).updated).toBe(2)
+    await batchOk(owner.accessToken, [ids[1]!], 'unfeature')
+    await batchOk(owner.accessToken, [ids[2]!, ids[3]!], 'hide')
     expect(await statuses(ids)).toEqual({ [ids[0]!]: 'approved+featured', [ids[1]!]: 'approved', [ids[2]!]: 'hidden', [ids[3]!]: 'hidden' })
     expect(await guestIds()).toEqual(ids.slice(0, 2))
   })
@@ -93,14 +96,13 @@ describe('POST /api/live/photos/batch', () => {
     const owner = await newUser('lvown')
     const { s, photos, ids } = await manualSession(owner, 3)
     // Previews are stored in the background after the upload answers; let them land first.
-    for (const p of photos) await waitForPreview(p.imageId)
-    const del = await batch(owner.accessToken, [ids[0]!, ids[2]!, ids[0]!], 'delete')
-    expect(del.status).toBe(200)
-    expect(del.body.data).toEqual({ updated: 2, photos: [] })
+    for (const p of photos) await waitForPreview(imageIdOf(p))
+    const del = await batchOk(owner.accessToken, [ids[0]!, ids[2]!, ids[0]!], 'delete')
+    expect(del).toEqual({ updated: 2, photos: [] })
     const left = await env.DB.prepare('SELECT id FROM live_photos WHERE session_id = ?').bind(s.id).all<{ id: string }>()
     expect(left.results.map((r) => r.id)).toEqual([ids[1]])
-    expect(await dbFirst('SELECT id FROM images WHERE id = ?', photos[0].imageId)).toBeNull()
-    expect((await env.MEDIA.list({ prefix: `images/${owner.id}/${photos[2].imageId}/` })).objects).toEqual([])
+    expect(await dbFirst('SELECT id FROM images WHERE id = ?', imageIdOf(nth(photos, 0)))).toBeNull()
+    expect((await env.MEDIA.list({ prefix: `images/${owner.id}/${imageIdOf(nth(photos, 2))}/` })).objects).toEqual([])
   })
 
   it("one id that is someone else's (or unknown) fails the batch with 404 and nothing changes", async () => {
@@ -110,8 +112,8 @@ describe('POST /api/live/photos/batch', () => {
     const theirs = await manualSession(other, 1)
     for (const action of ['approve', 'hide', 'delete', 'feature']) {
       const res = await batch(owner.accessToken, [...mine.ids, theirs.ids[0]!], action)
-      expectError(res, 404, 'NOT_FOUND')
-      expect(res.body.details.missing).toEqual([theirs.ids[0]])
+      const { details } = expectError(res, 404, 'NOT_FOUND')
+      expect(z.object({ missing: z.array(z.string()) }).parse(details).missing).toEqual([theirs.ids[0]])
       expectError(await batch(owner.accessToken, [mine.ids[0]!, 'lph_nope'], action), 404, 'NOT_FOUND')
     }
     expect(await statuses([...mine.ids, ...theirs.ids])).toEqual(Object.fromEntries([...mine.ids, ...theirs.ids].map((id) => [id, 'pending'])))
@@ -125,9 +127,8 @@ describe('POST /api/live/photos/batch', () => {
     expectError(await batch(owner.accessToken, [], 'approve'), 400, 'VALIDATION_ERROR')
     expectError(await batch(owner.accessToken, ids, 'publish'), 400, 'VALIDATION_ERROR')
     // Exactly 100 ids (the same photo repeated) is within the limit.
-    const hundred = await batch(owner.accessToken, Array.from({ length: 100 }, () => ids[0]!), 'approve')
-    expect(hundred.status).toBe(200)
-    expect(hundred.body.data.updated).toBe(1)
+    const hundred = await batchOk(owner.accessToken, Array.from({ length: 100 }, () => ids[0]!), 'approve')
+    expect(hundred.updated).toBe(1)
     expect(await statuses(ids)).toEqual({ [ids[0]!]: 'approved' })
   })
 })

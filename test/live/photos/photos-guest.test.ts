@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { readExif } from '../../../src/lib/exif'
-import { call, callJson, dbFirst, expectError, newUser } from '../../helpers'
+import { getLivePhotoRoute, likeLivePhotoRoute, listLivePhotosRoute, updateLivePhotoRoute } from '../../../src/features/live/photos/routes'
+import { call, callJson, dataOf, dbFirst, expectError, newUser } from '../../helpers'
 import { bytesOf, fixturePhoto, infoOf, latin1 } from '../../support/images'
-import { createSession, distinctPngs, uploadPhotos, viewerToken } from '../../support/live'
+import { createSession, distinctPngs, nth, present, uploadPhotos, viewerToken } from '../../support/live'
 
 /** GET a path as a browser would (no Authorization header): for signed URLs. */
 const fetchUrl = (url: string) => call('GET', url)
@@ -11,32 +12,33 @@ describe('views and likes', () => {
   it('opening a photo counts a view once per guest; the owner looking does not', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
     const guest = await viewerToken(s.id, s.accessCode)
     const other = await viewerToken(s.id, s.accessCode)
-    const open = (token: string) => callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token })
-    expect((await open(guest)).body.data.photo.viewCount).toBe(1)
-    expect((await open(guest)).body.data.photo.viewCount).toBe(1)
-    expect((await open(other)).body.data.photo.viewCount).toBe(2)
+    const open = async (token: string) => dataOf(await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token }), getLivePhotoRoute, 200).photo
+    expect((await open(guest)).viewCount).toBe(1)
+    expect((await open(guest)).viewCount).toBe(1)
+    expect((await open(other)).viewCount).toBe(2)
     const byOwner = await open(owner.accessToken)
-    expect(byOwner.body.data.photo).toMatchObject({ viewCount: 2, imageId: photo.imageId })
+    expect(byOwner).toMatchObject({ viewCount: 2, imageId: photo.imageId })
     expect(await dbFirst('SELECT view_count AS n FROM live_photos WHERE id = ?', photo.id)).toEqual({ n: 2 })
   })
 
   it('a guest likes once (twice is still 1); two guests make 2; the owner cannot like', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
     const like = (token: string) => callJson('POST', `/api/live/photos/${photo.id}/like`, undefined, { token })
+    const liked = async (token: string) => dataOf(await like(token), likeLivePhotoRoute, 200)
     const ann = await viewerToken(s.id, s.accessCode)
     const bob = await viewerToken(s.id, s.accessCode)
-    expect((await like(ann)).body.data).toEqual({ liked: true, likeCount: 1 })
-    expect((await like(ann)).body.data).toEqual({ liked: true, likeCount: 1 })
-    expect((await like(bob)).body.data).toEqual({ liked: true, likeCount: 2 })
+    expect(await liked(ann)).toEqual({ liked: true, likeCount: 1 })
+    expect(await liked(ann)).toEqual({ liked: true, likeCount: 1 })
+    expect(await liked(bob)).toEqual({ liked: true, likeCount: 2 })
     expectError(await like(owner.accessToken), 401, 'UNAUTHORIZED')
     expectError(await callJson('POST', `/api/live/photos/${photo.id}/like`), 401, 'UNAUTHORIZED')
     expectError(await callJson('POST', '/api/live/photos/lph_nope/like', undefined, { token: ann }), 404, 'NOT_FOUND')
-    expect((await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: ann })).body.data.photo.likeCount).toBe(2)
+    expect(dataOf(await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: ann }), getLivePhotoRoute, 200).photo.likeCount).toBe(2)
   })
 })
 
@@ -44,26 +46,26 @@ describe('downloads follow the session policy', () => {
   it('none: guests see downloadUrl null and get 403 FORBIDDEN; the owner still downloads', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken, { downloadPolicy: 'none' })
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
     expect(photo.downloadUrl).toEqual(expect.any(String))
     const guest = await viewerToken(s.id, s.accessCode)
-    const seen = (await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: guest })).body.data.photo
+    const seen = dataOf(await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: guest }), getLivePhotoRoute, 200).photo
     expect(seen.downloadUrl).toBeNull()
-    const listed = (await callJson('GET', `/api/live/sessions/${s.id}/photos`, undefined, { token: guest })).body.data.items[0]
+    const listed = nth(dataOf(await callJson('GET', `/api/live/sessions/${s.id}/photos`, undefined, { token: guest }), listLivePhotosRoute, 200).items, 0)
     expect(listed.downloadUrl).toBeNull()
     expectError(await callJson('GET', `/api/live/photos/${photo.id}/download`, undefined, { token: guest }), 403, 'FORBIDDEN')
     // The owner's signed URL handed to a guest does not get around the policy.
-    expectError(await callJson('GET', photo.downloadUrl), 403, 'FORBIDDEN')
+    expectError(await callJson('GET', present(photo.downloadUrl, "the owner's downloadUrl")), 403, 'FORBIDDEN')
     expect((await call('GET', `/api/live/photos/${photo.id}/download`, undefined, { token: owner.accessToken })).status).toBe(200)
   })
 
   it('preview: guests download the WebP preview as an attachment', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken, { downloadPolicy: 'preview' })
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, [fixturePhoto('DSCN0010.jpg')])
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, [fixturePhoto('DSCN0010.jpg')]), 0)
     const guest = await viewerToken(s.id, s.accessCode)
-    const seen = (await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: guest })).body.data.photo
-    const res = await fetchUrl(seen.downloadUrl)
+    const seen = dataOf(await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: guest }), getLivePhotoRoute, 200).photo
+    const res = await fetchUrl(present(seen.downloadUrl, 'a guest downloadUrl'))
     expect(res.status).toBe(200)
     expect(res.headers.get('Content-Type')).toBe('image/webp')
     expect(res.headers.get('Content-Disposition')).toMatch(/^attachment;/)
@@ -76,7 +78,7 @@ describe('downloads follow the session policy', () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken, { downloadPolicy: 'original' })
     const upload = fixturePhoto('DSCN0010.jpg')
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, [upload])
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, [upload]), 0)
     const guest = await viewerToken(s.id, s.accessCode)
     const res = await call('GET', `/api/live/photos/${photo.id}/download`, undefined, { token: guest })
     expect(res.status).toBe(200)
@@ -97,9 +99,9 @@ describe('thumbs and previews', () => {
   it('are served to guests at the signed URLs of the photo, without any token', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, [fixturePhoto('DSCN0010.jpg')])
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, [fixturePhoto('DSCN0010.jpg')]), 0)
     const guest = await viewerToken(s.id, s.accessCode)
-    const seen = (await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: guest })).body.data.photo
+    const seen = dataOf(await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: guest }), getLivePhotoRoute, 200).photo
     for (const [url, side] of [[seen.thumbUrl, 256], [seen.previewUrl, 640]] as const) {
       const res = await fetchUrl(url)
       expect(res.status, url).toBe(200)
@@ -119,8 +121,8 @@ describe('pending and hidden photos do not exist for guests', () => {
   it.each(['pending', 'hidden'] as const)('%s: 404 on every photo route, also with signed URLs; the owner still sees it', async (state) => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken, { moderation: 'manual', downloadPolicy: 'original' })
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
-    if (state === 'hidden') expect((await callJson('PUT', `/api/live/photos/${photo.id}`, { status: 'hidden' }, { token: owner.accessToken })).status).toBe(200)
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
+    if (state === 'hidden') dataOf(await callJson('PUT', `/api/live/photos/${photo.id}`, { status: 'hidden' }, { token: owner.accessToken }), updateLivePhotoRoute, 200)
     const guest = await viewerToken(s.id, s.accessCode)
     const attempts: Array<[string, string, string | undefined]> = [
       ['GET', `/api/live/photos/${photo.id}`, guest],
@@ -129,11 +131,11 @@ describe('pending and hidden photos do not exist for guests', () => {
       // The owner's signed URLs, leaked to a guest, do not reveal the photo either.
       ['GET', photo.thumbUrl, undefined],
       ['GET', photo.previewUrl, undefined],
-      ['GET', photo.downloadUrl, undefined],
+      ['GET', present(photo.downloadUrl, "the owner's downloadUrl"), undefined],
     ]
     for (const [method, path, token] of attempts) expectError(await callJson(method, path, undefined, token ? { token } : {}), 404, 'NOT_FOUND')
     expect(await dbFirst('SELECT view_count AS views, like_count AS likes FROM live_photos WHERE id = ?', photo.id)).toEqual({ views: 0, likes: 0 })
-    expect((await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: owner.accessToken })).body.data.photo.status).toBe(state)
+    expect(dataOf(await callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token: owner.accessToken }), getLivePhotoRoute, 200).photo.status).toBe(state)
     for (const v of ['thumb', 'preview', 'download']) {
       expect((await call('GET', `/api/live/photos/${photo.id}/${v}`, undefined, { token: owner.accessToken })).status, v).toBe(200)
     }

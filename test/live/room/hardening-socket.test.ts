@@ -1,8 +1,11 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { signViewerToken } from '../../../src/features/live/shared/viewer-tokens'
-import { call, callApp, callJson, expectError, newUser } from '../../helpers'
-import { acceptLive, closeAllSockets, connectLive, createSession, distinctPngs, eventually, ofType, seqOf, sleep, upgradeLive, uploadPhotos, viewerToken } from '../../support/live'
+import { loginRoute, logoutRoute } from '../../../src/features/auth/routes'
+import { listLivePhotosRoute } from '../../../src/features/live/photos/routes'
+import { updateLiveSessionRoute, verifyLiveAccessCodeRoute } from '../../../src/features/live/sessions/routes'
+import { call, callApp, callJson, dataOf, expectError, newUser } from '../../helpers'
+import { acceptLive, closeAllSockets, connectLive, createSession, distinctPngs, eventually, nth, ofType, seqOf, sleep, upgradeLive, uploadPhotos, viewerToken } from '../../support/live'
 
 afterEach(closeAllSockets)
 
@@ -23,22 +26,22 @@ describe('resuming a live socket', () => {
     const s = await createSession(owner.accessToken)
     await uploadPhotos(owner.accessToken, s.id, await distinctPngs(2))
     const guest = await viewerToken(s.id, s.accessCode)
-    const list = await callJson('GET', `/api/live/sessions/${s.id}/photos`, undefined, { token: guest })
-    expect(list.body.data.seq).toBeGreaterThanOrEqual(2)
-    const socket = await connectLive(s.id, guest, list.body.data.seq)
-    const [next] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
+    const list = dataOf(await callJson('GET', `/api/live/sessions/${s.id}/photos`, undefined, { token: guest }), listLivePhotosRoute, 200)
+    expect(list.seq).toBeGreaterThanOrEqual(2)
+    const socket = await connectLive(s.id, guest, list.seq)
+    const next = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
     const added = await socket.waitForType('photo.added', 'photo.added')
     expect(added.data.photo.id).toBe(next.id)
     expect(ofType(socket, 'photo.added')).toHaveLength(1)
-    expect(added.seq).toBeGreaterThan(list.body.data.seq)
+    expect(added.seq).toBeGreaterThan(list.seq)
   })
 
   it('replayed photos carry URLs signed at delivery: after a code change they still load', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
-    const put = await callJson('PUT', `/api/live/sessions/${s.id}`, { regenerateCode: true }, { token: owner.accessToken })
-    const guest = await viewerToken(s.id, put.body.data.session.accessCode)
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
+    const put = dataOf(await callJson('PUT', `/api/live/sessions/${s.id}`, { regenerateCode: true }, { token: owner.accessToken }), updateLiveSessionRoute, 200)
+    const guest = await viewerToken(s.id, put.session.accessCode)
     const socket = await connectLive(s.id, guest, 0)
     const replayed = await socket.waitForType('photo.added', (e) => e.data.photo.id === photo.id, 'the replayed photo')
     // Loaded without the viewer token, as an <img src> does: the signature alone must be current.
@@ -143,12 +146,12 @@ describe('sockets end with what opened them', () => {
   it('a socket closes with 4401 when its viewer token expires, unless it authenticates again', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const verified = await callJson('POST', `/api/live/sessions/${s.id}/verify`, { accessCode: s.accessCode, deviceId: 'expiring-device-0001' })
-    const claims = { sessionId: s.id, guestId: verified.body.data.guestId as string, codeVersion: 1 }
+    const verified = dataOf(await callJson('POST', `/api/live/sessions/${s.id}/verify`, { accessCode: s.accessCode, deviceId: 'expiring-device-0001' }), verifyLiveAccessCodeRoute, 200)
+    const claims = { sessionId: s.id, guestId: verified.guestId, codeVersion: 1 }
     const short = (await signViewerToken(env, claims, 2)).token
     const expiring = await connectLive(s.id, short)
     const renewed = await connectLive(s.id, (await signViewerToken(env, claims, 2)).token)
-    renewed.ws.send(JSON.stringify({ type: 'auth', token: verified.body.data.viewerToken }))
+    renewed.ws.send(JSON.stringify({ type: 'auth', token: verified.viewerToken }))
     const closed = await expiring.closed
     expect(closed).toMatchObject({ code: 4401 })
     expect(closed.reason).toMatch(/expired/)
@@ -165,12 +168,11 @@ describe("the owner's live sockets end with the sign-in that opened them", () =>
   it('logout closes the owner socket of that session with 4401; guests and the owner on another device stay', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const other = await callJson('POST', '/api/auth/login', { login: owner.username, password: owner.password })
-    expect(other.status).toBe(200)
+    const other = dataOf(await callJson('POST', '/api/auth/login', { login: owner.username, password: owner.password }), loginRoute, 200)
     const console1 = await connectLive(s.id, owner.accessToken)
-    const console2 = await connectLive(s.id, other.body.data.accessToken)
+    const console2 = await connectLive(s.id, other.accessToken)
     const guest = await connectLive(s.id, await viewerToken(s.id, s.accessCode))
-    expect((await callJson('POST', '/api/auth/logout', undefined, { token: owner.accessToken })).status).toBe(200)
+    dataOf(await callJson('POST', '/api/auth/logout', undefined, { token: owner.accessToken }), logoutRoute, 200)
     expect((await console1.closed).code).toBe(4401)
     await sleep(200)
     expect(console2.ws.readyState).toBe(WebSocket.OPEN)

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { callJson, newUser, type Json } from '../../helpers'
-import { createSession, distinctPngs, eventually, seededRandom, sleep, upgradeLive, uploadPhotos, viewerToken } from '../../support/live'
+import type { LivePhotoDto, LiveMessage } from '../../../src/features/live/room/schemas'
+import { updateLiveSessionRoute } from '../../../src/features/live/sessions/routes'
+import { callJson, dataOf, newUser } from '../../helpers'
+import { createSession, distinctPngs, eventually, seededRandom, seqOf, sleep, upgradeLive, uploadPhotos, viewerToken } from '../../support/live'
 
 const GUESTS = 20
 const BATCHES = 10
@@ -24,7 +26,7 @@ afterEach(() => {
  */
 class Guest {
   lastSeen = 0
-  photos: Json[] = []
+  photos: LivePhotoDto[] = []
   seqs: number[] = []
   replayed = 0
   reconnects = 0
@@ -41,16 +43,17 @@ class Guest {
     let connectedSeq = Infinity
     ws.addEventListener('message', (e) => {
       if (generation !== this.generation) return
-      const frame = JSON.parse(String(e.data))
+      const frame = JSON.parse(String(e.data)) as LiveMessage
       for (const event of Array.isArray(frame) ? frame : [frame]) {
+        const seq = seqOf(event)
         if (event.type === 'connected') {
-          connectedSeq = event.seq
+          connectedSeq = seq ?? Infinity
           continue
         }
-        if (event.seq === undefined) continue // presence: not stored, no seq
-        this.seqs.push(event.seq)
-        this.lastSeen = event.seq
-        if (event.seq <= connectedSeq) this.replayed += 1
+        if (seq === undefined) continue // presence: not stored, no seq
+        this.seqs.push(seq)
+        this.lastSeen = seq
+        if (seq <= connectedSeq) this.replayed += 1
         if (event.type === 'photo.added') this.photos.push(event.data.photo)
       }
     })
@@ -94,7 +97,7 @@ describe('20 guests, 200 photos, a third of the guests dropping and resuming', (
       }
     })
 
-    const uploaded: Json[] = []
+    const uploaded: LivePhotoDto[] = []
     for (batch = 0; batch < BATCHES; batch++) {
       uploaded.push(...(await uploadPhotos(owner.accessToken, s.id, files.slice(batch * PER_BATCH, (batch + 1) * PER_BATCH))))
     }
@@ -119,7 +122,7 @@ describe('20 guests, 200 photos, a third of the guests dropping and resuming', (
 
     // A latecomer replaying from the start gets more than one replay chunk (200 photos and a
     // session update): still every event once, in order.
-    expect((await callJson('PUT', `/api/live/sessions/${s.id}`, { title: 'Late' }, { token: owner.accessToken })).status).toBe(200)
+    dataOf(await callJson('PUT', `/api/live/sessions/${s.id}`, { title: 'Late' }, { token: owner.accessToken }), updateLiveSessionRoute, 200)
     const late = new Guest(s.id, await viewerToken(s.id, s.accessCode))
     await late.connect()
     await eventually(() => late.seqs.length >= expected.length + 1, 'the late guest to catch up', 30_000)

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { call, callJson, newUser } from '../../helpers'
+import { listLivePhotosRoute } from '../../../src/features/live/photos/routes'
+import { updateLiveSessionRoute } from '../../../src/features/live/sessions/routes'
+import { call, callJson, dataOf, expectError, newUser } from '../../helpers'
 import { closeAllSockets, connectLive, createSession, distinctPngs, uploadPhotos, viewerToken } from '../../support/live'
 
 afterEach(() => closeAllSockets())
@@ -10,15 +12,15 @@ describe('ending what guests already hold', () => {
   it('a new access code closes guest sockets with 4401 and ends old signed photo URLs', async () => {
     const owner = await newUser('rv')
     const session = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, session.id, await distinctPngs(1))
+    const photo = (await uploadPhotos(owner.accessToken, session.id, await distinctPngs(1)))[0]!
     const guestToken = await viewerToken(session.id, session.accessCode)
     const guestList = await callJson('GET', `/api/live/sessions/${session.id}/photos`, undefined, { token: guestToken })
-    const thumbUrl: string = guestList.body.data.items[0].thumbUrl
+    const thumbUrl = dataOf(guestList, listLivePhotosRoute, 200).items[0]!.thumbUrl
     expect((await call('GET', thumbUrl)).status).toBe(200)
     const guest = await connectLive(session.id, guestToken)
 
     const changed = await callJson('PUT', `/api/live/sessions/${session.id}`, { regenerateCode: true }, { token: owner.accessToken })
-    expect(changed.status).toBe(200)
+    dataOf(changed, updateLiveSessionRoute, 200)
     expect((await guest.closed).code).toBe(4401)
     expect([401, 404]).toContain((await call('GET', thumbUrl)).status)
     // The owner still sees the photo.
@@ -39,6 +41,6 @@ describe('malformed base64 never becomes a 500', () => {
     const user = await newUser('rv')
     const res = await callJson('POST', '/api/images/upload', { data: 'AAAAA=' }, { token: user.accessToken })
     expect(res.status).toBe(400)
-    expect(res.body.code).toBe('VALIDATION_ERROR')
+    expectError(res, 400, 'VALIDATION_ERROR')
   })
 })

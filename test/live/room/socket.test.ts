@@ -1,16 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { callJson, newUser, type Json } from '../../helpers'
-import { acceptLive, closeAllSockets, connectLive, createSession, distinctPngs, type LiveSocket, ofType, seqOf, upgradeLive, uploadPhotos, viewerToken } from '../../support/live'
+import { callJson, dataOf, expectError, newUser } from '../../helpers'
+import { acceptLive, closeAllSockets, connectLive, createSession, distinctPngs, type LiveSocket, nth, ofType, type SocketEvent, seqOf, upgradeLive, uploadPhotos, viewerToken } from '../../support/live'
 import type { LiveFrame } from '../../../src/features/live/room/schemas'
+import { deleteLivePhotoRoute, moderateLivePhotosRoute, updateLivePhotoRoute } from '../../../src/features/live/photos/routes'
+import { deleteLiveSessionRoute, updateLiveSessionRoute } from '../../../src/features/live/sessions/routes'
 
 afterEach(closeAllSockets)
 
-const seqsOf = (events: Json[]) => events.filter((e) => e.type !== 'connected' && e.seq !== undefined).map((e) => e.seq as number)
+const seqsOf = (events: SocketEvent[]) =>
+  events.flatMap((e) => {
+    const seq = seqOf(e)
+    return e.type !== 'connected' && seq !== undefined ? [seq] : []
+  })
 
 /** Publishes a `session.updated` to everyone; waiting for it on a socket proves all earlier events arrived. */
 async function barrier(ownerToken: string, sessionId: string, sockets: LiveSocket[]) {
   const title = `t${Math.random()}`
-  expect((await callJson('PUT', `/api/live/sessions/${sessionId}`, { title }, { token: ownerToken })).status).toBe(200)
+  dataOf(await callJson('PUT', `/api/live/sessions/${sessionId}`, { title }, { token: ownerToken }), updateLiveSessionRoute, 200)
   for (const s of sockets) await s.waitForType('session.updated', (e) => e.data.session.title === title, 'the barrier event')
 }
 
@@ -49,7 +55,7 @@ describe('connecting', () => {
       const res = await upgradeLive(s.id, { token })
       expect(res.status).toBe(401)
       expect(res.webSocket).toBeNull()
-      expect(((await res.json()) as Json).code).toBe('UNAUTHORIZED')
+      expectError({ status: res.status, body: await res.json(), res }, 401, 'UNAUTHORIZED')
     }
     expect((await upgradeLive('lvs_nope', { token: owner.accessToken })).status).toBe(404)
     expect((await upgradeLive(s.id, { token: owner.accessToken }, {})).status).toBe(426)
@@ -99,8 +105,8 @@ describe('events', () => {
     const o = await connectLive(s.id, owner.accessToken)
     const g = await connectLive(s.id, await viewerToken(s.id, s.accessCode))
     const photos = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(3))
-    await g.waitForType('photo.added', (e) => e.data.photo.id === photos[2].id, 'third photo')
-    expect((await callJson('PUT', `/api/live/photos/${photos[0].id}`, { caption: 'hi' }, { token: owner.accessToken })).status).toBe(200)
+    await g.waitForType('photo.added', (e) => e.data.photo.id === nth(photos, 2).id, 'third photo')
+    dataOf(await callJson('PUT', `/api/live/photos/${nth(photos, 0).id}`, { caption: 'hi' }, { token: owner.accessToken }), updateLivePhotoRoute, 200)
     await barrier(owner.accessToken, s.id, [o, g])
     // Three photos arrived together: one array frame each.
     expect(o.frames.filter(Array.isArray).map((f) => f.length)).toEqual([3])
@@ -126,26 +132,26 @@ describe('events', () => {
     const s = await createSession(owner.accessToken)
     const token = await viewerToken(s.id, s.accessCode)
     const first = await connectLive(s.id, token, 0)
-    const [p1] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
+    const p1 = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
     await first.waitForType('photo.added', 'p1')
     const last = Math.max(...seqsOf(first.events))
     first.close()
     await first.closed
     const missed = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(2))
-    const [p4] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
-    expect((await callJson('DELETE', `/api/live/photos/${p1.id}`, undefined, { token: owner.accessToken })).status).toBe(200)
+    const p4 = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
+    dataOf(await callJson('DELETE', `/api/live/photos/${p1.id}`, undefined, { token: owner.accessToken }), deleteLivePhotoRoute, 200)
 
     const again = await connectLive(s.id, token, last)
     expect(again.events[0]?.type).toBe('connected')
     const live = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
-    await again.waitForType('photo.added', (e) => e.data.photo.id === live[0].id, 'the live photo')
+    await again.waitForType('photo.added', (e) => e.data.photo.id === nth(live, 0).id, 'the live photo')
     const replayed = again.events.filter((e) => seqOf(e) !== undefined && e.type !== 'connected')
     expect(replayed.map((e) => [e.type, e.type === 'photo.added' ? e.data.photo.id : e.type === 'photo.removed' ? e.data.id : null])).toEqual([
-      ['photo.added', missed[0].id],
-      ['photo.added', missed[1].id],
+      ['photo.added', nth(missed, 0).id],
+      ['photo.added', nth(missed, 1).id],
       ['photo.added', p4.id],
       ['photo.removed', p1.id],
-      ['photo.added', live[0].id],
+      ['photo.added', nth(live, 0).id],
     ])
     const seqs = seqsOf(replayed)
     expect(seqs[0]).toBeGreaterThan(last)
@@ -160,19 +166,19 @@ describe('moderation and guests', () => {
     const token = await viewerToken(s.id, s.accessCode)
     const o = await connectLive(s.id, owner.accessToken)
     const g = await connectLive(s.id, token)
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
+    const photo = nth(await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)), 0)
     const added = await o.waitForType('photo.added', 'owner photo.added')
     expect(added.data.photo).toMatchObject({ id: photo.id, status: 'pending' })
     await barrier(owner.accessToken, s.id, [g])
     expect(g.events.filter((e) => e.type.startsWith('photo.'))).toEqual([])
 
-    expect((await callJson('PUT', `/api/live/photos/${photo.id}`, { status: 'approved' }, { token: owner.accessToken })).status).toBe(200)
+    dataOf(await callJson('PUT', `/api/live/photos/${photo.id}`, { status: 'approved' }, { token: owner.accessToken }), updateLivePhotoRoute, 200)
     const shown = await g.waitForType('photo.added', 'guest photo.added')
     expect(shown.data.photo).toMatchObject({ id: photo.id, status: 'approved' })
     expect(shown.data.photo).not.toHaveProperty('imageId')
     await o.waitForType('photo.updated', (e) => e.data.photo.status === 'approved', 'owner photo.updated')
 
-    expect((await callJson('PUT', `/api/live/photos/${photo.id}`, { status: 'hidden' }, { token: owner.accessToken })).status).toBe(200)
+    dataOf(await callJson('PUT', `/api/live/photos/${photo.id}`, { status: 'hidden' }, { token: owner.accessToken }), updateLivePhotoRoute, 200)
     const removed = await g.waitForType('photo.removed', 'guest photo.removed')
     expect(removed.data).toEqual({ id: photo.id })
     await barrier(owner.accessToken, s.id, [g, o])
@@ -189,7 +195,7 @@ describe('moderation and guests', () => {
     const photos = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(12))
     const g = await connectLive(s.id, await viewerToken(s.id, s.accessCode))
     const ids = photos.map((p) => p.id)
-    expect((await callJson('POST', '/api/live/photos/batch', { ids, action: 'approve' }, { token: owner.accessToken })).status).toBe(200)
+    dataOf(await callJson('POST', '/api/live/photos/batch', { ids, action: 'approve' }, { token: owner.accessToken }), moderateLivePhotosRoute, 200)
     await g.waitForType('photo.added', 'approved photos')
     const photoFrames = g.frames.filter((f) => Array.isArray(f) || f.type.startsWith('photo.'))
     expect(photoFrames).toHaveLength(1)
@@ -223,7 +229,7 @@ describe('presence', () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
     const g = await connectLive(s.id, await viewerToken(s.id, s.accessCode))
-    expect((await callJson('DELETE', `/api/live/sessions/${s.id}`, undefined, { token: owner.accessToken })).status).toBe(200)
+    dataOf(await callJson('DELETE', `/api/live/sessions/${s.id}`, undefined, { token: owner.accessToken }), deleteLiveSessionRoute, 200)
     expect((await g.closed).code).toBe(4404)
   })
 })

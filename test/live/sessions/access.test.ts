@@ -1,11 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { call, callJson, dbRun, expectError, freshIp, newUser, type Json } from '../../helpers'
-import { closeAllSockets, connectLive, createSession, distinctPngs, sleep, upgradeLive, uploadPhotos, verify, viewerToken } from '../../support/live'
+import { likeLivePhotoRoute } from '../../../src/features/live/photos/routes'
+import { updateLiveSessionRoute, verifyLiveAccessCodeRoute } from '../../../src/features/live/sessions/routes'
+import type { ErrorCode } from '../../../src/lib/errors'
+import { call, callJson, dataOf, dbRun, expectError, freshIp, newUser } from '../../helpers'
+import { closeAllSockets, connectLive, createSession, distinctPngs, rawObject, sleep, upgradeLive, uploadPhotos, verify, viewerToken } from '../../support/live'
 
 afterEach(closeAllSockets)
 
 /** The guest-facing read routes of a session and one of its photos, as [name, request] pairs. */
-function guestReads(sessionId: string, photoId: string, token?: string): Array<[string, () => Promise<{ status: number; body: Json; res: Response }>]> {
+function guestReads(sessionId: string, photoId: string, token?: string): Array<[string, () => Promise<{ status: number; body: unknown; res: Response }>]> {
   const opts = token ? { token } : {}
   return [
     ['session', () => callJson('GET', `/api/live/sessions/${sessionId}`, undefined, opts)],
@@ -14,11 +17,11 @@ function guestReads(sessionId: string, photoId: string, token?: string): Array<[
   ]
 }
 
-async function expectAll(reads: ReturnType<typeof guestReads>, status: number, code: string) {
+async function expectAll(reads: ReturnType<typeof guestReads>, status: number, code: ErrorCode) {
   for (const [name, read] of reads) {
     const res = await read()
     expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(status)
-    expect(res.body.code, name).toBe(code)
+    expectError(res, status, code)
   }
 }
 
@@ -43,16 +46,16 @@ describe('POST /api/live/sessions/:id/verify', () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
     const ok = await verify(s.id, s.accessCode)
-    expect(ok.status, JSON.stringify(ok.body)).toBe(200)
-    expect(ok.body.data).toMatchObject({ viewerToken: expect.any(String), expiresIn: 12 * 3600 })
-    expect(ok.body.data.session).not.toHaveProperty('accessCode')
-    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]
-    for (const [name, read] of guestReads(s.id, photo.id, ok.body.data.viewerToken)) expect((await read()).status, name).toBe(200)
+    const welcome = dataOf(ok, verifyLiveAccessCodeRoute, 200)
+    expect(welcome).toMatchObject({ viewerToken: expect.any(String), expiresIn: 12 * 3600 })
+    expect(rawObject(ok.body, 'session')).not.toHaveProperty('accessCode')
+    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]!
+    for (const [name, read] of guestReads(s.id, photo.id, welcome.viewerToken)) expect((await read()).status, name).toBe(200)
     // A session ending in an hour gives tokens that end with it.
     const soon = await createSession(owner.accessToken, { endsAt: new Date(Date.now() + 3600_000).toISOString() })
-    const short = await verify(soon.id, soon.accessCode)
-    expect(short.body.data.expiresIn).toBeGreaterThan(3500)
-    expect(short.body.data.expiresIn).toBeLessThanOrEqual(3600)
+    const short = dataOf(await verify(soon.id, soon.accessCode), verifyLiveAccessCodeRoute, 200)
+    expect(short.expiresIn).toBeGreaterThan(3500)
+    expect(short.expiresIn).toBeLessThanOrEqual(3600)
   })
 
   it('wrong or missing codes are 401 INVALID_CREDENTIALS; unknown sessions 404', async () => {
@@ -93,12 +96,11 @@ describe('changing the code', () => {
   it('regenerateCode ends every old viewer token (HTTP and WebSocket); the new code works', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]
+    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]!
     const old = await viewerToken(s.id, s.accessCode)
     expect(await wsStatus(s.id, old)).toBe(101)
     const put = await callJson('PUT', `/api/live/sessions/${s.id}`, { regenerateCode: true }, { token: owner.accessToken })
-    expect(put.status).toBe(200)
-    const code = put.body.data.session.accessCode
+    const code = dataOf(put, updateLiveSessionRoute, 200).session.accessCode
     expect(code).toMatch(/^\d{6}$/)
     expect(code).not.toBe(s.accessCode)
     await expectAll(guestReads(s.id, photo.id, old), 401, 'UNAUTHORIZED')
@@ -112,7 +114,7 @@ describe('changing the code', () => {
   it('a new accessCode ends old tokens too; re-sending the current code does not', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken, { accessCode: 'first1' })
-    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]
+    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]!
     const token = await viewerToken(s.id, 'first1')
     expect((await callJson('PUT', `/api/live/sessions/${s.id}`, { accessCode: 'first1', title: 'Same code' }, { token: owner.accessToken })).status).toBe(200)
     for (const [name, read] of guestReads(s.id, photo.id, token)) expect((await read()).status, name).toBe(200)
@@ -127,7 +129,7 @@ describe('viewer tokens are scoped to their session', () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
     const elsewhere = await createSession(owner.accessToken)
-    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]
+    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]!
     const foreign = await viewerToken(elsewhere.id, elsewhere.accessCode)
     await expectAll(guestReads(s.id, photo.id, foreign), 401, 'UNAUTHORIZED')
     expectError(await callJson('POST', `/api/live/photos/${photo.id}/like`, undefined, { token: foreign }), 401, 'UNAUTHORIZED')
@@ -144,11 +146,10 @@ describe('ended sessions', () => {
   ])('%s: guests get 410 SESSION_ENDED (verify, reads, socket); the owner keeps access', async (_name, change) => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]
+    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]!
     const token = await viewerToken(s.id, s.accessCode)
     const put = await callJson('PUT', `/api/live/sessions/${s.id}`, change, { token: owner.accessToken })
-    expect(put.status, JSON.stringify(put.body)).toBe(200)
-    expect(put.body.data.session.ended).toBe(true)
+    expect(dataOf(put, updateLiveSessionRoute, 200).session.ended).toBe(true)
     expectError(await verify(s.id, s.accessCode), 410, 'SESSION_ENDED')
     await expectAll(guestReads(s.id, photo.id, token), 410, 'SESSION_ENDED')
     // Signed image URLs handed out before the end stop working for guests too.
@@ -171,13 +172,13 @@ describe('ended sessions', () => {
     const res = await upgradeLive(s.id, { token })
     expect(res.webSocket).toBeNull()
     expect(res.status).toBe(410)
-    expect(((await res.json()) as Json).code).toBe('SESSION_ENDED')
+    expectError({ status: res.status, body: await res.json(), res }, 410, 'SESSION_ENDED')
   })
 
   it('an ended open session answers 410 to everyone but its owner', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken, { accessCode: null })
-    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]
+    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]!
     await dbRun('UPDATE live_sessions SET ends_at = ? WHERE id = ?', Date.now() - 1000, s.id)
     expectError(await verify(s.id, undefined), 410, 'SESSION_ENDED')
     await expectAll(guestReads(s.id, photo.id), 410, 'SESSION_ENDED')
@@ -190,17 +191,15 @@ describe('open sessions (accessCode null)', () => {
   it('anyone may read without a token; likes need a viewer token, which verify gives without a code', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken, { accessCode: null })
-    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]
+    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]!
     for (const [name, read] of guestReads(s.id, photo.id)) expect((await read()).status, name).toBe(200)
     expect((await call('GET', `/api/live/photos/${photo.id}/thumb`)).status).toBe(200)
     const anonymous = await connectLive(s.id)
     const first = anonymous.events[0]
     expect(first?.type === 'connected' && first.data.role).toBe('guest')
     expectError(await callJson('POST', `/api/live/photos/${photo.id}/like`), 401, 'UNAUTHORIZED')
-    const verified = await verify(s.id, undefined)
-    expect(verified.status).toBe(200)
-    const like = await callJson('POST', `/api/live/photos/${photo.id}/like`, undefined, { token: verified.body.data.viewerToken })
-    expect(like.status).toBe(200)
-    expect(like.body.data).toEqual({ liked: true, likeCount: 1 })
+    const verified = dataOf(await verify(s.id, undefined), verifyLiveAccessCodeRoute, 200)
+    const like = await callJson('POST', `/api/live/photos/${photo.id}/like`, undefined, { token: verified.viewerToken })
+    expect(dataOf(like, likeLivePhotoRoute, 200)).toEqual({ liked: true, likeCount: 1 })
   })
 })

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { callJson, dbFirst, expectError, freshIp, newUser, type Json } from '../../helpers'
+import { likeLivePhotoRoute } from '../../../src/features/live/photos/routes'
+import { verifyLiveAccessCodeRoute } from '../../../src/features/live/sessions/routes'
+import { callJson, dataOf, dbFirst, expectError, freshIp, newUser } from '../../helpers'
 import { closeAllSockets, connectLive, createSession, distinctPngs, sleep, uploadPhotos } from '../../support/live'
 
 afterEach(closeAllSockets)
@@ -12,7 +14,7 @@ async function awayFromWindowEdge(needMs = 20_000) {
 
 const verifyAs = (sessionId: string, body: Record<string, unknown>, ip: string) => callJson('POST', `/api/live/sessions/${sessionId}/verify`, body, { ip })
 const device = (n: number | string) => `device-${String(n).padStart(12, '0')}`
-const wrongFor = (s: Json) => (s.accessCode === '000000' ? '111111' : '000000')
+const wrongFor = (s: { accessCode?: string | null }) => (s.accessCode === '000000' ? '111111' : '000000')
 
 describe('access codes are counted first, atomically', () => {
   it('30 parallel wrong codes from one network: exactly 20 are judged (401), the rest 429', async () => {
@@ -66,8 +68,7 @@ describe('the session-wide wrong-code budget', () => {
     const event = await ownerSocket.waitForType('session.verify_paused', 'session.verify_paused')
     expect(Date.parse(event.data.until)).toBeGreaterThan(Date.now())
     // The regular guest's device gets in from any network with the right code; with a wrong one it does not.
-    const back = await verifyAs(s.id, { accessCode: s.accessCode, deviceId: regular }, freshIp())
-    expect(back.status).toBe(200)
+    dataOf(await verifyAs(s.id, { accessCode: s.accessCode, deviceId: regular }, freshIp()), verifyLiveAccessCodeRoute, 200)
     expect((await verifyAs(s.id, { accessCode: wrongFor(s), deviceId: regular }, freshIp())).status).toBe(429)
   }, 90_000)
 })
@@ -76,14 +77,13 @@ describe('stable guest identity', () => {
   it('the same deviceId is the same guest: likes and views count once, whatever the number of verifies', async () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1))
+    const photo = (await uploadPhotos(owner.accessToken, s.id, await distinctPngs(1)))[0]!
     const tokens: string[] = []
     const guestIds = new Set<string>()
     for (let i = 0; i < 5; i++) {
-      const res = await verifyAs(s.id, { accessCode: s.accessCode, deviceId: device(7), ...(i === 0 ? { nickname: 'Ann' } : {}) }, freshIp())
-      expect(res.status).toBe(200)
-      tokens.push(res.body.data.viewerToken)
-      guestIds.add(res.body.data.guestId)
+      const res = dataOf(await verifyAs(s.id, { accessCode: s.accessCode, deviceId: device(7), ...(i === 0 ? { nickname: 'Ann' } : {}) }, freshIp()), verifyLiveAccessCodeRoute, 200)
+      tokens.push(res.viewerToken)
+      guestIds.add(res.guestId)
     }
     expect(guestIds.size).toBe(1)
     await Promise.all(tokens.flatMap((token) => [
@@ -91,10 +91,10 @@ describe('stable guest identity', () => {
       callJson('GET', `/api/live/photos/${photo.id}`, undefined, { token }),
     ]))
     expect(await dbFirst('SELECT like_count AS likes, view_count AS views FROM live_photos WHERE id = ?', photo.id)).toEqual({ likes: 1, views: 1 })
-    const other = await verifyAs(s.id, { accessCode: s.accessCode, deviceId: device(8) }, freshIp())
-    expect(guestIds.has(other.body.data.guestId)).toBe(false)
-    const like = await callJson('POST', `/api/live/photos/${photo.id}/like`, undefined, { token: other.body.data.viewerToken })
-    expect(like.body.data).toEqual({ liked: true, likeCount: 2 })
+    const other = dataOf(await verifyAs(s.id, { accessCode: s.accessCode, deviceId: device(8) }, freshIp()), verifyLiveAccessCodeRoute, 200)
+    expect(guestIds.has(other.guestId)).toBe(false)
+    const like = await callJson('POST', `/api/live/photos/${photo.id}/like`, undefined, { token: other.viewerToken })
+    expect(dataOf(like, likeLivePhotoRoute, 200)).toEqual({ liked: true, likeCount: 2 })
     // The device id itself is never stored, only a keyed hash of it.
     expect(await dbFirst('SELECT COUNT(*) AS n FROM live_guests WHERE device_hash LIKE ?', `%${device(7)}%`)).toEqual({ n: 0 })
     expect(await dbFirst('SELECT nickname FROM live_guests WHERE session_id = ? AND nickname IS NOT NULL', s.id)).toEqual({ nickname: 'Ann' })
@@ -105,7 +105,7 @@ describe('stable guest identity', () => {
     const s = await createSession(owner.accessToken, { accessCode: null })
     const results = await Promise.all(Array.from({ length: 8 }, () => verifyAs(s.id, { deviceId: device('race') }, freshIp())))
     expect(results.every((r) => r.status === 200)).toBe(true)
-    expect(new Set(results.map((r) => r.body.data.guestId)).size).toBe(1)
+    expect(new Set(results.map((r) => dataOf(r, verifyLiveAccessCodeRoute, 200).guestId)).size).toBe(1)
   })
 
   it('new guests are limited per network (300 per 10 minutes); returning devices are not', async () => {
@@ -126,8 +126,7 @@ describe('stable guest identity', () => {
     const owner = await newUser('lvown')
     const s = await createSession(owner.accessToken)
     const res = await verifyAs(s.id, { accessCode: s.accessCode, deviceId: 'short' }, freshIp())
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(JSON.stringify(res.body.details)).toContain('deviceId')
+    expect(JSON.stringify(expectError(res, 400, 'VALIDATION_ERROR').details)).toContain('deviceId')
   })
 })
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { completeLiveUploadRoute, createLiveUploadRoute, getLiveUploadRoute, putLiveUploadPartRoute } from '../../../src/features/live/uploads/routes'
+import { abortLiveUploadRoute, completeLiveUploadRoute, createLiveUploadRoute, getLiveUploadRoute, putLiveUploadPartRoute } from '../../../src/features/live/uploads/routes'
 import { PART_SIZE } from '../../../src/features/live/uploads/schemas'
 import { call, callJson, dataOf, dbFirst, expectError, newUser } from '../../helpers'
 import { closeAllSockets, connectLive, createSession, distinctPngs, viewerToken } from '../../support/live'
@@ -68,8 +68,7 @@ describe('resumable live uploads', () => {
     expectError(await callJson('GET', `${base(s.id)}/${id}`, undefined, { token: other.accessToken }), 404, 'NOT_FOUND')
     expectError(await callJson('DELETE', `${base(s.id)}/${id}`, undefined, { token: other.accessToken }), 404, 'NOT_FOUND')
     const aborted = await callJson('DELETE', `${base(s.id)}/${id}`, undefined, { token: owner.accessToken })
-    expect(aborted.status).toBe(200)
-    expect(aborted.body.data).toEqual({ aborted: true })
+    expect(dataOf(aborted, abortLiveUploadRoute, 200)).toEqual({ aborted: true })
     expect(await dbFirst('SELECT id FROM live_uploads WHERE id = ?1', id)).toBeNull()
     expectError(await callJson('POST', base(s.id), { size: 10_000 * 1024 * 1024 }, { token: owner.accessToken }), 413, 'PAYLOAD_TOO_LARGE')
   })
