@@ -2,7 +2,8 @@ import { createScheduledController, env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import worker from '../../src/index'
 import { sweepStuckTasks } from '../../src/jobs/scheduled'
-import { callApp, expectError, newUser, type Json } from '../helpers'
+import { receiveProviderCallbackRoute, reportTaskCompleteRoute } from '../../src/features/callbacks/routes'
+import { callApp, dataOf, expectError, newUser } from '../helpers'
 import { makePng } from '../support/images'
 import {
   base64, creditsOf, deliver, envWith, generate, imageRowsOf, ledgerCount, mockFetch, queuedTask, runQueue, signedHeaders, taskRow,
@@ -72,8 +73,7 @@ describe('strict callback bodies', () => {
     const { task } = await webhookTask()
     const id = newId()
     const r = await deliver(HOOK, { taskId: task.id, ...fields }, { id })
-    expectError(r, 400, 'VALIDATION_ERROR')
-    expect(Array.isArray(r.body.details)).toBe(true)
+    expect(Array.isArray(expectError(r, 400, 'VALIDATION_ERROR').details)).toBe(true)
     expect(await taskRow(task.id)).toMatchObject({ status: 'queued', progress: 0 })
     expect(await eventRecorded(id)).toBe(false)
   })
@@ -87,7 +87,7 @@ describe('strict callback bodies', () => {
     expect(await imageRowsOf(task.id)).toHaveLength(0)
     expect(await eventRecorded(id)).toBe(false)
     const one = await deliver(HOOK, { taskId: task.id, status: 'succeeded', images: [{ base64: base64(png) }] }, { id })
-    expect(one.body.data).toEqual({ received: true, duplicate: false, effect: 'completed' })
+    expect(dataOf(one, receiveProviderCallbackRoute, 200)).toEqual({ received: true, duplicate: false, effect: 'completed' })
   })
 })
 
@@ -105,17 +105,17 @@ describe('webhook-id claim', () => {
     expect((await taskRow(task.id)).status).toBe('running')
     up = true
     const retry = await deliver(HOOK, payload, { id })
-    expect(retry.body.data).toEqual({ received: true, duplicate: false, effect: 'completed' })
+    expect(dataOf(retry, receiveProviderCallbackRoute, 200)).toEqual({ received: true, duplicate: false, effect: 'completed' })
     expect(await eventRecorded(id)).toBe(true)
     const third = await deliver(HOOK, payload, { id })
-    expect(third.body.data.duplicate).toBe(true)
+    expect(dataOf(third, receiveProviderCallbackRoute, 200).duplicate).toBe(true)
   })
 
   it('concurrent deliveries of one id act once', async () => {
     const { user, task } = await webhookTask()
     const id = newId()
     const results = await Promise.all([0, 1, 2, 3].map(() => deliver(HOOK, { taskId: task.id, status: 'failed', error: 'x' }, { id })))
-    expect(results.filter((r) => r.body.data.duplicate === false)).toHaveLength(1)
+    expect(results.filter((r) => dataOf(r, receiveProviderCallbackRoute, 200).duplicate === false)).toHaveLength(1)
     expect(await ledgerCount(task.id, 'task_refund')).toBe(1)
     expect(await creditsOf(user.id)).toBe(100)
   })
@@ -167,7 +167,7 @@ describe('result downloads', () => {
     const png = await makePng(16, 16, { extraChunks: [['zpAd', new Uint8Array(1_200_000)]] })
     const r = await deliver('/api/callback/task-complete', { taskId: task.id, images: [{ base64: base64(png) }] })
     expect(r.status).toBe(200)
-    expect(r.body.data.effect).toBe('completed')
+    expect(dataOf(r, reportTaskCompleteRoute, 200).effect).toBe('completed')
   })
 })
 
@@ -178,7 +178,7 @@ const replicateEnv = (extra: Partial<Env> = {}) =>
     REPLICATE_WEBHOOK_SECRET: REPLICATE_SECRET, PUBLIC_BASE_URL: 'https://darkroom.example', ...extra,
   })
 
-async function deliverReplicate(payload: Json, query = '') {
+async function deliverReplicate(payload: Record<string, unknown>, query = '') {
   const raw = JSON.stringify(payload)
   return callApp(replicateEnv(), 'POST', `/api/callbacks/replicate${query}`, raw, { headers: await signedHeaders(raw, { secret: REPLICATE_SECRET }) })
 }
@@ -200,7 +200,7 @@ describe('Replicate: a completion before the prediction id is saved', () => {
     mockFetch((req) => (req.url.startsWith('https://replicate.delivery/') ? new Response(png) : undefined))
     const predictionId = `pred-early-${crypto.randomUUID().slice(0, 8)}`
     const r = await deliverReplicate({ id: predictionId, status: 'succeeded', output: ['https://replicate.delivery/x/out.png'], ...bodyExtra(task.id) }, query(task.id))
-    expect(r.body.data.effect).toBe('completed')
+    expect(dataOf(r, receiveProviderCallbackRoute, 200).effect).toBe('completed')
     expect(await taskRow(task.id)).toMatchObject({ status: 'succeeded', provider_job_id: predictionId })
   })
 
@@ -218,7 +218,7 @@ describe('Replicate: a completion before the prediction id is saved', () => {
     const { seen } = mockFetch(() => new Response(png))
     const output = [1, 2, 3].map((n) => `https://replicate.delivery/x/${n}.png`)
     const r = await deliverReplicate({ id: 'pred-many', status: 'succeeded', output }, `?taskId=${task.id}`)
-    expect(r.body.data.effect).toBe('completed')
+    expect(dataOf(r, receiveProviderCallbackRoute, 200).effect).toBe('completed')
     expect(seen).toHaveLength(1)
     expect(await imageRowsOf(task.id)).toHaveLength(1)
   })

@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { callApp, expectError, newUser, type Json, type TestUser } from '../helpers'
+import { receiveProviderCallbackRoute } from '../../src/features/callbacks/routes'
+import type { TaskDto } from '../../src/features/tasks/schemas'
+import { callApp, dataOf, expectError, newUser, type TestUser } from '../helpers'
 import { makePng } from '../support/images'
 import {
   creditsOf, envWith, expectLedgerMatchesBalance, generate, imageRowsOf, ledgerCount, mockFetch, queuedTask, runQueue, signedHeaders, taskRow,
@@ -24,7 +26,7 @@ const replicateEnv = (extra: Partial<Env> = {}) =>
 let predictionCounter = 0
 
 /** A replicate task that the queue consumer submitted: Replicate now knows it by prediction id. */
-async function submittedTask(batchSize = 1): Promise<{ user: TestUser; task: Json; predictionId: string }> {
+async function submittedTask(batchSize = 1): Promise<{ user: TestUser; task: TaskDto; predictionId: string }> {
   const user = await newUser('rep')
   const bindings = replicateEnv()
   const task = await queuedTask(bindings, user.accessToken, { prompt: 'a brutalist library', batchSize })
@@ -55,12 +57,14 @@ async function deliverReplicate(payload: unknown, opts: { secret?: string; bindi
   return callApp(opts.bindings ?? replicateEnv(), 'POST', '/api/callbacks/replicate', raw, { headers })
 }
 
+/** The acknowledgement of a delivery that was accepted (200). */
+const ack = (r: { status: number; body: unknown }) => dataOf(r, receiveProviderCallbackRoute, 200)
+
 describe('POST /api/callbacks/replicate', () => {
   it('starting and processing report progress (processing reads the tqdm percentage from logs)', async () => {
     const { task, predictionId } = await submittedTask()
     const starting = await deliverReplicate(prediction(predictionId, { status: 'starting' }))
-    expect(starting.status).toBe(200)
-    expect(starting.body.data).toEqual({ received: true, duplicate: false, effect: 'progress' })
+    expect(ack(starting)).toEqual({ received: true, duplicate: false, effect: 'progress' })
     expect((await taskRow(task.id)).progress).toBe(1)
     const logs = 'Using seed: 42\n  0%|          | 0/30 [00:00<?, ?it/s]\n 45%|████▌     | 13/30 [00:02<00:03,  5.1it/s]'
     await deliverReplicate(prediction(predictionId, { status: 'processing', logs }))
@@ -73,7 +77,7 @@ describe('POST /api/callbacks/replicate', () => {
     const { seen } = mockFetch((req) => (req.url.startsWith('https://replicate.delivery/') ? new Response(png) : undefined))
     const output = ['https://replicate.delivery/pbxt/a/out-0.png', 'https://replicate.delivery/pbxt/a/out-1.png']
     const r = await deliverReplicate(prediction(predictionId, { status: 'succeeded', output, metrics: { predict_time: 4.2 } }))
-    expect(r.body.data.effect).toBe('completed')
+    expect(ack(r).effect).toBe('completed')
     expect(seen.map((s) => s.url)).toEqual(output)
     expect(await taskRow(task.id)).toMatchObject({ status: 'succeeded', progress: 100 })
     expect(await imageRowsOf(task.id)).toHaveLength(2)
@@ -81,7 +85,7 @@ describe('POST /api/callbacks/replicate', () => {
 
     // Replicate also sends "output" events; one arriving late changes nothing.
     const late = await deliverReplicate(prediction(predictionId, { status: 'processing', logs: ' 90%|█████████ | 27/30' }))
-    expect(late.body.data.effect).toBe('ignored')
+    expect(ack(late).effect).toBe('ignored')
     expect((await taskRow(task.id)).status).toBe('succeeded')
   })
 
@@ -99,7 +103,7 @@ describe('POST /api/callbacks/replicate', () => {
   ])('%s fails the task and refunds once, even if delivered again under a new id', async (_, fields, error) => {
     const { user, task, predictionId } = await submittedTask()
     const r = await deliverReplicate(prediction(predictionId, fields))
-    expect(r.body.data.effect).toBe('failed')
+    expect(ack(r).effect).toBe('failed')
     expect(await taskRow(task.id)).toMatchObject({ status: 'failed', error })
     await deliverReplicate(prediction(predictionId, fields))
     expect(await ledgerCount(task.id, 'task_refund')).toBe(1)
@@ -111,7 +115,7 @@ describe('POST /api/callbacks/replicate', () => {
     const { task, predictionId } = await submittedTask()
     await deliverReplicate(prediction(predictionId, { status: 'processing', logs: ' 10%|█' }), { id: 'msg_rep_dup' })
     const again = await deliverReplicate(prediction(predictionId, { status: 'failed', error: 'x' }), { id: 'msg_rep_dup' })
-    expect(again.body.data).toEqual({ received: true, duplicate: true, effect: 'ignored' })
+    expect(ack(again)).toEqual({ received: true, duplicate: true, effect: 'ignored' })
     expect(await taskRow(task.id)).toMatchObject({ status: 'running', progress: 10 })
   })
 

@@ -1,7 +1,9 @@
 import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { expectError, newUser, type Json, type TestUser } from '../helpers'
+import { receiveProviderCallbackRoute, reportTaskCompleteRoute, reportTaskFailedRoute } from '../../src/features/callbacks/routes'
+import type { TaskDto } from '../../src/features/tasks/schemas'
+import { dataOf, expectError, newUser, type TestUser } from '../helpers'
 import { makePng } from '../support/images'
 import {
   base64, creditsOf, deliver, envWith, expectLedgerMatchesBalance, imageRowsOf, ledgerCount, mockFetch, queuedTask, signedHeaders, taskRow,
@@ -10,7 +12,7 @@ import {
 afterEach(() => vi.restoreAllMocks())
 
 /** A task of the webhook (n8n) provider, queued but not sent anywhere: callbacks drive it. */
-async function webhookTask(body: Record<string, unknown> = {}): Promise<{ user: TestUser; task: Json }> {
+async function webhookTask(body: Record<string, unknown> = {}): Promise<{ user: TestUser; task: TaskDto }> {
   const user = await newUser('hook')
   const task = await queuedTask(envWith({ GENERATION_PROVIDER: 'webhook' }), user.accessToken, { prompt: 'a neon koi', ...body })
   return { user, task }
@@ -27,7 +29,7 @@ describe('POST /api/callbacks/webhook', () => {
     const { task } = await webhookTask()
     const r = await deliver(HOOK, { taskId: task.id, status: 'progress', progress: 40 })
     expect(r.status).toBe(200)
-    expect(r.body.data).toEqual({ received: true, duplicate: false, effect: 'progress' })
+    expect(dataOf(r, receiveProviderCallbackRoute, 200)).toEqual({ received: true, duplicate: false, effect: 'progress' })
     expect(await taskRow(task.id)).toMatchObject({ status: 'running', progress: 40 })
     // Progress never goes backwards (a late, smaller report is stale).
     await deliver(HOOK, { taskId: task.id, status: 'running', progress: 25 })
@@ -40,7 +42,7 @@ describe('POST /api/callbacks/webhook', () => {
     const { seen } = mockFetch((req) => (req.url.startsWith('https://cdn.n8n.test/') ? new Response(png, { headers: { 'content-type': 'image/png' } }) : undefined))
     const r = await deliver(HOOK, { taskId: task.id, status: 'succeeded', images: ['https://cdn.n8n.test/out/1.png', { url: 'https://cdn.n8n.test/out/2.png' }] })
     expect(r.status).toBe(200)
-    expect(r.body.data.effect).toBe('completed')
+    expect(dataOf(r, receiveProviderCallbackRoute, 200).effect).toBe('completed')
     expect(seen.map((s) => s.url)).toEqual(['https://cdn.n8n.test/out/1.png', 'https://cdn.n8n.test/out/2.png'])
     expect(await taskRow(task.id)).toMatchObject({ status: 'succeeded', progress: 100 })
     const images = await imageRowsOf(task.id)
@@ -56,7 +58,7 @@ describe('POST /api/callbacks/webhook', () => {
     const { task } = await webhookTask({ batchSize: 2 })
     const png = await makePng(32, 32)
     const r = await deliver(HOOK, { taskId: task.id, status: 'completed', images: [{ base64: base64(png) }, { data: `data:image/png;base64,${base64(png)}` }] })
-    expect(r.body.data.effect).toBe('completed')
+    expect(dataOf(r, receiveProviderCallbackRoute, 200).effect).toBe('completed')
     expect((await taskRow(task.id)).status).toBe('succeeded')
     expect(await imageRowsOf(task.id)).toHaveLength(2)
   })
@@ -65,11 +67,11 @@ describe('POST /api/callbacks/webhook', () => {
     const { user, task } = await webhookTask({ size: '1024x1024' })
     expect(await creditsOf(user.id)).toBe(92)
     const r = await deliver(HOOK, { taskId: task.id, status: 'failed', error: 'CUDA out of memory' })
-    expect(r.body.data.effect).toBe('failed')
+    expect(dataOf(r, receiveProviderCallbackRoute, 200).effect).toBe('failed')
     expect(await taskRow(task.id)).toMatchObject({ status: 'failed', error: 'CUDA out of memory' })
     // A second failure report (another delivery id) finds a finished task.
     const again = await deliver(HOOK, { taskId: task.id, status: 'failed', error: 'still broken' })
-    expect(again.body.data).toEqual({ received: true, duplicate: false, effect: 'ignored' })
+    expect(dataOf(again, receiveProviderCallbackRoute, 200)).toEqual({ received: true, duplicate: false, effect: 'ignored' })
     expect(await ledgerCount(task.id, 'task_refund')).toBe(1)
     expect(await creditsOf(user.id)).toBe(100)
     await expectLedgerMatchesBalance(user.id)
@@ -77,7 +79,7 @@ describe('POST /api/callbacks/webhook', () => {
 
   it('a success without images is a failure, refunded', async () => {
     const { user, task } = await webhookTask()
-    expect((await deliver(HOOK, { taskId: task.id, status: 'succeeded', images: [] })).body.data.effect).toBe('failed')
+    expect(dataOf(await deliver(HOOK, { taskId: task.id, status: 'succeeded', images: [] }), receiveProviderCallbackRoute, 200).effect).toBe('failed')
     expect((await taskRow(task.id)).status).toBe('failed')
     expect(await creditsOf(user.id)).toBe(100)
   })
@@ -98,7 +100,7 @@ describe('n8n callback paths', () => {
       const { task } = await webhookTask()
       const r = await deliver('/api/callback/task-complete', { taskId: task.id, [field]: [`https://files.n8n.test/${field}.png`] })
       expect(r.status).toBe(200)
-      expect(r.body.data.effect).toBe('completed')
+      expect(dataOf(r, reportTaskCompleteRoute, 200).effect).toBe('completed')
       expect((await taskRow(task.id)).status).toBe('succeeded')
       expect(await imageRowsOf(task.id)).toHaveLength(1)
     }
@@ -107,7 +109,7 @@ describe('n8n callback paths', () => {
   it('/api/callback/task-failed fails and refunds once', async () => {
     const { user, task } = await webhookTask()
     const r = await deliver('/api/callback/task-failed', { taskId: task.id, error: 'workflow error in node "KSampler"' })
-    expect(r.body.data.effect).toBe('failed')
+    expect(dataOf(r, reportTaskFailedRoute, 200).effect).toBe('failed')
     expect(await taskRow(task.id)).toMatchObject({ status: 'failed', error: 'workflow error in node "KSampler"' })
     await deliver('/api/callback/task-failed', { taskId: task.id })
     expect(await ledgerCount(task.id, 'task_refund')).toBe(1)
@@ -117,7 +119,7 @@ describe('n8n callback paths', () => {
 
 describe('signature verification (Standard Webhooks)', () => {
   const send = (body: string, headers: Record<string, string>) =>
-    exports.default.fetch(new Request(`http://localhost${HOOK}`, { method: 'POST', headers, body })).then(async (res) => ({ res, status: res.status, body: (await res.json()) as Json }))
+    exports.default.fetch(new Request(`http://localhost${HOOK}`, { method: 'POST', headers, body })).then(async (res) => ({ res, status: res.status, body: (await res.json()) as unknown }))
 
   it('refuses bad, missing, tampered and stale signatures with 401 INVALID_SIGNATURE, changing nothing', async () => {
     const { task } = await webhookTask()
@@ -161,11 +163,11 @@ describe('signature verification (Standard Webhooks)', () => {
   it('the same webhook-id twice: the second is acknowledged as a duplicate and changes nothing', async () => {
     const { task } = await webhookTask()
     const first = await deliver(HOOK, { taskId: task.id, status: 'progress', progress: 30 }, { id: 'msg_repeat_1' })
-    expect(first.body.data.duplicate).toBe(false)
+    expect(dataOf(first, receiveProviderCallbackRoute, 200).duplicate).toBe(false)
     // A resend under the same id, even with other (validly signed) content, is the same delivery.
     const second = await deliver(HOOK, { taskId: task.id, status: 'progress', progress: 90 }, { id: 'msg_repeat_1' })
     expect(second.status).toBe(200)
-    expect(second.body.data).toEqual({ received: true, duplicate: true, effect: 'ignored' })
+    expect(dataOf(second, receiveProviderCallbackRoute, 200)).toEqual({ received: true, duplicate: true, effect: 'ignored' })
     expect((await taskRow(task.id)).progress).toBe(30)
   })
 })
@@ -176,11 +178,11 @@ describe('late, reordered and stray callbacks', () => {
     const png = await makePng(16, 16)
     await deliver(HOOK, { taskId: task.id, status: 'succeeded', images: [{ base64: base64(png) }] })
     const late = await deliver(HOOK, { taskId: task.id, status: 'progress', progress: 50 })
-    expect(late.body.data.effect).toBe('ignored')
+    expect(dataOf(late, receiveProviderCallbackRoute, 200).effect).toBe('ignored')
     const failed = await deliver(HOOK, { taskId: task.id, status: 'failed', error: 'timeout' })
-    expect(failed.body.data.effect).toBe('ignored')
+    expect(dataOf(failed, receiveProviderCallbackRoute, 200).effect).toBe('ignored')
     const failedN8n = await deliver('/api/callback/task-failed', { taskId: task.id, error: 'timeout' })
-    expect(failedN8n.body.data.effect).toBe('ignored')
+    expect(dataOf(failedN8n, reportTaskFailedRoute, 200).effect).toBe('ignored')
     expect(await taskRow(task.id)).toMatchObject({ status: 'succeeded', progress: 100, error: null })
     expect(await ledgerCount(task.id, 'task_refund')).toBe(0)
     expect(await creditsOf(user.id)).toBe(98)
@@ -190,7 +192,7 @@ describe('late, reordered and stray callbacks', () => {
     const { user, task } = await webhookTask()
     await exports.default.fetch(new Request(`http://localhost/api/tasks/${task.id}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${user.accessToken}` } }))
     const r = await deliver(HOOK, { taskId: task.id, status: 'succeeded', images: [{ base64: base64(await makePng(8, 8)) }] })
-    expect(r.body.data.effect).toBe('ignored')
+    expect(dataOf(r, receiveProviderCallbackRoute, 200).effect).toBe('ignored')
     expect((await taskRow(task.id)).status).toBe('canceled')
     expect(await imageRowsOf(task.id)).toEqual([])
     expect(await ledgerCount(task.id, 'task_refund')).toBe(1)
@@ -199,11 +201,11 @@ describe('late, reordered and stray callbacks', () => {
   it('unknown tasks, and tasks of another provider, are acknowledged without effect', async () => {
     const unknown = await deliver(HOOK, { taskId: 'tsk_nobody', status: 'failed', error: 'x' })
     expect(unknown.status).toBe(200)
-    expect(unknown.body.data).toEqual({ received: true, duplicate: false, effect: 'ignored' })
+    expect(dataOf(unknown, receiveProviderCallbackRoute, 200)).toEqual({ received: true, duplicate: false, effect: 'ignored' })
     // A local-provider task cannot be driven by webhook callbacks.
     const user = await newUser('hook')
     const local = await queuedTask(envWith(), user.accessToken)
-    expect((await deliver(HOOK, { taskId: local.id, status: 'failed', error: 'x' })).body.data.effect).toBe('ignored')
+    expect(dataOf(await deliver(HOOK, { taskId: local.id, status: 'failed', error: 'x' }), receiveProviderCallbackRoute, 200).effect).toBe('ignored')
     expect((await taskRow(local.id)).status).toBe('queued')
     expect(await creditsOf(user.id)).toBe(98)
   })

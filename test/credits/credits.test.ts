@@ -1,7 +1,10 @@
 import { env } from 'cloudflare:test'
+import { z } from '@hono/zod-openapi'
 import { describe, expect, it } from 'vitest'
+import { getMeRoute } from '../../src/features/auth/routes'
 import { getBalanceRoute, listCreditRecordsRoute } from '../../src/features/credits/routes'
-import { callApp, callJson, dataOf, expectError, newUser, type Json } from '../helpers'
+import { createTaskRoute } from '../../src/features/tasks/routes'
+import { callApp, callJson, dataOf, expectError, newUser } from '../helpers'
 import { creditsOf, envWith, expectLedgerMatchesBalance, ledgerOf, queuedTask } from '../support/generation'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -11,7 +14,7 @@ describe('starting credits', () => {
     const user = await newUser('cred')
     const balance = await callJson('GET', '/api/credits/balance', undefined, { token: user.accessToken })
     expect(dataOf(balance, getBalanceRoute, 200)).toEqual({ balance: 100 })
-    expect((await callJson('GET', '/api/auth/me', undefined, { token: user.accessToken })).body.data.user.credits).toBe(100)
+    expect(dataOf(await callJson('GET', '/api/auth/me', undefined, { token: user.accessToken }), getMeRoute, 200).user.credits).toBe(100)
 
     const records = await callJson('GET', '/api/credits/records', undefined, { token: user.accessToken })
     const { items } = dataOf(records, listCreditRecordsRoute, 200)
@@ -40,8 +43,8 @@ describe('GET /api/credits/records', () => {
     await queuedTask(bindings, other.accessToken) // someone else's spending never shows up here
     expect(costs).toEqual([2, 3, 8])
 
-    const { body } = await callJson('GET', '/api/credits/records', undefined, { token: user.accessToken })
-    const items: Json[] = body.data.items
+    const page = dataOf(await callJson('GET', '/api/credits/records', undefined, { token: user.accessToken }), listCreditRecordsRoute, 200)
+    const { items } = page
     expect(items.map((i) => [i.reason, i.amount, i.balanceAfter])).toEqual([
       ['task_charge', -8, 87],
       ['task_charge', -3, 95],
@@ -49,13 +52,13 @@ describe('GET /api/credits/records', () => {
       ['signup_bonus', 100, 100],
     ])
     expect(items.slice(0, 3).every((i) => typeof i.taskId === 'string')).toBe(true)
-    const balance = (await callJson('GET', '/api/credits/balance', undefined, { token: user.accessToken })).body.data.balance
+    const { balance } = dataOf(await callJson('GET', '/api/credits/balance', undefined, { token: user.accessToken }), getBalanceRoute, 200)
     expect(items.reduce((sum, i) => sum + i.amount, 0)).toBe(balance)
-    expect(items[0].balanceAfter).toBe(balance)
-    expect(body.data.pagination).toEqual({ page: 1, limit: 20, total: 4, totalPages: 1, hasNext: false, hasPrev: false })
+    expect(items[0]!.balanceAfter).toBe(balance)
+    expect(page.pagination).toEqual({ page: 1, limit: 20, total: 4, totalPages: 1, hasNext: false, hasPrev: false })
 
     const charges = await callJson('GET', '/api/credits/records?reason=task_charge', undefined, { token: user.accessToken })
-    expect(charges.body.data.items).toHaveLength(3)
+    expect(dataOf(charges, listCreditRecordsRoute, 200).items).toHaveLength(3)
   })
 
   it('paginates with page and limit, without gaps or repeats', async () => {
@@ -66,15 +69,16 @@ describe('GET /api/credits/records', () => {
       await sleep(3)
     }
     const get = (q: string) => callJson('GET', `/api/credits/records?${q}`, undefined, { token: user.accessToken })
-    const all = (await get('limit=100')).body.data.items.map((i: Json) => i.id)
+    const records = async (q: string) => dataOf(await get(q), listCreditRecordsRoute, 200)
+    const all = (await records('limit=100')).items.map((i) => i.id)
     expect(all).toHaveLength(5)
-    const p1 = (await get('limit=2&page=1')).body.data
-    const p2 = (await get('limit=2&page=2')).body.data
-    const p3 = (await get('limit=2&page=3')).body.data
+    const p1 = await records('limit=2&page=1')
+    const p2 = await records('limit=2&page=2')
+    const p3 = await records('limit=2&page=3')
     expect(p1.pagination).toEqual({ page: 1, limit: 2, total: 5, totalPages: 3, hasNext: true, hasPrev: false })
     expect(p3.pagination).toMatchObject({ page: 3, hasNext: false, hasPrev: true })
-    expect([...p1.items, ...p2.items, ...p3.items].map((i: Json) => i.id)).toEqual(all)
-    expect((await get('limit=2&page=9')).body.data.items).toEqual([])
+    expect([...p1.items, ...p2.items, ...p3.items].map((i) => i.id)).toEqual(all)
+    expect((await records('limit=2&page=9')).items).toEqual([])
     for (const bad of ['limit=0', 'limit=101', 'page=0', 'reason=bribe']) expectError(await get(bad), 400, 'VALIDATION_ERROR')
   })
 })
@@ -93,9 +97,10 @@ describe('concurrent spending', () => {
     const refused = results.filter((r) => r.status === 402)
     expect(accepted).toHaveLength(10)
     expect(refused).toHaveLength(40)
-    for (const r of refused) expect(r.body.code).toBe('INSUFFICIENT_CREDITS')
-    expect(accepted.every((r) => r.body.data.task.cost === 10)).toBe(true)
-    expect(new Set(accepted.map((r) => r.body.data.task.id)).size).toBe(10)
+    for (const r of refused) expectError(r, 402, 'INSUFFICIENT_CREDITS')
+    const acceptedTasks = accepted.map((r) => dataOf(r, createTaskRoute, 202).task)
+    expect(acceptedTasks.every((t) => t.cost === 10)).toBe(true)
+    expect(new Set(acceptedTasks.map((t) => t.id)).size).toBe(10)
 
     expect(await creditsOf(user.id)).toBe(0)
     const ledger = await ledgerOf(user.id)
@@ -106,6 +111,7 @@ describe('concurrent spending', () => {
     const tasks = await env.DB.prepare('SELECT count(*) AS n FROM tasks WHERE user_id = ?1').bind(user.id).first<{ n: number }>()
     expect(tasks!.n).toBe(10)
     // Exactly the accepted tasks were queued.
-    expect(bindings.sent.map((m) => m.body.taskId).sort()).toEqual(accepted.map((r) => r.body.data.task.id).sort())
+    const queued = z.array(z.object({ taskId: z.string() })).parse(bindings.sent.map((m) => m.body))
+    expect(queued.map((m) => m.taskId).sort()).toEqual(acceptedTasks.map((t) => t.id).sort())
   })
 })

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { call, callJson, newUser, type TestUser, expectError } from '../helpers'
+import { listImagesRoute } from '../../src/features/images/routes'
+import { call, callJson, dataOf, newUser, type TestUser, expectError } from '../helpers'
 import { formWith, imageKeys, makePng, uploadImage } from '../support/images'
 
 // Image ids travel in URLs, logs and referrers. Knowing one must give a stranger nothing: not the
@@ -42,9 +43,9 @@ describe("someone else's image", () => {
 
   it("does not appear in the stranger's list", async () => {
     const list = await callJson('GET', '/api/images', undefined, { token: stranger.accessToken })
-    expect(list.status).toBe(200)
-    expect(list.body.data.items).toEqual([])
-    expect(list.body.data.pagination.total).toBe(0)
+    const page = dataOf(list, listImagesRoute, 200)
+    expect(page.items).toEqual([])
+    expect(page.pagination.total).toBe(0)
   })
 
   it('cannot be reached with the stranger token on a URL meant for the owner', async () => {

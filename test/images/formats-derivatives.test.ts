@@ -1,9 +1,11 @@
 import { env } from 'cloudflare:test'
 import { thumbHashToApproximateAspectRatio } from 'thumbhash'
+import { z } from '@hono/zod-openapi'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { getImageRoute, listImagesRoute } from '../../src/features/images/routes'
 import { readExif } from '../../src/lib/exif'
 import { fromBase64 } from '../../src/lib/ids'
-import { call, callJson, newUser, type TestUser } from '../helpers'
+import { call, callJson, dataOf, newUser, type TestUser } from '../helpers'
 import { bytesOf, encodeAs, fixturePhoto, infoOf, latin1, makePng, TINY_GIF, uploadImage, waitForPreview } from '../support/images'
 
 // What an accepted upload turns into: the right format and real decoded size for every input
@@ -72,15 +74,15 @@ describe('EXIF', () => {
   it('DSCN0010.jpg: the owner sees GPS in the detail and in the list', async () => {
     const img = await uploadImage(user.accessToken, fixturePhoto('DSCN0010.jpg'), 'DSCN0010.jpg', { sessionId: 'gps-check' })
     const detail = await callJson('GET', `/api/images/${img.id}`, undefined, { token: user.accessToken })
-    expect(detail.status).toBe(200)
-    const gps = detail.body.data.image.exif.gps
+    const exif = dataOf(detail, getImageRoute, 200).image.exif
+    const gps = z.object({ latitude: z.number(), longitude: z.number() }).parse(exif?.gps)
     // The fixture was taken in northern Italy: a plausible coordinate, not just "a number".
     expect(gps.latitude).toBeGreaterThan(43)
     expect(gps.latitude).toBeLessThan(44)
     expect(gps.longitude).toBeGreaterThan(11)
     expect(gps.longitude).toBeLessThan(12)
     const list = await callJson('GET', '/api/images?sessionId=gps-check', undefined, { token: user.accessToken })
-    expect(list.body.data.items[0].exif.gps).toEqual(gps)
+    expect(dataOf(list, listImagesRoute, 200).items[0]?.exif?.gps).toEqual(exif?.gps)
     // GPS is kept apart from the EXIF summary column, so no code path can show it by accident.
     const row = await env.DB.prepare('SELECT exif FROM images WHERE id = ?').bind(img.id).first<{ exif: string }>()
     expect(row!.exif).not.toMatch(/latitude|gps/i)
@@ -107,7 +109,7 @@ describe('derivatives', () => {
     // The preview is made in the background; once done, the metadata says so.
     await waitForPreview(img.id)
     const detail = await callJson('GET', `/api/images/${img.id}`, undefined, { token: user.accessToken })
-    expect(detail.body.data.image.variantsReady.preview).toBe(true)
+    expect(dataOf(detail, getImageRoute, 200).image.variantsReady.preview).toBe(true)
     const preview = await get(`/api/images/${img.id}/preview`)
     expect(preview.headers.get('Content-Type')).toBe('image/webp')
     expect(await infoOf(await bytesOf(preview))).toMatchObject({ format: 'image/webp', width: 1600, height: 800 })

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { call, callJson, newUser, type TestUser, expectError } from '../helpers'
+import { call, callJson, dataOf, newUser, type TestUser, expectError } from '../helpers'
+import { deleteImageRoute, listImagesRoute, uploadImagesRoute } from '../../src/features/images/routes'
 import { createDb } from '../../src/db/client'
 import { ensurePreview } from '../../src/features/images/service'
 import { base64, encodeAs, fixturePhoto, imageKeys, makePng, uploadImage, waitForPreview } from '../support/images'
@@ -11,7 +12,8 @@ import { base64, encodeAs, fixturePhoto, imageKeys, makePng, uploadImage, waitFo
 describe('GET /api/images', () => {
   let user: TestUser
   const ids: Record<string, string> = {}
-  const list = (query = '') => callJson('GET', `/api/images${query}`, undefined, { token: user.accessToken })
+  const get = (query = '') => callJson('GET', `/api/images${query}`, undefined, { token: user.accessToken })
+  const list = async (query = '') => dataOf(await get(query), listImagesRoute, 200)
 
   beforeAll(async () => {
     user = await newUser('lst')
@@ -21,23 +23,22 @@ describe('GET /api/images', () => {
     ids.b = (await uploadImage(user.accessToken, png, 'b.png', { sessionId: 's1', type: 'avatar' })).id
     ids.c = (await uploadImage(user.accessToken, png, 'c.png', { sessionId: 's2' })).id
     const json = await callJson('POST', '/api/images/upload', { data: base64(png), filename: 'd.png' }, { token: user.accessToken })
-    ids.d = json.body.data.images[0].id
+    ids.d = dataOf(json, uploadImagesRoute, 201).images[0]!.id
     // Someone else's image in the same session id must never show up.
     const other = await newUser('lst')
     await uploadImage(other.accessToken, png, 'x.png', { sessionId: 's1' })
   })
 
   it('lists only mine, newest first, with the pagination object', async () => {
-    const { status, body } = await list()
-    expect(status).toBe(200)
-    expect(body.data.items.map((i: { id: string }) => i.id)).toEqual([ids.d, ids.c, ids.b, ids.a])
-    expect(body.data.pagination).toEqual({ page: 1, limit: 20, total: 4, totalPages: 1, hasNext: false, hasPrev: false })
+    const page = await list()
+    expect(page.items.map((i) => i.id)).toEqual([ids.d, ids.c, ids.b, ids.a])
+    expect(page.pagination).toEqual({ page: 1, limit: 20, total: 4, totalPages: 1, hasNext: false, hasPrev: false })
     // Items are full records with signed URLs, like the detail route.
-    expect(body.data.items[0].variants.thumb).toMatch(new RegExp(`^/api/images/${ids.d}/thumb\\?exp=\\d+&sig=`))
+    expect(page.items[0]?.variants.thumb).toMatch(new RegExp(`^/api/images/${ids.d}/thumb\\?exp=\\d+&sig=`))
   })
 
   it('filters by sessionId and by type, alone and combined', async () => {
-    const idsOf = async (query: string) => (await list(query)).body.data.items.map((i: { id: string }) => i.id)
+    const idsOf = async (query: string) => (await list(query)).items.map((i) => i.id)
     expect(await idsOf('?sessionId=s1')).toEqual([ids.b, ids.a])
     expect(await idsOf('?sessionId=s2')).toEqual([ids.c])
     expect(await idsOf('?type=avatar')).toEqual([ids.b])
@@ -45,25 +46,25 @@ describe('GET /api/images', () => {
     expect(await idsOf('?sessionId=s1&type=uploaded')).toEqual([ids.a])
     expect(await idsOf('?sessionId=nope')).toEqual([])
     // The filtered total, not the overall one.
-    expect((await list('?sessionId=s1')).body.data.pagination.total).toBe(2)
+    expect((await list('?sessionId=s1')).pagination.total).toBe(2)
   })
 
   it('pages through with page/limit: every item once, flags right', async () => {
-    const p1 = (await list('?limit=3&page=1')).body.data
-    const p2 = (await list('?limit=3&page=2')).body.data
+    const p1 = await list('?limit=3&page=1')
+    const p2 = await list('?limit=3&page=2')
     expect(p1.pagination).toEqual({ page: 1, limit: 3, total: 4, totalPages: 2, hasNext: true, hasPrev: false })
     expect(p2.pagination).toEqual({ page: 2, limit: 3, total: 4, totalPages: 2, hasNext: false, hasPrev: true })
-    expect([...p1.items, ...p2.items].map((i: { id: string }) => i.id)).toEqual([ids.d, ids.c, ids.b, ids.a])
-    const beyond = (await list('?limit=3&page=5')).body.data
+    expect([...p1.items, ...p2.items].map((i) => i.id)).toEqual([ids.d, ids.c, ids.b, ids.a])
+    const beyond = await list('?limit=3&page=5')
     expect(beyond.items).toEqual([])
     expect(beyond.pagination.hasPrev).toBe(true)
   })
 
   it('refuses out-of-range paging and unknown types with 400', async () => {
     for (const query of ['?limit=101', '?limit=0', '?page=0', '?page=abc', '?type=selfie', '?limit=2.5']) {
-      expectError(await list(query), 400, 'VALIDATION_ERROR')
+      expectError(await get(query), 400, 'VALIDATION_ERROR')
     }
-    expect((await list('?limit=100')).status).toBe(200)
+    expect((await get('?limit=100')).status).toBe(200)
   })
 })
 
@@ -85,8 +86,7 @@ describe('DELETE /api/images/:id', () => {
     )
 
     const del = await callJson('DELETE', `/api/images/${img.id}`, undefined, { token: user.accessToken })
-    expect(del.status).toBe(200)
-    expect(del.body).toMatchObject({ success: true, data: { deleted: true } })
+    expect(dataOf(del, deleteImageRoute, 200)).toEqual({ deleted: true })
     expect(await imageKeys(user.id, img.id)).toEqual([])
     expect(await env.DB.prepare('SELECT id FROM images WHERE id = ?').bind(img.id).first()).toBeNull()
 
@@ -113,7 +113,7 @@ describe('DELETE /api/images/:id', () => {
     expect(row?.deleted_at).not.toBeNull()
 
     const mine = await callJson('GET', '/api/images', undefined, { token: user.accessToken })
-    expect(mine.body.data.items.map((i: { id: string }) => i.id)).not.toContain(keep.id)
+    expect(dataOf(mine, listImagesRoute, 200).items.map((i) => i.id)).not.toContain(keep.id)
     expectError(await callJson('GET', `/api/images/${keep.id}`, undefined, { token: user.accessToken }), 404, 'NOT_FOUND')
     for (const variant of ['thumb', 'original']) {
       const res = await call('GET', `/api/images/${keep.id}/${variant}`, undefined, { token: user.accessToken })

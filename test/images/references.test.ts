@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { endTaskWithRefund } from '../../src/features/tasks/state'
-import { call, callJson, newUser } from '../helpers'
+import { listImagesRoute } from '../../src/features/images/routes'
+import { call, callJson, dataOf, newUser } from '../helpers'
 import { envWith, generate, queuedTask, runQueue, taskRow } from '../support/generation'
 import { createSession, distinctPngs, uploadPhotos } from '../support/live'
 import { imageKeys, makePng, uploadImage } from '../support/images'
@@ -25,7 +26,7 @@ describe('live photos hold their own reference', () => {
     expect(del.status).toBe(200)
     expect(await refRow(imageId)).toEqual({ refs: 1, hidden: 1 })
     const list = await callJson('GET', '/api/images', undefined, { token: owner.accessToken })
-    expect(list.body.data.items.map((i: { id: string }) => i.id)).not.toContain(imageId)
+    expect(dataOf(list, listImagesRoute, 200).items.map((i) => i.id)).not.toContain(imageId)
     // A second delete of the same image is a 404 and releases nothing more.
     expect((await callJson('DELETE', `/api/images/${imageId}`, undefined, { token: owner.accessToken })).status).toBe(404)
     expect(await refRow(imageId)).toEqual({ refs: 1, hidden: 1 })

@@ -2,7 +2,8 @@ import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { readExif } from '../../src/lib/exif'
 import { signResource } from '../../src/lib/signed-urls'
-import { call, callJson, newUser, type TestUser, expectError } from '../helpers'
+import { uploadImagesRoute } from '../../src/features/images/routes'
+import { call, callJson, dataOf, newUser, type TestUser, expectError } from '../helpers'
 import { base64, bytesOf, fixturePhoto, infoOf, latin1, uploadImage } from '../support/images'
 
 // GET /api/images/:id/:variant is what browsers and CDNs hit: its caching headers decide whether
@@ -115,14 +116,13 @@ describe('headers', () => {
   })
 
   it('sanitises the client file name: no path, no quotes, no header injection, ASCII fallback', async () => {
-    const { status, body } = await callJson(
+    const uploaded = await callJson(
       'POST',
       '/api/images/upload',
       { data: base64(fixturePhoto('Canon_40D.jpg')), filename: '..\\..\\etc/ph"oto\r\nSet-Cookie: x=1 café.jpg' },
       { token: owner.accessToken },
     )
-    expect(status).toBe(201)
-    const res = await asOwner(`/api/images/${body.data.images[0].id}/original?download=1`)
+    const res = await asOwner(`/api/images/${dataOf(uploaded, uploadImagesRoute, 201).images[0]!.id}/original?download=1`)
     const header = res.headers.get('Content-Disposition')!
     await res.arrayBuffer()
     const quoted = header.match(/filename="([^"]*)"/)![1]!

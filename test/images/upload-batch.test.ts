@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:test'
+import { z } from '@hono/zod-openapi'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { callJson, newUser, type TestUser, expectError } from '../helpers'
+import { uploadImagesRoute } from '../../src/features/images/routes'
+import { callJson, dataOf, newUser, type TestUser, expectError } from '../helpers'
 import { base64, encodeAs, fixturePhoto, formWith, makePng, waitForPreview } from '../support/images'
 
 // A batch is all or nothing: a client retrying a half-stored batch would duplicate photos, and a
@@ -15,6 +17,9 @@ async function stored() {
   return { rows: rows?.n ?? 0, objects: objects.length }
 }
 
+/** The per-file failures a refused batch lists in `details.files` (raw entries, nothing stripped). */
+const failedFiles = (details: unknown) => z.object({ files: z.array(z.record(z.string(), z.unknown())) }).parse(details).files
+
 beforeAll(async () => {
   user = await newUser('bat')
 })
@@ -28,18 +33,16 @@ describe('successful batches', () => {
       { bytes: png, name: 'two.png' },
       { bytes: await encodeAs(png, 'image/webp'), name: 'three.webp' },
     ]
-    const { status, body } = await upload(formWith('images', files, { sessionId: 'batch-1' }))
-    expect(status, JSON.stringify(body)).toBe(201)
-    const images = body.data.images
-    expect(images.map((i: { filename: string }) => i.filename)).toEqual(['one.jpg', 'two.png', 'three.webp'])
-    expect(images.map((i: { mime: string }) => i.mime)).toEqual(['image/jpeg', 'image/png', 'image/webp'])
-    expect(images.every((i: { sessionId: string }) => i.sessionId === 'batch-1')).toBe(true)
-    expect(new Set(images.map((i: { id: string }) => i.id)).size).toBe(3)
+    const { images } = dataOf(await upload(formWith('images', files, { sessionId: 'batch-1' })), uploadImagesRoute, 201)
+    expect(images.map((i) => i.filename)).toEqual(['one.jpg', 'two.png', 'three.webp'])
+    expect(images.map((i) => i.mime)).toEqual(['image/jpeg', 'image/png', 'image/webp'])
+    expect(images.every((i) => i.sessionId === 'batch-1')).toBe(true)
+    expect(new Set(images.map((i) => i.id)).size).toBe(3)
     for (const img of images) {
-      expect(await env.MEDIA.head(`images/${user.id}/${img.id}/thumb.webp`), img.filename).not.toBeNull()
+      expect(await env.MEDIA.head(`images/${user.id}/${img.id}/thumb.webp`), img.filename ?? img.id).not.toBeNull()
     }
     // Let the background previews land, so later tests compare a settled bucket.
-    await Promise.all(images.map((i: { id: string }) => waitForPreview(i.id)))
+    await Promise.all(images.map((i) => waitForPreview(i.id)))
     const after = await stored()
     expect(after.rows - before.rows).toBe(3)
     expect(after.objects - before.objects).toBe(9) // original, thumb, preview each
@@ -48,10 +51,9 @@ describe('successful batches', () => {
   it('accepts exactly 20 files (the documented maximum)', async () => {
     const png = await makePng(8, 8)
     const files = Array.from({ length: 20 }, (_, i) => ({ bytes: png, name: `p${i}.png` }))
-    const { status, body } = await upload(formWith('images', files))
-    expect(status, JSON.stringify(body)).toBe(201)
-    expect(body.data.images).toHaveLength(20)
-    await Promise.all(body.data.images.map((i: { id: string }) => waitForPreview(i.id)))
+    const { images } = dataOf(await upload(formWith('images', files)), uploadImagesRoute, 201)
+    expect(images).toHaveLength(20)
+    await Promise.all(images.map((i) => waitForPreview(i.id)))
   })
 })
 
@@ -62,10 +64,10 @@ describe('a batch with bad files stores nothing', () => {
     const { status, body } = await upload({
       images: [good, { data: base64(fixturePhoto('corrupted.jpg')), filename: 'corrupted.jpg' }, { data: good, filename: 'ok.png' }],
     })
-    expectError({ status, body }, 422, 'INVALID_IMAGE')
-    expect(body.details.files).toEqual([{ index: 1, filename: 'corrupted.jpg', code: 'INVALID_IMAGE', error: expect.any(String) }])
-    expect(body.error).toMatch(/corrupted\.jpg/)
-    expect(body.error).toMatch(/nothing was stored/i)
+    const error = expectError({ status, body }, 422, 'INVALID_IMAGE')
+    expect(failedFiles(error.details)).toEqual([{ index: 1, filename: 'corrupted.jpg', code: 'INVALID_IMAGE', error: expect.any(String) }])
+    expect(error.error).toMatch(/corrupted\.jpg/)
+    expect(error.error).toMatch(/nothing was stored/i)
     expect(await stored()).toEqual(before)
   })
 
@@ -79,8 +81,8 @@ describe('a batch with bad files stores nothing', () => {
       { bytes: text, name: 'notes.png' },
     ])
     const { status, body } = await upload(form)
-    expectError({ status, body }, 422, 'INVALID_IMAGE')
-    expect(body.details.files).toEqual([
+    const error = expectError({ status, body }, 422, 'INVALID_IMAGE')
+    expect(failedFiles(error.details)).toEqual([
       expect.objectContaining({ index: 1, filename: 'flood.png', code: 'INVALID_IMAGE' }),
       expect.objectContaining({ index: 2, filename: 'notes.png', code: 'UNSUPPORTED_MEDIA_TYPE' }),
     ])
@@ -92,9 +94,9 @@ describe('a batch with bad files stores nothing', () => {
     // 11,000 x 10,000 = 110 MP: both sides under 12,000 px, the area over 100 MP.
     const wide = await makePng(4, 4, { claimWidth: 11_000, claimHeight: 10_000 })
     const { status, body } = await upload(formWith('images', [{ bytes: await makePng(5, 5), name: 'ok.png' }, { bytes: wide, name: 'big.png' }]))
-    expectError({ status, body }, 422, 'INVALID_IMAGE')
-    expect(body.error).toMatch(/megapixel/)
-    expect(body.details.files).toEqual([expect.objectContaining({ index: 1, filename: 'big.png' })])
+    const error = expectError({ status, body }, 422, 'INVALID_IMAGE')
+    expect(error.error).toMatch(/megapixel/)
+    expect(failedFiles(error.details)).toEqual([expect.objectContaining({ index: 1, filename: 'big.png' })])
     expect(await stored()).toEqual(before)
   })
 })
@@ -113,7 +115,7 @@ describe('storage failures roll back', () => {
       const { status, body } = await upload(formWith('images', files))
       // Not the client's fault: a server error, still in the JSON envelope, without internals.
       expect(status).toBe(500)
-      expect(body.success).toBe(false)
+      expect(z.object({ success: z.boolean() }).parse(body).success).toBe(false)
       expect(JSON.stringify(body)).not.toMatch(/refused by test|trigger|stack/i)
     } finally {
       await env.DB.exec('DROP TRIGGER test_refuse_images')

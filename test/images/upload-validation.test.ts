@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { call, callJson, newUser, type TestUser, expectError } from '../helpers'
+import { uploadImagesRoute } from '../../src/features/images/routes'
+import { call, callJson, dataOf, newUser, type TestUser, expectError } from '../helpers'
 import { base64, fixturePhoto, formWith, makePng, waitForPreview } from '../support/images'
 
 // Bad uploads must always end in the documented JSON error with the right code, never a 500,
@@ -34,31 +35,26 @@ describe('multipart mistakes → 400 VALIDATION_ERROR', () => {
     const form = new FormData()
     form.append('image', 'data:image/png;base64,' + base64(png))
     const res = await upload(form)
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(res.body.error).toMatch(/file/i)
+    expect(expectError(res, 400, 'VALIDATION_ERROR').error).toMatch(/file/i)
   })
 
   it('more than 20 files, rejected before any is processed', async () => {
     const files = Array.from({ length: 21 }, (_, i) => ({ bytes: png, name: `p${i}.png` }))
     const res = await upload(formWith('images', files))
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(res.body.error).toMatch(/20/)
+    expect(expectError(res, 400, 'VALIDATION_ERROR').error).toMatch(/20/)
     await expectNothingStored()
   })
 
   it('an empty file', async () => {
     const res = await upload(formWith('image', [{ bytes: new Uint8Array(), name: 'empty.png', type: 'image/png' }]))
-    expectError(res, 400, 'VALIDATION_ERROR')
-    expect(res.body.error).toMatch(/empty/i)
+    expect(expectError(res, 400, 'VALIDATION_ERROR').error).toMatch(/empty/i)
   })
 
   it('type=generated (server-made images cannot be uploaded) and a malformed sessionId', async () => {
     const generated = await upload(formWith('image', [{ bytes: png, name: 'a.png' }], { type: 'generated' }))
-    expectError(generated, 400, 'VALIDATION_ERROR')
-    expect(generated.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'type' })]))
+    expect(expectError(generated, 400, 'VALIDATION_ERROR').details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'type' })]))
     const session = await upload(formWith('image', [{ bytes: png, name: 'a.png' }], { sessionId: 'has spaces/and slashes' }))
-    expectError(session, 400, 'VALIDATION_ERROR')
-    expect(session.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'sessionId' })]))
+    expect(expectError(session, 400, 'VALIDATION_ERROR').details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'sessionId' })]))
     await expectNothingStored()
   })
 
@@ -79,8 +75,7 @@ describe('JSON mistakes → 400 VALIDATION_ERROR', () => {
 
   it('`data` and `images` together, or neither', async () => {
     const both = await upload({ data: base64(png), images: [base64(png)] })
-    expectError(both, 400, 'VALIDATION_ERROR')
-    expect(both.body.details).toEqual([expect.objectContaining({ field: 'data' })])
+    expect(expectError(both, 400, 'VALIDATION_ERROR').details).toEqual([expect.objectContaining({ field: 'data' })])
     expectError(await upload({ filename: 'x.png' }), 400, 'VALIDATION_ERROR')
     expectError(await upload({ images: [] }), 400, 'VALIDATION_ERROR')
     await expectNothingStored()
@@ -110,11 +105,11 @@ describe('wrong kinds of content → 415 UNSUPPORTED_MEDIA_TYPE', () => {
     expectError(dataUrl, 415, 'UNSUPPORTED_MEDIA_TYPE')
     // application/octet-stream is "no opinion", as curl and many SDKs send it: accepted.
     const neutral = await upload(formWith('image', [{ bytes: png, name: 'blob', type: 'application/octet-stream' }]))
-    expect(neutral.status, JSON.stringify(neutral.body)).toBe(201)
+    const stored = dataOf(neutral, uploadImagesRoute, 201).images[0]!
     // Clean up so later "nothing stored" checks start from an empty bucket (preview first,
     // or it could land after the delete).
-    await waitForPreview(neutral.body.data.images[0].id)
-    await callJson('DELETE', `/api/images/${neutral.body.data.images[0].id}`, undefined, { token: user.accessToken })
+    await waitForPreview(stored.id)
+    await callJson('DELETE', `/api/images/${stored.id}`, undefined, { token: user.accessToken })
   })
 
   it('a HEIC container this server cannot decode', async () => {
@@ -123,8 +118,7 @@ describe('wrong kinds of content → 415 UNSUPPORTED_MEDIA_TYPE', () => {
     const heic = new Uint8Array(4096)
     heic.set([0, 0, 0, 24, ...new TextEncoder().encode('ftypheic'), 0, 0, 0, 0, ...new TextEncoder().encode('mif1heic')])
     const res = await upload(formWith('image', [{ bytes: heic, name: 'IMG_0001.HEIC', type: 'image/heic' }]))
-    expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE')
-    expect(res.body.error).toMatch(/heic/i)
+    expect(expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE').error).toMatch(/heic/i)
   })
 
   it('an SVG (vector, and a script carrier) is not accepted', async () => {

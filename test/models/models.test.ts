@@ -41,9 +41,9 @@ describe('GET /api/models', () => {
   it('lists ComfyUI checkpoints live from /object_info, and caches them', async () => {
     const { seen } = mockFetch((req) => (req.url === OBJECT_INFO ? objectInfo(['sd_xl_base_1.0.safetensors', 'dreamshaper-8.ckpt']) : undefined))
     const first = await callApp(comfy(), 'GET', '/api/models')
-    expect(first.status).toBe(200)
-    expect(first.body.data.source).toBe('comfyui')
-    expect(first.body.data.models).toEqual([
+    const firstData = dataOf(first, listModelsRoute, 200)
+    expect(firstData.source).toBe('comfyui')
+    expect(firstData.models).toEqual([
       { label: 'sd xl base 1.0', value: 'sd_xl_base_1.0.safetensors', description: 'ComfyUI checkpoint' },
       { label: 'dreamshaper 8', value: 'dreamshaper-8.ckpt', description: 'ComfyUI checkpoint' },
     ])
@@ -51,7 +51,7 @@ describe('GET /api/models', () => {
     expect(seen.map((s) => s.url)).toEqual([OBJECT_INFO])
 
     const second = await callApp(comfy(), 'GET', '/api/models')
-    expect(second.body.data).toEqual(first.body.data)
+    expect(dataOf(second, listModelsRoute, 200)).toEqual(firstData)
     expect(seen).toHaveLength(1)
   })
 
@@ -60,21 +60,21 @@ describe('GET /api/models', () => {
       throw new TypeError('fetch failed: connect ECONNREFUSED')
     })
     const down = await callApp(comfy(), 'GET', '/api/models')
-    expect(down.status).toBe(200)
-    expect(down.body.data).toEqual({ models: DEFAULT_MODELS, source: 'fallback' })
+    expect(dataOf(down, listModelsRoute, 200)).toEqual({ models: DEFAULT_MODELS, source: 'fallback' })
 
     vi.restoreAllMocks()
     mockFetch(() => new Response('Bad Gateway', { status: 502 }))
     const gateway = await callApp(comfy(), 'GET', '/api/models')
-    expect(gateway.body.data.source).toBe('fallback')
-    expectUsable(gateway.body.data)
+    const gatewayData = dataOf(gateway, listModelsRoute, 200)
+    expect(gatewayData.source).toBe('fallback')
+    expectUsable(gatewayData)
   })
 
   it('falls back when COMFYUI_URL is not set at all', async () => {
     const { seen } = mockFetch(() => undefined)
-    const { body } = await callApp(envWith({ GENERATION_PROVIDER: 'comfyui', COMFYUI_URL: '' }), 'GET', '/api/models')
-    expect(body.data.source).toBe('fallback')
-    expectUsable(body.data)
+    const data = dataOf(await callApp(envWith({ GENERATION_PROVIDER: 'comfyui', COMFYUI_URL: '' }), 'GET', '/api/models'), listModelsRoute, 200)
+    expect(data.source).toBe('fallback')
+    expectUsable(data)
     expect(seen).toHaveLength(0)
   })
 
@@ -86,10 +86,9 @@ describe('GET /api/models', () => {
     ['a 404', () => new Response('not found', { status: 404 })],
   ])('answers source "error" with a usable list when ComfyUI answers %s', async (_, answer) => {
     mockFetch(answer)
-    const { status, body } = await callApp(comfy(), 'GET', '/api/models')
-    expect(status).toBe(200)
-    expect(body.data.source).toBe('error')
-    expectUsable(body.data)
+    const data = dataOf(await callApp(comfy(), 'GET', '/api/models'), listModelsRoute, 200)
+    expect(data.source).toBe('error')
+    expectUsable(data)
   })
 
   it('keeps serving the last good ComfyUI list, marked fallback, when ComfyUI goes down later', async () => {

@@ -1,6 +1,8 @@
+import { z } from '@hono/zod-openapi'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createSceneRoute, deleteSceneRoute, getSceneRoute, updateSceneRoute } from '../../src/features/scenes/routes'
-import { callApp, callJson, dataOf, expectError, newUser, type Json, type TestUser } from '../helpers'
+import { createSceneRoute, deleteSceneRoute, getSceneRoute, listScenesRoute, updateSceneRoute } from '../../src/features/scenes/routes'
+import type { SceneDto } from '../../src/features/scenes/schemas'
+import { callApp, callJson, dataOf, expectError, newUser, type TestUser } from '../helpers'
 import { creditsOf, envWith, ledgerOf, makeAdmin, queuedTask } from '../support/generation'
 
 let admin: TestUser
@@ -22,13 +24,15 @@ const sceneInput = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 })
 
-async function createScene(extra: Record<string, unknown> = {}): Promise<Json> {
+async function createScene(extra: Record<string, unknown> = {}): Promise<SceneDto> {
   const r = await callJson('POST', '/api/scenes', sceneInput(extra), { token: admin.accessToken })
   if (r.status !== 201) throw new Error(`scene not created: ${JSON.stringify(r.body)}`)
-  return r.body.data.scene
+  return dataOf(r, createSceneRoute, 201).scene
 }
 
-const fieldsOf = (body: Json) => (body.details as Array<{ field: string }>).map((d) => d.field)
+/** Asserts a 400 VALIDATION_ERROR and answers the fields its details name. */
+const fieldsOf = (result: { status: number; body: unknown }) =>
+  z.array(z.object({ field: z.string() })).parse(expectError(result, 400, 'VALIDATION_ERROR').details).map((d) => d.field)
 
 describe('scene administration', () => {
   it('an admin creates a scene: 201 with its placeholders listed', async () => {
@@ -46,7 +50,7 @@ describe('scene administration', () => {
     expectError(await callJson('PUT', `/api/scenes/${scene.id}`, { name: 'hijacked' }, asUser), 403, 'FORBIDDEN')
     expectError(await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, asUser), 403, 'FORBIDDEN')
     // Nothing the refused calls asked for happened.
-    expect((await callJson('GET', `/api/scenes/${scene.id}`)).body.data.scene.name).toBe(scene.name)
+    expect(dataOf(await callJson('GET', `/api/scenes/${scene.id}`), getSceneRoute, 200).scene.name).toBe(scene.name)
   })
 
   it('rejects invalid scenes with 400 VALIDATION_ERROR naming every bad field', async () => {
@@ -56,21 +60,18 @@ describe('scene administration', () => {
       { name: '  ', promptTemplate: '', cost: -1, coverImageUrl: 'ftp://example.com/a.jpg', defaultParams: { steps: 500, size: '99x99' } },
       { token: admin.accessToken },
     )
-    expectError(r, 400, 'VALIDATION_ERROR')
-    expect(fieldsOf(r.body)).toEqual(expect.arrayContaining(['name', 'promptTemplate', 'cost', 'coverImageUrl', 'defaultParams.steps', 'defaultParams.size']))
+    expect(fieldsOf(r)).toEqual(expect.arrayContaining(['name', 'promptTemplate', 'cost', 'coverImageUrl', 'defaultParams.steps', 'defaultParams.size']))
     const missing = await callJson('POST', '/api/scenes', { name: 'no template' }, { token: admin.accessToken })
-    expectError(missing, 400, 'VALIDATION_ERROR')
-    expect(fieldsOf(missing.body)).toEqual(expect.arrayContaining(['promptTemplate', 'cost']))
+    expect(fieldsOf(missing)).toEqual(expect.arrayContaining(['promptTemplate', 'cost']))
     const update = await callJson('PUT', `/api/scenes/${(await createScene()).id}`, { cost: 1.5 }, { token: admin.accessToken })
-    expectError(update, 400, 'VALIDATION_ERROR')
-    expect(fieldsOf(update.body)).toEqual(['cost'])
+    expect(fieldsOf(update)).toEqual(['cost'])
   })
 
   it('updates a scene, and answers 404 for unknown ids', async () => {
     const scene = await createScene()
     const r = await callJson('PUT', `/api/scenes/${scene.id}`, { name: 'Renamed', cost: 7 }, { token: admin.accessToken })
     expect(dataOf(r, updateSceneRoute, 200).scene).toMatchObject({ id: scene.id, name: 'Renamed', cost: 7, promptTemplate: scene.promptTemplate })
-    expect((await callJson('GET', `/api/scenes/${scene.id}`)).body.data.scene.cost).toBe(7)
+    expect(dataOf(await callJson('GET', `/api/scenes/${scene.id}`), getSceneRoute, 200).scene.cost).toBe(7)
     expectError(await callJson('PUT', '/api/scenes/scn_missing', { name: 'x' }, { token: admin.accessToken }), 404, 'NOT_FOUND')
   })
 
@@ -88,7 +89,7 @@ describe('scene administration', () => {
     const r = await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, { token: admin.accessToken })
     expect(dataOf(r, deleteSceneRoute, 200)).toEqual({ deleted: true })
     expectError(await callJson('GET', `/api/scenes/${scene.id}`), 404, 'NOT_FOUND')
-    const ids = (await callJson('GET', '/api/scenes')).body.data.scenes.map((s: Json) => s.id)
+    const ids = dataOf(await callJson('GET', '/api/scenes'), listScenesRoute, 200).scenes.map((s) => s.id)
     expect(ids).not.toContain(scene.id)
     expectError(await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, { token: admin.accessToken }), 404, 'NOT_FOUND')
   })
@@ -99,16 +100,15 @@ describe('public scene list and detail', () => {
     const later = await createScene({ sortOrder: 20, category: 'landscape' })
     const first = await createScene({ sortOrder: 10, category: 'landscape' })
     const hidden = await createScene({ active: false, category: 'landscape' })
-    const { status, body } = await callJson('GET', '/api/scenes?category=landscape')
-    expect(status).toBe(200)
-    expect(body.data.scenes.map((s: Json) => s.id)).toEqual([first.id, later.id])
+    const listed = dataOf(await callJson('GET', '/api/scenes?category=landscape'), listScenesRoute, 200)
+    expect(listed.scenes.map((s) => s.id)).toEqual([first.id, later.id])
     expectError(await callJson('GET', `/api/scenes/${hidden.id}`), 404, 'NOT_FOUND')
     const detail = await callJson('GET', `/api/scenes/${first.id}`)
     expect(dataOf(detail, getSceneRoute, 200).scene).toMatchObject({ id: first.id, promptTemplate: first.promptTemplate, cost: 5 })
 
     // Deactivating through an update hides it too.
     await callJson('PUT', `/api/scenes/${first.id}`, { active: false }, { token: admin.accessToken })
-    expect((await callJson('GET', '/api/scenes?category=landscape')).body.data.scenes.map((s: Json) => s.id)).toEqual([later.id])
+    expect(dataOf(await callJson('GET', '/api/scenes?category=landscape'), listScenesRoute, 200).scenes.map((s) => s.id)).toEqual([later.id])
   })
 })
 
@@ -143,11 +143,9 @@ describe('tasks from a scene', () => {
     const buyer = await newUser('scnbuyer')
     const scene = await createScene()
     const noStyle = await callApp(bindings(), 'POST', '/api/tasks', { sceneId: scene.id, prompt: 'a cat' }, { token: buyer.accessToken })
-    expectError(noStyle, 400, 'VALIDATION_ERROR')
-    expect(fieldsOf(noStyle.body)).toEqual(['variables.style'])
+    expect(fieldsOf(noStyle)).toEqual(['variables.style'])
     const nothing = await callApp(bindings(), 'POST', '/api/tasks', { sceneId: scene.id, variables: { other: 'x' } }, { token: buyer.accessToken })
-    expectError(nothing, 400, 'VALIDATION_ERROR')
-    expect(fieldsOf(nothing.body).sort()).toEqual(['prompt', 'variables.style'])
+    expect(fieldsOf(nothing).sort()).toEqual(['prompt', 'variables.style'])
     expect(await creditsOf(buyer.id)).toBe(100)
     expect((await ledgerOf(buyer.id)).map((r) => r.reason)).toEqual(['signup_bonus'])
   })

@@ -2,7 +2,9 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { exports } from 'cloudflare:workers'
 import { expect, vi } from 'vitest'
 import worker from '../../src/index'
-import { callApp, callJson, type Json } from '../helpers'
+import { createTaskRoute, getTaskRoute } from '../../src/features/tasks/routes'
+import type { TaskDto } from '../../src/features/tasks/schemas'
+import { callApp, callJson, dataOf } from '../helpers'
 
 /**
  * Helpers of the generation suites (tasks, scenes, models, credits, callbacks, jobs): a capturing
@@ -18,7 +20,7 @@ export const TERMINAL = ['succeeded', 'failed', 'canceled']
  * provider, no provider URLs): the test decides when, and with which env, a message is handled.
  */
 export function captureQueue() {
-  const sent: Array<{ body: Json; options?: QueueSendOptions }> = []
+  const sent: Array<{ body: unknown; options?: QueueSendOptions }> = []
   const queue = {
     async send(body: unknown, options?: QueueSendOptions) {
       sent.push({ body, options })
@@ -40,7 +42,7 @@ export function envWith(overrides: Partial<Env> = {}): Env & { sent: ReturnType<
 export async function queuedTask(bindings: Env, token: string, body: Record<string, unknown> = { prompt: 'a lighthouse at dusk' }) {
   const r = await callApp(bindings, 'POST', '/api/tasks', body, { token })
   if (r.status !== 202) throw new Error(`task not created: ${r.status} ${JSON.stringify(r.body)}`)
-  return r.body.data.task as Json
+  return dataOf(r, createTaskRoute, 202).task
 }
 
 export const generate = (taskId: string) => ({ type: 'generate' as const, taskId })
@@ -154,13 +156,14 @@ export async function r2KeysOf(userId: string, taskId: string): Promise<string[]
 }
 
 /** Polls GET /api/tasks/:id through the real Worker until the task is finished. */
-export async function waitForTask(token: string, id: string, timeoutMs = 15_000): Promise<Json> {
+export async function waitForTask(token: string, id: string, timeoutMs = 15_000): Promise<TaskDto> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const { status, body } = await callJson('GET', `/api/tasks/${id}`, undefined, { token })
-    if (status !== 200) throw new Error(`GET task ${id}: ${status} ${JSON.stringify(body)}`)
-    if (TERMINAL.includes(body.data.task.status)) return body.data.task
-    if (Date.now() > deadline) throw new Error(`task ${id} still ${body.data.task.status} after ${timeoutMs} ms`)
+    const result = await callJson('GET', `/api/tasks/${id}`, undefined, { token })
+    if (result.status !== 200) throw new Error(`GET task ${id}: ${result.status} ${JSON.stringify(result.body)}`)
+    const { task } = dataOf(result, getTaskRoute, 200)
+    if (TERMINAL.includes(task.status)) return task
+    if (Date.now() > deadline) throw new Error(`task ${id} still ${task.status} after ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
@@ -225,5 +228,5 @@ export async function deliver(path: string, payload: unknown, opts: { secret?: s
   const body = JSON.stringify(payload)
   const headers = { ...(await signedHeaders(body, opts)), ...opts.headers }
   const res = await exports.default.fetch(new Request(`http://localhost${path}`, { method: 'POST', headers, body }))
-  return { res, status: res.status, body: (await res.json()) as Json }
+  return { res, status: res.status, body: (await res.json()) as unknown }
 }

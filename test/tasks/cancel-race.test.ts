@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { callApp, d1WithHook, newUser, type TestUser } from '../helpers'
+import { callApp, d1WithHook, expectError, newUser, type TestUser } from '../helpers'
 import {
   creditsOf, envWith, expectLedgerMatchesBalance, generate, imageRowsOf, ledgerCount, queuedTask, r2KeysOf, runQueue, taskRow,
 } from '../support/generation'
@@ -90,8 +90,7 @@ describe('cancel racing the queue consumer', () => {
       await runQueue(bindings, [generate(task.id)])
     })
     const r = await callApp({ ...bindings, DB: hooked }, 'POST', `/api/tasks/${task.id}/cancel`, undefined, { token: user.accessToken })
-    expect(r.status).toBe(409)
-    expect(r.body.code).toBe('CONFLICT')
+    expectError(r, 409, 'CONFLICT')
     expect(await expectOneCleanEnd(user, task.id, r.status)).toBe('succeeded')
     expect(await creditsOf(user.id)).toBe(98)
   })

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { callJson, newUser, type Json } from '../helpers'
+import { listTasksRoute } from '../../src/features/tasks/routes'
+import { callJson, dataOf, newUser } from '../helpers'
 import { chunked, MAX_IN_LIST } from '../../src/lib/d1-chunks'
 import { envWith, grantCredits, queuedTask } from '../support/generation'
 
@@ -49,9 +50,8 @@ describe('D1 100-parameter limit', () => {
     await env.DB.batch(statements)
 
     const r = await callJson('GET', '/api/tasks?limit=100&status=succeeded', undefined, { token: user.accessToken })
-    expect(r.status).toBe(200)
-    const items = r.body.data.items as Json[]
+    const { items } = dataOf(r, listTasksRoute, 200)
     expect(items).toHaveLength(26)
-    for (const item of items) expect(item.images.map((i: Json) => i.id)).toEqual(expected.get(item.id))
+    for (const item of items) expect(item.images.map((i) => i.id)).toEqual(expected.get(item.id))
   })
 })

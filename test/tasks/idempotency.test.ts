@@ -1,10 +1,14 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { callApp, expectError, newUser } from '../helpers'
+import { createTaskRoute } from '../../src/features/tasks/routes'
+import { callApp, dataOf, expectError, newUser } from '../helpers'
 import { creditsOf, envWith, expectLedgerMatchesBalance, ledgerOf } from '../support/generation'
 
 const post = (bindings: Env, token: string, body: unknown, key?: string) =>
   callApp(bindings, 'POST', '/api/tasks', body, { token, headers: key ? { 'Idempotency-Key': key } : {} })
+
+/** The task a 202 answer created (or replayed). */
+const taskOf = (r: { status: number; body: unknown }) => dataOf(r, createTaskRoute, 202).task
 
 async function tasksOf(userId: string) {
   const { results } = await env.DB.prepare('SELECT id FROM tasks WHERE user_id = ?1').bind(userId).all<{ id: string }>()
@@ -22,10 +26,10 @@ describe('Idempotency-Key on POST /api/tasks', () => {
     const again = await post(bindings, user.accessToken, body, 'key-replay-1')
     expect(again.status).toBe(202)
     expect(again.res.headers.get('Idempotent-Replayed')).toBe('true')
-    expect(again.body.data.task.id).toBe(first.body.data.task.id)
-    expect(again.body.data.task.seed).toBe(first.body.data.task.seed)
+    expect(taskOf(again).id).toBe(taskOf(first).id)
+    expect(taskOf(again).seed).toBe(taskOf(first).seed)
 
-    expect(await tasksOf(user.id)).toEqual([first.body.data.task.id])
+    expect(await tasksOf(user.id)).toEqual([taskOf(first).id])
     expect(await creditsOf(user.id)).toBe(98)
     expect((await ledgerOf(user.id)).filter((r) => r.reason === 'task_charge')).toHaveLength(1)
     // A replay is not a new job: nothing is queued twice.
@@ -38,7 +42,7 @@ describe('Idempotency-Key on POST /api/tasks', () => {
     const a = await post(bindings, user.accessToken, { prompt: 'order', steps: 12, cfgScale: 4 }, 'key-order')
     const b = await post(bindings, user.accessToken, { cfgScale: 4, steps: 12, prompt: 'order' }, 'key-order')
     expect(b.res.headers.get('Idempotent-Replayed')).toBe('true')
-    expect(b.body.data.task.id).toBe(a.body.data.task.id)
+    expect(taskOf(b).id).toBe(taskOf(a).id)
   })
 
   it('the same key with a different body is 409 and charges nothing more', async () => {
@@ -46,8 +50,7 @@ describe('Idempotency-Key on POST /api/tasks', () => {
     const bindings = envWith()
     await post(bindings, user.accessToken, { prompt: 'first' }, 'key-conflict')
     const r = await post(bindings, user.accessToken, { prompt: 'second' }, 'key-conflict')
-    expectError(r, 409, 'CONFLICT')
-    expect(r.body.error).toMatch(/Idempotency-Key/)
+    expect(expectError(r, 409, 'CONFLICT').error).toMatch(/Idempotency-Key/)
     expect(await tasksOf(user.id)).toHaveLength(1)
     expect(await creditsOf(user.id)).toBe(98)
   })
@@ -60,7 +63,7 @@ describe('Idempotency-Key on POST /api/tasks', () => {
     const b = await post(bindings, bob.accessToken, { prompt: 'shared key' }, 'key-shared')
     expect(b.status).toBe(202)
     expect(b.res.headers.get('Idempotent-Replayed')).toBeNull()
-    expect(b.body.data.task.id).not.toBe(a.body.data.task.id)
+    expect(taskOf(b).id).not.toBe(taskOf(a).id)
     expect(await creditsOf(alice.id)).toBe(98)
     expect(await creditsOf(bob.id)).toBe(98)
   })
@@ -69,7 +72,7 @@ describe('Idempotency-Key on POST /api/tasks', () => {
     const user = await newUser('idem')
     const bindings = envWith()
     const ids = new Set<string>()
-    for (const key of [undefined, undefined, 'k-1', 'k-2']) ids.add((await post(bindings, user.accessToken, { prompt: 'again' }, key)).body.data.task.id)
+    for (const key of [undefined, undefined, 'k-1', 'k-2']) ids.add(taskOf(await post(bindings, user.accessToken, { prompt: 'again' }, key)).id)
     expect(ids.size).toBe(4)
     expect(await creditsOf(user.id)).toBe(92)
   })
@@ -80,7 +83,7 @@ describe('Idempotency-Key on POST /api/tasks', () => {
     const body = { prompt: 'double click', batchSize: 2 }
     const results = await Promise.all(Array.from({ length: 12 }, () => post(bindings, user.accessToken, body, 'key-parallel')))
     expect(results.map((r) => r.status)).toEqual(Array(12).fill(202))
-    expect(new Set(results.map((r) => r.body.data.task.id)).size).toBe(1)
+    expect(new Set(results.map((r) => taskOf(r).id)).size).toBe(1)
     // Exactly one request created the task; every other one is marked as a replay.
     expect(results.filter((r) => r.res.headers.get('Idempotent-Replayed') !== 'true')).toHaveLength(1)
     expect(await tasksOf(user.id)).toHaveLength(1)

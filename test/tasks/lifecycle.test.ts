@@ -1,8 +1,10 @@
 import { env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { cancelTaskRoute, createTaskRoute, getQueueStatsRoute } from '../../src/features/tasks/routes'
-import { call, callJson, dataOf, expectError, newUser, type Json } from '../helpers'
+import { listCreditRecordsRoute } from '../../src/features/credits/routes'
+import { listImagesRoute } from '../../src/features/images/routes'
+import { cancelTaskRoute, createTaskRoute, getQueueStatsRoute, listTasksRoute } from '../../src/features/tasks/routes'
+import { call, callJson, dataOf, expectError, newUser } from '../helpers'
 import { creditsOf, envWith, expectLedgerMatchesBalance, generate, imageRowsOf, ledgerCount, queuedTask, runQueue, taskRow, waitForTask } from '../support/generation'
 
 describe('a local-provider task from request to result', () => {
@@ -16,10 +18,10 @@ describe('a local-provider task from request to result', () => {
     const task = await waitForTask(user.accessToken, queued.id)
     expect(task).toMatchObject({ status: 'succeeded', progress: 100, error: null })
     expect(task.startedAt).not.toBeNull()
-    expect(Date.parse(task.finishedAt)).toBeGreaterThanOrEqual(Date.parse(task.startedAt))
-    expect(Date.parse(task.startedAt)).toBeGreaterThanOrEqual(Date.parse(task.createdAt))
+    expect(Date.parse(task.finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(task.startedAt ?? ''))
+    expect(Date.parse(task.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(task.createdAt))
     expect(task.images).toHaveLength(batchSize)
-    for (const image of task.images as Json[]) {
+    for (const image of task.images) {
       expect(image).toMatchObject({ type: 'generated', visibility: 'private', taskId: task.id, mime: 'image/png', width: 512, height: 512 })
       expect(typeof image.thumbhash).toBe('string')
     }
@@ -36,7 +38,7 @@ describe('a local-provider task from request to result', () => {
     expect((await call('GET', `/api/images/${rows[0]!.id}/original`, undefined, { token: stranger.accessToken })).status).toBe(404)
     // Generated images show up in the owner's image list, filtered by type.
     const mine = await callJson('GET', '/api/images?type=generated', undefined, { token: user.accessToken })
-    expect(mine.body.data.items.map((i: Json) => i.id).sort()).toEqual(rows.map((r) => r.id).sort())
+    expect(dataOf(mine, listImagesRoute, 200).items.map((i) => i.id).sort()).toEqual(rows.map((r) => r.id).sort())
 
     // Success keeps the charge: no refund.
     expect(await ledgerCount(task.id, 'task_refund')).toBe(0)
@@ -49,25 +51,25 @@ describe('history: GET /api/tasks and GET /api/tasks/:id', () => {
     const user = await newUser('hist')
     const other = await newUser('hist')
     const bindings = envWith()
-    const done = (await callJson('POST', '/api/tasks', { prompt: 'finished one' }, { token: user.accessToken })).body.data.task
+    const done = dataOf(await callJson('POST', '/api/tasks', { prompt: 'finished one' }, { token: user.accessToken }), createTaskRoute, 202).task
     await waitForTask(user.accessToken, done.id)
     const queued = await queuedTask(bindings, user.accessToken, { prompt: 'still waiting' })
     await new Promise((resolve) => setTimeout(resolve, 3))
     const newest = await queuedTask(bindings, user.accessToken, { prompt: 'newest' })
     await queuedTask(bindings, other.accessToken, { prompt: 'not mine' })
 
-    const list = async (q = '') => (await callJson('GET', `/api/tasks${q}`, undefined, { token: user.accessToken })).body.data
+    const list = async (q = '') => dataOf(await callJson('GET', `/api/tasks${q}`, undefined, { token: user.accessToken }), listTasksRoute, 200)
     const all = await list()
-    expect(all.items.map((t: Json) => t.id)).toEqual([newest.id, queued.id, done.id])
+    expect(all.items.map((t) => t.id)).toEqual([newest.id, queued.id, done.id])
     expect(all.pagination).toMatchObject({ total: 3, page: 1 })
-    expect((await list('?status=succeeded')).items.map((t: Json) => t.id)).toEqual([done.id])
-    expect((await list('?status=queued')).items.map((t: Json) => t.id)).toEqual([newest.id, queued.id])
+    expect((await list('?status=succeeded')).items.map((t) => t.id)).toEqual([done.id])
+    expect((await list('?status=queued')).items.map((t) => t.id)).toEqual([newest.id, queued.id])
     expect((await list('?status=failed')).items).toEqual([])
     const page2 = await list('?limit=2&page=2')
-    expect(page2.items.map((t: Json) => t.id)).toEqual([done.id])
+    expect(page2.items.map((t) => t.id)).toEqual([done.id])
     expect(page2.pagination).toMatchObject({ total: 3, totalPages: 2, hasPrev: true, hasNext: false })
     // The succeeded task carries its images in the list too (it is the generation history).
-    expect((await list('?status=succeeded')).items[0].images).toHaveLength(1)
+    expect((await list('?status=succeeded')).items[0]!.images).toHaveLength(1)
     expectError(await callJson('GET', '/api/tasks?status=done', undefined, { token: user.accessToken }), 400, 'VALIDATION_ERROR')
     expectError(await callJson('GET', '/api/tasks'), 401, 'UNAUTHORIZED')
   })
@@ -81,7 +83,7 @@ describe('history: GET /api/tasks and GET /api/tasks/:id', () => {
     expectError(await callJson('GET', '/api/tasks/tsk_missing', undefined, { token: alice.accessToken }), 404, 'NOT_FOUND')
     expect((await taskRow(task.id)).status).toBe('queued')
     expect(await creditsOf(alice.id)).toBe(98)
-    expect((await callJson('GET', '/api/tasks', undefined, { token: bob.accessToken })).body.data.items).toEqual([])
+    expect(dataOf(await callJson('GET', '/api/tasks', undefined, { token: bob.accessToken }), listTasksRoute, 200).items).toEqual([])
   })
 
   it('GET /api/tasks/stats/queue counts tasks by status and averages recent durations', async () => {
@@ -116,7 +118,7 @@ describe('POST /api/tasks/:id/cancel', () => {
     expect(canceled).toMatchObject({ id: task.id, status: 'canceled', images: [] })
     expect(canceled.finishedAt).not.toBeNull()
     expect(await creditsOf(user.id)).toBe(100)
-    const refund = (await callJson('GET', '/api/credits/records?reason=task_refund', undefined, { token: user.accessToken })).body.data.items
+    const refund = dataOf(await callJson('GET', '/api/credits/records?reason=task_refund', undefined, { token: user.accessToken }), listCreditRecordsRoute, 200).items
     expect(refund).toEqual([expect.objectContaining({ amount: 8, taskId: task.id, balanceAfter: 100 })])
 
     const again = await cancel(user.accessToken, task.id)
@@ -139,8 +141,7 @@ describe('POST /api/tasks/:id/cancel', () => {
     await runQueue(bindings, [generate(task.id)])
     expect((await taskRow(task.id)).status).toBe('succeeded')
     const r = await cancel(user.accessToken, task.id)
-    expectError(r, 409, 'CONFLICT')
-    expect(r.body.details).toEqual({ status: 'succeeded' })
+    expect(expectError(r, 409, 'CONFLICT').details).toEqual({ status: 'succeeded' })
     expect(await ledgerCount(task.id, 'task_refund')).toBe(0)
     expect(await creditsOf(user.id)).toBe(98)
     expect(await imageRowsOf(task.id)).toHaveLength(1)

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { processGeneration } from '../../src/jobs/generation'
-import { callApp, newUser } from '../helpers'
+import { cancelTaskRoute } from '../../src/features/tasks/routes'
+import { callApp, dataOf, newUser } from '../helpers'
 import { makePng } from '../support/images'
 import {
   creditsOf, envWith, generate, imageRowsOf, ledgerCount, mockFetch, queuedTask, runQueue, standardSignature, taskRow, type Seen,
@@ -183,8 +184,7 @@ describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () =
       throw new TypeError('connect ECONNREFUSED')
     })
     const r = await callApp(bindings, 'POST', `/api/tasks/${task.id}/cancel`, undefined, { token: user.accessToken })
-    expect(r.status).toBe(200)
-    expect(r.body.data.task.status).toBe('canceled')
+    expect(dataOf(r, cancelTaskRoute, 200).task.status).toBe('canceled')
     expect(await ledgerCount(task.id, 'task_refund')).toBe(1)
   })
 })

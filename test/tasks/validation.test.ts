@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
+import { z } from '@hono/zod-openapi'
 import { describe, expect, it } from 'vitest'
-import { callApp, callJson, expectError, newUser, type Json } from '../helpers'
+import { callApp, callJson, expectError, newUser } from '../helpers'
 import { makePng, uploadImage } from '../support/images'
 import { creditsOf, envWith, expectLedgerMatchesBalance, grantCredits, ledgerOf, queuedTask } from '../support/generation'
 
@@ -36,9 +37,9 @@ describe('POST /api/tasks validation (API.md ranges)', () => {
   it.each(invalid)('%s → 400 VALIDATION_ERROR on that field, nothing charged', async (_, extra, field) => {
     const user = await newUser('val')
     const r = await post(user.accessToken, { prompt: 'a red bicycle', ...extra })
-    expectError(r, 400, 'VALIDATION_ERROR')
-    expect(r.body.details).toEqual([{ field, message: expect.any(String) }])
-    expect(r.body.error).toContain(field)
+    const error = expectError(r, 400, 'VALIDATION_ERROR')
+    expect(error.details).toEqual([{ field, message: expect.any(String) }])
+    expect(error.error).toContain(field)
     expect(await taskCount(user.id)).toBe(0)
     expect(await creditsOf(user.id)).toBe(100)
   })
@@ -46,8 +47,8 @@ describe('POST /api/tasks validation (API.md ranges)', () => {
   it('names every failing field at once', async () => {
     const user = await newUser('val')
     const r = await post(user.accessToken, { prompt: 'x', size: '1x1', batchSize: 9, cfgScale: 0, steps: 100, seed: -5, sampler: 'nope', clipSkip: 7, negativePrompt: 'n'.repeat(300) })
-    expectError(r, 400, 'VALIDATION_ERROR')
-    expect(r.body.details.map((d: Json) => d.field).sort()).toEqual(
+    const { details } = expectError(r, 400, 'VALIDATION_ERROR')
+    expect(z.array(z.object({ field: z.string() })).parse(details).map((d) => d.field).sort()).toEqual(
       ['batchSize', 'cfgScale', 'clipSkip', 'negativePrompt', 'sampler', 'seed', 'size', 'steps'].sort(),
     )
   })
@@ -56,8 +57,7 @@ describe('POST /api/tasks validation (API.md ranges)', () => {
     const user = await newUser('val')
     for (const body of [{}, { prompt: '' }, { prompt: '    ' }, { negativePrompt: 'only this' }]) {
       const r = await post(user.accessToken, body)
-      expectError(r, 400, 'VALIDATION_ERROR')
-      expect(r.body.details).toEqual([{ field: 'prompt', message: expect.any(String) }])
+      expect(expectError(r, 400, 'VALIDATION_ERROR').details).toEqual([{ field: 'prompt', message: expect.any(String) }])
     }
     expect(await taskCount(user.id)).toBe(0)
   })
@@ -101,8 +101,10 @@ describe('POST /api/tasks validation (API.md ranges)', () => {
 
 describe('pricing', () => {
   it('documents the cost formula in the route description', async () => {
-    const spec = (await (await callJson('GET', '/openapi.json')).body) as Json
-    const description: string = spec.paths['/api/tasks'].post.description
+    const spec = z
+      .object({ paths: z.object({ '/api/tasks': z.object({ post: z.object({ description: z.string() }) }) }) })
+      .parse((await callJson('GET', '/openapi.json')).body)
+    const description = spec.paths['/api/tasks'].post.description
     expect(description).toContain('Cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30))')
     expect(description).toMatch(/INSUFFICIENT_CREDITS/)
   })
@@ -135,8 +137,7 @@ describe('402 INSUFFICIENT_CREDITS', () => {
     const before = await ledgerOf(user.id)
     const input = await uploadImage(user.accessToken, await makePng(16, 16), 'in.png')
     const r = await post(user.accessToken, { ...expensive, inputImageIds: [input.id] })
-    expectError(r, 402, 'INSUFFICIENT_CREDITS')
-    expect(r.body.details).toEqual({ required: 54, balance: 46 })
+    expect(expectError(r, 402, 'INSUFFICIENT_CREDITS').details).toEqual({ required: 54, balance: 46 })
     expect(await taskCount(user.id)).toBe(1)
     expect(await ledgerOf(user.id)).toEqual(before)
     expect(await creditsOf(user.id)).toBe(46)
@@ -157,9 +158,9 @@ describe('inputImageIds', () => {
     const bobs = await uploadImage(bob.accessToken, await makePng(24, 16), 'bob.png')
 
     const foreign = await post(alice.accessToken, { prompt: 'img2img', inputImageIds: [mine.id, bobs.id] })
-    expectError(foreign, 404, 'NOT_FOUND')
+    const notFound = expectError(foreign, 404, 'NOT_FOUND')
     // The answer names only the id the caller sent that is not theirs, never whose it is.
-    expect(foreign.body.error).not.toContain(bob.username)
+    expect(notFound.error).not.toContain(bob.username)
     expectError(await post(alice.accessToken, { prompt: 'x', inputImageIds: ['img_nope'] }), 404, 'NOT_FOUND')
     expect(await taskCount(alice.id)).toBe(0)
     expect(await creditsOf(alice.id)).toBe(100)
