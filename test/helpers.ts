@@ -5,6 +5,7 @@ import { codeToStatus, type ErrorCode } from '../src/lib/errors'
 import { ErrorSchema } from '../src/lib/openapi'
 import { expect } from 'vitest'
 import { createApp } from '../src/app'
+import { loginRoute, registerRoute } from '../src/features/auth/routes'
 
 let ipCounter = 0
 
@@ -35,12 +36,10 @@ export function call(method: string, path: string, body?: unknown, opts: CallOpt
   return exports.default.fetch(new Request(`http://localhost${path}`, { method, headers, body: payload }))
 }
 
-// biome-ignore lint: tests read arbitrary JSON.
-export type Json = any
 
 export async function callJson(method: string, path: string, body?: unknown, opts?: CallOptions) {
   const res = await call(method, path, body, opts)
-  return { res, status: res.status, body: (await res.json()) as Json }
+  return { res, status: res.status, body: (await res.json()) as unknown }
 }
 
 let userCounter = 0
@@ -65,18 +64,9 @@ export async function newUser(prefix = 'user'): Promise<TestUser> {
   const username = uniqueName(prefix)
   const email = `${username}@example.com`
   const password = 'secret-pass-1'
-  const reg = await callJson('POST', '/api/auth/register', { username, email, password })
-  if (reg.status !== 201) throw new Error(`register failed: ${JSON.stringify(reg.body)}`)
-  const login = await callJson('POST', '/api/auth/login', { login: username, password })
-  if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`)
-  return {
-    id: reg.body.data.user.id,
-    username,
-    email,
-    password,
-    accessToken: login.body.data.accessToken,
-    refreshToken: login.body.data.refreshToken,
-  }
+  const { user } = dataOf(await callJson('POST', '/api/auth/register', { username, email, password }), registerRoute, 201)
+  const tokens = dataOf(await callJson('POST', '/api/auth/login', { login: username, password }), loginRoute, 200)
+  return { id: user.id, username, email, password, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }
 }
 
 export interface RegisteredUser {
@@ -93,9 +83,8 @@ export interface RegisteredUser {
 export async function registerOnly(prefix = 'user', password = 'secret-pass-1'): Promise<RegisteredUser> {
   const username = uniqueName(prefix)
   const email = `${username}@example.com`
-  const reg = await callJson('POST', '/api/auth/register', { username, email, password })
-  if (reg.status !== 201) throw new Error(`register failed: ${JSON.stringify(reg.body)}`)
-  return { id: reg.body.data.user.id, username, email, password }
+  const { user } = dataOf(await callJson('POST', '/api/auth/register', { username, email, password }), registerRoute, 201)
+  return { id: user.id, username, email, password }
 }
 
 /** POST /api/auth/login with `{login, password, ...extra}`. */
@@ -226,5 +215,5 @@ export async function callApp(overrides: Partial<Env>, method: string, path: str
   const ctx = createExecutionContext()
   const res = await createApp().fetch(new Request(`http://localhost${path}`, { method, headers, body: payload }), { ...env, ...overrides }, ctx)
   await waitOnExecutionContext(ctx)
-  return { res, status: res.status, body: (await res.json()) as Json }
+  return { res, status: res.status, body: (await res.json()) as unknown }
 }

@@ -4,7 +4,7 @@ import { endTaskWithRefund } from '../../src/features/tasks/state'
 import { listImagesRoute } from '../../src/features/images/routes'
 import { call, callJson, dataOf, newUser } from '../helpers'
 import { envWith, generate, queuedTask, runQueue, taskRow } from '../support/generation'
-import { createSession, distinctPngs, uploadPhotos } from '../support/live'
+import { createSession, distinctPngs, imageIdOf, nth, present, uploadPhotos } from '../support/live'
 import { imageKeys, makePng, uploadImage } from '../support/images'
 
 // Every holder of an image takes and releases its own reference: the owner's record, a live
@@ -18,8 +18,8 @@ describe('live photos hold their own reference', () => {
   it('deleting the image via /api/images hides it from the list; the photo keeps serving; deleting the photo frees R2', async () => {
     const owner = await newUser('ref')
     const session = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, session.id, await distinctPngs(1))
-    const imageId = photo.imageId as string
+    const photo = nth(await uploadPhotos(owner.accessToken, session.id, await distinctPngs(1)), 0)
+    const imageId = imageIdOf(photo)
     expect(await refRow(imageId)).toEqual({ refs: 2, hidden: 0 })
 
     const del = await callJson('DELETE', `/api/images/${imageId}`, undefined, { token: owner.accessToken })
@@ -31,7 +31,7 @@ describe('live photos hold their own reference', () => {
     expect((await callJson('DELETE', `/api/images/${imageId}`, undefined, { token: owner.accessToken })).status).toBe(404)
     expect(await refRow(imageId)).toEqual({ refs: 1, hidden: 1 })
 
-    for (const url of [photo.thumbUrl, photo.previewUrl, photo.downloadUrl]) {
+    for (const url of [photo.thumbUrl, photo.previewUrl, present(photo.downloadUrl, 'the owner\'s download URL')]) {
       const res = await call('GET', url, undefined, { token: owner.accessToken })
       expect(res.status, url).toBe(200)
       await res.arrayBuffer()
@@ -46,10 +46,10 @@ describe('live photos hold their own reference', () => {
   it('deleting the photo alone also drops the owner record: no ghost in the library, R2 freed', async () => {
     const owner = await newUser('ref')
     const session = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, session.id, await distinctPngs(1))
+    const photo = nth(await uploadPhotos(owner.accessToken, session.id, await distinctPngs(1)), 0)
     expect((await callJson('DELETE', `/api/live/photos/${photo.id}`, undefined, { token: owner.accessToken })).status).toBe(200)
-    expect(await refRow(photo.imageId)).toBeNull()
-    expect(await imageKeys(owner.id, photo.imageId)).toEqual([])
+    expect(await refRow(imageIdOf(photo))).toBeNull()
+    expect(await imageKeys(owner.id, imageIdOf(photo))).toEqual([])
   })
 })
 
@@ -101,12 +101,12 @@ describe('task inputs hold a reference while the task runs', () => {
     const owner = await newUser('ref')
     const bindings = envWith()
     const session = await createSession(owner.accessToken)
-    const [photo] = await uploadPhotos(owner.accessToken, session.id, await distinctPngs(1))
-    const task = await queuedTask(bindings, owner.accessToken, { prompt: 'restyle', inputImageIds: [photo.imageId] })
+    const photo = nth(await uploadPhotos(owner.accessToken, session.id, await distinctPngs(1)), 0)
+    const task = await queuedTask(bindings, owner.accessToken, { prompt: 'restyle', inputImageIds: [imageIdOf(photo)] })
     expect((await callJson('DELETE', `/api/live/photos/${photo.id}`, undefined, { token: owner.accessToken })).status).toBe(200)
-    expect(await refRow(photo.imageId)).toEqual({ refs: 1, hidden: 1 })
+    expect(await refRow(imageIdOf(photo))).toEqual({ refs: 1, hidden: 1 })
     await runQueue(bindings, [generate(task.id)])
-    expect(await refRow(photo.imageId)).toBeNull()
-    expect(await imageKeys(owner.id, photo.imageId)).toEqual([])
+    expect(await refRow(imageIdOf(photo))).toBeNull()
+    expect(await imageKeys(owner.id, imageIdOf(photo))).toEqual([])
   })
 })

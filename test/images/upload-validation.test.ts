@@ -143,7 +143,8 @@ describe('size limits', () => {
     const res = await upload({ data: base64(big), filename: 'huge.jpg' })
     expectError(res, 413, 'PAYLOAD_TOO_LARGE')
     await expectNothingStored()
-  })
+    // Building a 68 MB base64 string in the test itself takes seconds on a loaded 2-core runner.
+  }, 60_000)
 
   it('a corrupted real photo sent as base64 JSON is 422 INVALID_IMAGE, like multipart', async () => {
     // Complements the existing multipart corrupted.jpg test: the JSON path must map it the same way.
