@@ -1097,7 +1097,8 @@ export interface components {
          *         "checks": {
          *           "db": "ok",
          *           "storage": "ok",
-         *           "queue": "ok"
+         *           "queue": "ok",
+         *           "config": "ok"
          *         }
          *       },
          *       "status": "ok",
@@ -1105,7 +1106,8 @@ export interface components {
          *       "checks": {
          *         "db": "ok",
          *         "storage": "ok",
-         *         "queue": "ok"
+         *         "queue": "ok",
+         *         "config": "ok"
          *       }
          *     }
          */
@@ -1120,6 +1122,11 @@ export interface components {
                 storage: "ok" | "error";
                 /** @enum {string} */
                 queue: "ok" | "error";
+                /**
+                 * @description `error` when a variable is malformed; the logs name it
+                 * @enum {string}
+                 */
+                config: "ok" | "error";
             };
             success: boolean;
             data: {
@@ -1133,6 +1140,11 @@ export interface components {
                     storage: "ok" | "error";
                     /** @enum {string} */
                     queue: "ok" | "error";
+                    /**
+                     * @description `error` when a variable is malformed; the logs name it
+                     * @enum {string}
+                     */
+                    config: "ok" | "error";
                 };
             };
         };
