@@ -93,6 +93,11 @@ export class ApiError extends Error {
     this.details = options.details
     this.headers = options.headers
   }
+
+  /** The same error (code, status, headers) with another message and details, e.g. to name the file of a batch that failed. */
+  restated(message: string, details?: unknown): ApiError {
+    return new ApiError(this.code, message, { details, headers: this.headers })
+  }
 }
 
 export const badRequest = (message: string, details?: unknown) => new ApiError('VALIDATION_ERROR', message, { details })
@@ -115,6 +120,20 @@ export const rateLimited = (retryAfterSeconds: number, message = 'Too many reque
   new ApiError('RATE_LIMITED', message, {
     details: { retryAfter: retryAfterSeconds },
     headers: { 'Retry-After': String(retryAfterSeconds) },
+  })
+export const insufficientCredits = (required: number, balance: number, what = 'This') =>
+  new ApiError('INSUFFICIENT_CREDITS', `${what} costs ${required} credits; your balance is ${balance}`, { details: { required, balance } })
+export const notReady = (message: string, retryAfterSeconds: number) =>
+  new ApiError('NOT_READY', message, { headers: { 'Retry-After': String(retryAfterSeconds) } })
+export const accountLocked = (message: string, lockedUntil: Date, retryAfterSeconds: number) =>
+  new ApiError('ACCOUNT_LOCKED', message, {
+    details: { lockedUntil: lockedUntil.toISOString(), retryAfter: retryAfterSeconds },
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  })
+export const rangeNotSatisfiable = (size: number) =>
+  new ApiError('RANGE_NOT_SATISFIABLE', 'Requested range is not satisfiable', {
+    details: { size },
+    headers: { 'Content-Range': `bytes */${size}` },
   })
 export const configurationError = (message: string) => new ApiError('CONFIGURATION_ERROR', message)
 export const upstreamError = (message: string) => new ApiError('UPSTREAM_ERROR', message)

@@ -1,4 +1,4 @@
-import { ApiError, notFound } from './errors'
+import { type ApiError, notFound, rangeNotSatisfiable } from './errors'
 
 export interface ObjectResponseOptions {
   /** The client's request: its conditional headers (If-None-Match, …) and Range are honoured. */
@@ -68,7 +68,7 @@ async function resolveRange(bucket: R2Bucket, key: string, header: string | null
   let end: number
   if (match[1] === '') {
     const suffix = Number(match[2])
-    if (suffix === 0) throw unsatisfiable(size)
+    if (suffix === 0) throw rangeNotSatisfiable(size)
     start = Math.max(0, size - suffix)
     end = size - 1
   } else {
@@ -76,13 +76,6 @@ async function resolveRange(bucket: R2Bucket, key: string, header: string | null
     end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)
     if (match[2] !== '' && Number(match[2]) < start) return null
   }
-  if (start >= size) throw unsatisfiable(size)
+  if (start >= size) throw rangeNotSatisfiable(size)
   return { offset: start, length: end - start + 1 }
-}
-
-function unsatisfiable(size: number) {
-  return new ApiError('RANGE_NOT_SATISFIABLE', 'Requested range is not satisfiable', {
-    details: { size },
-    headers: { 'Content-Range': `bytes */${size}` },
-  })
 }

@@ -1,4 +1,4 @@
-import { ApiError, invalidCredentials, rateLimited } from '../../lib/errors'
+import { accountLocked, ApiError, invalidCredentials, rateLimited } from '../../lib/errors'
 import { sha256Hex } from '../../lib/ids'
 import { countStatement, hitRateLimits, hitStatement, RATE_LIMITS, type RateLimitRule, windowStartOf } from '../../lib/rate-limit'
 import { publishToUser } from '../hub/service'
@@ -52,10 +52,10 @@ interface NetworkRow {
 function blockedError(failures: number, until: number, now: number): ApiError {
   const seconds = Math.max(1, Math.ceil((until - now) / 1000))
   if (failures >= LOGIN_POLICY.lockAfter) {
-    return new ApiError(
-      'ACCOUNT_LOCKED',
+    return accountLocked(
       `Too many failed sign-ins for this account from your network; try again in ${Math.ceil(seconds / 60)} minutes`,
-      { details: { lockedUntil: new Date(until).toISOString(), retryAfter: seconds }, headers: { 'Retry-After': String(seconds) } },
+      new Date(until),
+      seconds,
     )
   }
   return rateLimited(seconds, `Too many failed sign-ins from your network; try again in ${seconds} seconds`)

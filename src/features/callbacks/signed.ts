@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Task } from '../../db/schema'
 import type { AppEnv } from '../../env'
-import { ApiError, badRequest, invalidSignature, notConfigured, upstreamError } from '../../lib/errors'
+import { badRequest, invalidSignature, notConfigured, notReady, upstreamError } from '../../lib/errors'
 import { verifyWebhook } from '../../lib/webhooks'
 import { config } from '../../lib/config'
 import { RetryableProviderError } from '../tasks/providers/types'
@@ -65,7 +65,7 @@ export async function handleSigned<T>(c: Context<AppEnv>, provider: CallbackProv
   const task = await handler.resolve(parsed.data)
   if (!task) {
     if (handler.retryWhenMissing) {
-      throw new ApiError('NOT_READY', 'The task for this delivery is not known yet; retry later', { headers: { 'Retry-After': '5' } })
+      throw notReady('The task for this delivery is not known yet; retry later', 5)
     }
     return c.json(ack(false, 'ignored'), 200)
   }

@@ -143,15 +143,15 @@ export async function inspectAll(env: Env, files: IncomingImage[]): Promise<Insp
   }
   await Promise.all(Array.from({ length: Math.min(4, files.length) }, worker))
   const failures = results.flatMap((r, index) =>
-    r instanceof ApiError ? [{ index, filename: files[index]!.filename, status: r.status, code: r.code, error: r.message }] : [],
+    r instanceof ApiError ? [{ index, filename: files[index]!.filename, status: r.status, code: r.code, error: r.message, cause: r }] : [],
   )
   const first = failures[0]
   if (first) {
     const which = first.filename ? `"${first.filename}"` : `#${first.index + 1}`
     const prefix = files.length > 1 ? `File ${which} of ${files.length}: ` : ''
     const suffix = files.length > 1 ? ' Nothing was stored.' : ''
-    throw new ApiError(first.code, `${prefix}${first.error}.${suffix}`.replace('..', '.'), {
-      details: { files: failures.map(({ status: _status, ...rest }) => rest) },
+    throw first.cause.restated(`${prefix}${first.error}.${suffix}`.replace('..', '.'), {
+      files: failures.map(({ status: _status, cause: _cause, ...rest }) => rest),
     })
   }
   return results as InspectedImage[]

@@ -3,7 +3,7 @@ import { type Scene, tasks, type TaskStatus } from '../../db/schema'
 import type { AuthUser, Db } from '../../env'
 import { config } from '../../lib/config'
 import { inChunks } from '../../lib/d1-chunks'
-import { ApiError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors'
+import { badRequest, conflict, insufficientCredits, notFound, serviceUnavailable } from '../../lib/errors'
 import { newId, sha256Hex } from '../../lib/ids'
 import { errorText, log } from '../../lib/logger'
 import { pageRows } from '../../lib/pager'
@@ -109,7 +109,7 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: CreateT
   }
   if (!inserted) {
     const balance = await balanceOf(env, user.id)
-    throw new ApiError('INSUFFICIENT_CREDITS', `This task costs ${cost} credits; your balance is ${balance}`, { details: { required: cost, balance } })
+    throw insufficientCredits(cost, balance, 'This task')
   }
 
   try {
