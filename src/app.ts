@@ -85,7 +85,7 @@ export function createApp() {
     try {
       allowed = config(c.env).CORS_ORIGINS
     } catch {
-      allowed = []
+      // misconfigured: no cross-origin access
     }
     return cors({
       origin: (origin) => (allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null),

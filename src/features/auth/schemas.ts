@@ -16,6 +16,21 @@ export const PasswordSchema = z
   .regex(/[0-9]/, 'Password must contain a digit')
   .openapi({ example: 'correct-horse-9' })
 
+const USER_EXAMPLE = {
+  id: 'usr_8f3k2m1q9z',
+  username: 'ada_l',
+  email: 'ada@example.com',
+  role: 'user',
+  credits: 100,
+  bio: null,
+  website: null,
+  location: null,
+  avatarUrl: '/api/users/usr_8f3k2m1q9z/avatar?v=1a2b3c4d',
+  createdAt: '2026-03-01T09:30:00.000Z',
+  updatedAt: '2026-03-01T09:30:00.000Z',
+  lastLoginAt: '2026-03-02T18:04:11.000Z',
+} as const
+
 export const UserSchema = z
   .object({
     id: z.string(),
@@ -31,22 +46,8 @@ export const UserSchema = z
     updatedAt: z.string().openapi({ format: 'date-time' }),
     lastLoginAt: z.string().nullable().openapi({ format: 'date-time' }),
   })
-  .openapi('User', {
-    example: {
-      id: 'usr_8f3k2m1q9z',
-      username: 'ada_l',
-      email: 'ada@example.com',
-      role: 'user',
-      credits: 100,
-      bio: null,
-      website: null,
-      location: null,
-      avatarUrl: '/api/users/usr_8f3k2m1q9z/avatar?v=1a2b3c4d',
-      createdAt: '2026-03-01T09:30:00.000Z',
-      updatedAt: '2026-03-01T09:30:00.000Z',
-      lastLoginAt: '2026-03-02T18:04:11.000Z',
-    },
-  })
+  .openapi('User', { example: USER_EXAMPLE })
+
 
 /** `{user}`: the answer of registration, `/me` and the profile routes. */
 export const UserResponse = z.object({ user: UserSchema })
@@ -89,20 +90,7 @@ const TOKENS_EXAMPLE = {
   tokenType: 'Bearer',
   expiresIn: 900,
   refreshExpiresIn: 2592000,
-  user: {
-    id: 'usr_8f3k2m1q9z',
-    username: 'ada_l',
-    email: 'ada@example.com',
-    role: 'user',
-    credits: 100,
-    bio: null,
-    website: null,
-    location: null,
-    avatarUrl: null,
-    createdAt: '2026-03-01T09:30:00.000Z',
-    updatedAt: '2026-03-01T09:30:00.000Z',
-    lastLoginAt: '2026-03-02T18:04:11.000Z',
-  },
+  user: { ...USER_EXAMPLE, avatarUrl: null },
 }
 
 export const TokensSchema = z
