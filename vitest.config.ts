@@ -33,6 +33,8 @@ export default defineConfig({
           WECHAT_APP_ID: 'wx-test-app',
           WECHAT_APP_SECRET: 'wx-test-secret',
           WECHAT_API_BASE: 'https://wechat.test',
+          // Settings changed by a test apply to its next request (the cache itself is unit-tested).
+          SETTINGS_CACHE_SECONDS: '0',
           CORS_ORIGINS: 'http://localhost:5173,https://app.example.com',
           FIXTURE_PHOTOS,
           TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url))),

@@ -22,6 +22,9 @@ import { docsPage } from './features/system/docs'
 import { systemRoutes } from './features/system/handlers'
 import { AVATAR_MAX_BYTES } from './features/auth/avatar'
 import { userRoutes } from './features/users/handlers'
+import { galleryRoutes } from './features/works/gallery/handlers'
+import { adminWorkRoutes, workRoutes } from './features/works/items/handlers'
+import { socialRoutes } from './features/works/social/handlers'
 import { clientIp } from './lib/auth'
 import { config, maxImageBytes } from './lib/config'
 import { isLocalRequest, withLocalScope } from './lib/locality'
@@ -119,6 +122,11 @@ export function createApp() {
   app.route('/api/models', modelRoutes)
   app.route('/api/scenes', sceneRoutes)
   app.route('/api/tasks', taskRoutes)
+  // Static segments before `{id}`: the gallery before the works, the users routes before profiles.
+  app.route('/api/works', galleryRoutes)
+  app.route('/api/works', workRoutes)
+  app.route('/api/admin', adminWorkRoutes)
+  app.route('/api', socialRoutes)
   app.route('/api', callbackRoutes)
   app.route('/api', hubRoutes)
   app.route('/api/live', liveSessionRoutes)

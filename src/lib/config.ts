@@ -43,6 +43,8 @@ const ConfigSchema = z.object({
   MAX_IMAGE_BYTES: positiveInt(50 * 1024 * 1024),
   SIGNUP_CREDITS: nonNegativeInt(100),
   TASK_TIMEOUT_SECONDS: positiveInt(900),
+  /** How long an isolate may keep runtime settings (`features/settings`) before reading D1 again; 0 reads every time. */
+  SETTINGS_CACHE_SECONDS: nonNegativeInt(10),
   GENERATION_PROVIDER: z.preprocess(unset, z.enum(GENERATION_PROVIDERS).default('local')),
   PUBLIC_BASE_URL: baseUrl,
   WEBHOOK_PROVIDER_URL: httpUrl,

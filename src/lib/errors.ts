@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
  */
 export const codeToStatus = {
   VALIDATION_ERROR: 400,
+  INVALID_MODEL: 400,
   UNAUTHORIZED: 401,
   INVALID_CREDENTIALS: 401,
   INVALID_SIGNATURE: 401,
@@ -16,20 +17,24 @@ export const codeToStatus = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   USER_EXISTS: 409,
+  DUPLICATE_TITLE: 409,
   SESSION_ENDED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
   INVALID_IMAGE: 422,
+  CONTENT_VIOLATION: 422,
   ACCOUNT_LOCKED: 423,
   UPGRADE_REQUIRED: 426,
   RATE_LIMITED: 429,
   SERVER_ERROR: 500,
   CONFIGURATION_ERROR: 500,
   UPSTREAM_ERROR: 502,
+  GENERATION_FAILED: 502,
   NOT_CONFIGURED: 503,
   NOT_READY: 503,
   SERVICE_UNAVAILABLE: 503,
+  MAINTENANCE: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
 
 export type ErrorCode = keyof typeof codeToStatus
@@ -38,6 +43,7 @@ export const ERROR_CODES = Object.keys(codeToStatus) as [ErrorCode, ...ErrorCode
 /** What each code means, for the OpenAPI error documentation. */
 export const ERROR_MEANING: Record<ErrorCode, string> = {
   VALIDATION_ERROR: 'invalid input; `details` names each failing field',
+  INVALID_MODEL: 'the model is not one of `GET /api/models`',
   UNAUTHORIZED: 'missing, invalid or expired credentials',
   INVALID_CREDENTIALS: 'wrong login, password or access code',
   INVALID_SIGNATURE: 'webhook signature missing, stale or wrong',
@@ -47,20 +53,24 @@ export const ERROR_MEANING: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: 'the route does not take this method',
   CONFLICT: 'conflicts with the current state',
   USER_EXISTS: 'username or email already registered',
+  DUPLICATE_TITLE: 'another of your works already has this title',
   SESSION_ENDED: 'the live session has ended',
   PAYLOAD_TOO_LARGE: 'body or file too large',
   UNSUPPORTED_MEDIA_TYPE: 'content type not accepted here',
   RANGE_NOT_SATISFIABLE: 'the Range lies outside the object',
   INVALID_IMAGE: 'not a decodable image, or too many pixels',
+  CONTENT_VIOLATION: 'the content breaks the content rules (a provider refused it, or review rejected it)',
   ACCOUNT_LOCKED: 'too many failed sign-ins from this network, see Retry-After',
   UPGRADE_REQUIRED: 'this endpoint speaks WebSocket',
   RATE_LIMITED: 'too many requests, see Retry-After',
   SERVER_ERROR: 'unexpected failure; `details.requestId` identifies it in the logs',
   CONFIGURATION_ERROR: 'the server is misconfigured (names the variable)',
   UPSTREAM_ERROR: 'an upstream service failed',
+  GENERATION_FAILED: 'the generation provider failed (shown as a task\'s `errorCode`)',
   NOT_CONFIGURED: 'this feature is not configured on this server',
   NOT_READY: 'not ready yet, retry after Retry-After',
   SERVICE_UNAVAILABLE: 'a dependency is unavailable; nothing was changed',
+  MAINTENANCE: 'the service is in maintenance: writes are paused, reads work',
 }
 
 /** The codes answered with `status`, first the one used when only the status is known. */
@@ -106,6 +116,12 @@ export const invalidCredentials = (message = 'Invalid login or password') => new
 export const forbidden = (message = 'You are not allowed to do this') => new ApiError('FORBIDDEN', message)
 export const notFound = (what = 'Resource', details?: unknown) => new ApiError('NOT_FOUND', `${what} not found`, { details })
 export const conflict = (message: string, details?: unknown) => new ApiError('CONFLICT', message, { details })
+export const duplicateTitle = (title: string) =>
+  new ApiError('DUPLICATE_TITLE', `Another of your works is already titled "${title}"`, { details: { field: 'title' } })
+export const invalidModel = (model: string, allowed: string[]) =>
+  new ApiError('INVALID_MODEL', `Unknown model "${model}"`, { details: { field: 'model', allowed } })
+export const maintenance = (message = 'Darkroom is in maintenance: changes are paused for a moment, reading works') =>
+  new ApiError('MAINTENANCE', message, { headers: { 'Retry-After': '60' } })
 export const userExists = (message = 'That username or email is already registered') => new ApiError('USER_EXISTS', message)
 export const sessionEnded = () => new ApiError('SESSION_ENDED', 'This live session has ended')
 export const payloadTooLarge = (message: string) => new ApiError('PAYLOAD_TOO_LARGE', message)

@@ -55,6 +55,8 @@ export const tasks = sqliteTable(
     providerJobId: text('provider_job_id'),
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
+    /** Machine code of a failure: `GENERATION_FAILED`, `CONTENT_VIOLATION`, … (see tasks/schemas). */
+    errorCode: text('error_code'),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
     estimatedSeconds: integer('estimated_seconds').notNull(),

@@ -7,10 +7,13 @@ export * from './credits'
 export * from './generation'
 export * from './images'
 export * from './live'
+export * from './settings'
+export * from './works'
 import type { sessions, users } from './accounts'
 import type { scenes, tasks } from './generation'
 import type { images } from './images'
 import type { liveGuests, livePhotos, liveSessions } from './live'
+import type { workComments, works } from './works'
 
 export type User = typeof users.$inferSelect
 export type LiveSession = typeof liveSessions.$inferSelect
@@ -20,3 +23,5 @@ export type Task = typeof tasks.$inferSelect
 export type Scene = typeof scenes.$inferSelect
 export type Image = typeof images.$inferSelect
 export type Session = typeof sessions.$inferSelect
+export type Work = typeof works.$inferSelect
+export type WorkComment = typeof workComments.$inferSelect

@@ -30,6 +30,38 @@ export const LoginFailuresEvent = event(
   z.object({ failedAttempts: z.number().int(), windowMinutes: z.number().int(), throttled: z.boolean() }),
 )
 
+const Actor = z.object({ id: z.string(), username: z.string(), avatarUrl: z.string().nullable() })
+/**
+ * Social events for the owner of a work or profile. Never sent for one's own actions. Bursts are
+ * coalesced: within a short window the owner gets one frame per work (or profile) carrying the
+ * current count and the latest actor, not one frame per like.
+ */
+export const WorkLikedEvent = event(
+  'work.liked',
+  z.object({ workId: z.string(), likesCount: z.number().int(), by: Actor.openapi({ description: 'The latest user who liked it' }) }),
+)
+export const WorkCommentedEvent = event(
+  'work.commented',
+  z.object({
+    workId: z.string(),
+    commentsCount: z.number().int(),
+    comment: z.object({ id: z.string(), text: z.string(), author: Actor, createdAt: z.string() }).openapi({ description: 'The latest comment' }),
+  }),
+)
+export const WorkReviewedEvent = event(
+  'work.reviewed',
+  z.object({
+    workId: z.string(),
+    reviewStatus: z.enum(['approved', 'rejected']),
+    reason: z.string().nullable(),
+    code: z.literal('CONTENT_VIOLATION').nullable().openapi({ description: 'Set when the work was rejected' }),
+  }),
+)
+export const UserFollowedEvent = event(
+  'user.followed',
+  z.object({ followersCount: z.number().int(), by: Actor.openapi({ description: 'The latest follower' }) }),
+)
+
 export const UserEventSchema = z
   .discriminatedUnion('type', [
     ConnectedEvent,
@@ -40,6 +72,10 @@ export const UserEventSchema = z
     TaskFailedEvent,
     CreditsChangedEvent,
     LoginFailuresEvent,
+    WorkLikedEvent,
+    WorkCommentedEvent,
+    WorkReviewedEvent,
+    UserFollowedEvent,
   ])
   .openapi('UserEvent', { description: 'A server frame on `/api/ws`: `{type, data, ts}`' })
 
@@ -53,7 +89,18 @@ export type UserEventInput = WithoutTs<UserEventFrame>
 /** The events features publish to every device of a user (the others belong to the socket itself). */
 export type UserEvent = Extract<
   UserEventInput,
-  { type: 'task.progress' | 'task.completed' | 'task.failed' | 'credits.changed' | 'security.login_failures' }
+  {
+    type:
+      | 'task.progress'
+      | 'task.completed'
+      | 'task.failed'
+      | 'credits.changed'
+      | 'security.login_failures'
+      | 'work.liked'
+      | 'work.commented'
+      | 'work.reviewed'
+      | 'user.followed'
+  }
 >
 
 /** Frames a client sends: a keep-alive, or a fresh access token for the open socket. */

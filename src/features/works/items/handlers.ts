@@ -1,0 +1,7 @@
+import { createRouter } from '../../../lib/openapi'
+
+/** One's own works and a work's detail (`/api/works…`). */
+export const workRoutes = createRouter()
+
+/** Works review for admins (`/api/admin/works…`). */
+export const adminWorkRoutes = createRouter()
