@@ -1079,6 +1079,83 @@ export interface components {
              * @description When the server sent the frame
              */
             ts: string;
+        } | {
+            /** @enum {string} */
+            type: "work.liked";
+            data: {
+                workId: string;
+                likesCount: number;
+                /** @description The latest user who liked it */
+                by: {
+                    id: string;
+                    username: string;
+                    avatarUrl: string | null;
+                };
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "work.commented";
+            data: {
+                workId: string;
+                commentsCount: number;
+                /** @description The latest comment */
+                comment: {
+                    id: string;
+                    text: string;
+                    author: {
+                        id: string;
+                        username: string;
+                        avatarUrl: string | null;
+                    };
+                    createdAt: string;
+                };
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "work.reviewed";
+            data: {
+                workId: string;
+                /** @enum {string} */
+                reviewStatus: "approved" | "rejected";
+                reason: string | null;
+                /**
+                 * @description Set when the work was rejected
+                 * @enum {string|null}
+                 */
+                code: "CONTENT_VIOLATION" | null;
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "user.followed";
+            data: {
+                followersCount: number;
+                /** @description The latest follower */
+                by: {
+                    id: string;
+                    username: string;
+                    avatarUrl: string | null;
+                };
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
         };
         UserClientFrame: {
             /** @enum {string} */
@@ -1192,7 +1269,7 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USER_EXISTS" | "SESSION_ENDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "INVALID_IMAGE" | "ACCOUNT_LOCKED" | "UPGRADE_REQUIRED" | "RATE_LIMITED" | "SERVER_ERROR" | "CONFIGURATION_ERROR" | "UPSTREAM_ERROR" | "NOT_CONFIGURED" | "NOT_READY" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_ERROR" | "INVALID_MODEL" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USER_EXISTS" | "DUPLICATE_TITLE" | "SESSION_ENDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "INVALID_IMAGE" | "CONTENT_VIOLATION" | "ACCOUNT_LOCKED" | "UPGRADE_REQUIRED" | "RATE_LIMITED" | "SERVER_ERROR" | "CONFIGURATION_ERROR" | "UPSTREAM_ERROR" | "GENERATION_FAILED" | "NOT_CONFIGURED" | "NOT_READY" | "SERVICE_UNAVAILABLE" | "MAINTENANCE";
             details?: unknown;
         };
         /**
@@ -2117,7 +2194,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2126,7 +2203,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2153,7 +2230,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels; CONTENT_VIOLATION: the content breaks the content rules (a provider refused it, or review rejected it) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2200,7 +2277,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2265,7 +2342,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2339,7 +2416,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2366,7 +2443,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UPSTREAM_ERROR: an upstream service failed */
+            /** @description UPSTREAM_ERROR: an upstream service failed; GENERATION_FAILED: the generation provider failed (shown as a task's `errorCode`) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2375,7 +2452,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed */
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed; MAINTENANCE: the service is in maintenance: writes are paused, reads work */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2413,7 +2490,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2571,7 +2648,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2589,7 +2666,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2630,7 +2707,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2700,7 +2777,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2736,7 +2813,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels; CONTENT_VIOLATION: the content breaks the content rules (a provider refused it, or review rejected it) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2880,7 +2957,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2916,7 +2993,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels; CONTENT_VIOLATION: the content breaks the content rules (a provider refused it, or review rejected it) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2965,7 +3042,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3214,7 +3291,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3321,7 +3398,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3445,7 +3522,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3543,7 +3620,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3675,7 +3752,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3726,7 +3803,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3762,7 +3839,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3865,7 +3942,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4011,7 +4088,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4047,7 +4124,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels; CONTENT_VIOLATION: the content breaks the content rules (a provider refused it, or review rejected it) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4056,7 +4133,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed */
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed; MAINTENANCE: the service is in maintenance: writes are paused, reads work */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4128,7 +4205,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4155,7 +4232,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels; CONTENT_VIOLATION: the content breaks the content rules (a provider refused it, or review rejected it) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4164,7 +4241,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed */
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed; MAINTENANCE: the service is in maintenance: writes are paused, reads work */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4224,7 +4301,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4242,7 +4319,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed */
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed; MAINTENANCE: the service is in maintenance: writes are paused, reads work */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4328,7 +4405,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4377,7 +4454,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4484,7 +4561,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4590,7 +4667,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4671,7 +4748,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4716,7 +4793,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels; CONTENT_VIOLATION: the content breaks the content rules (a provider refused it, or review rejected it) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4760,7 +4837,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4831,7 +4908,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4876,7 +4953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels; CONTENT_VIOLATION: the content breaks the content rules (a provider refused it, or review rejected it) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4976,7 +5053,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5083,7 +5160,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5341,7 +5418,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5412,7 +5489,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5573,7 +5650,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field */
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5600,7 +5677,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered */
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5627,7 +5704,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE: not a decodable image, or too many pixels */
+            /** @description INVALID_IMAGE: not a decodable image, or too many pixels; CONTENT_VIOLATION: the content breaks the content rules (a provider refused it, or review rejected it) */
             422: {
                 headers: {
                     [name: string]: unknown;
