@@ -2,6 +2,3 @@ import { createRouter } from '../../../lib/openapi'
 
 /** One's own works and a work's detail (`/api/works…`). */
 export const workRoutes = createRouter()
-
-/** Works review for admins (`/api/admin/works…`). */
-export const adminWorkRoutes = createRouter()
