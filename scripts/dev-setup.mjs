@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes, webcrypto } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { seedDemoWorks } from './demo-works.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 process.chdir(root)
@@ -64,7 +65,13 @@ statements.push(
   scene('scn_demo_film', 'Film noir', 'style', '{prompt}, black and white film noir, hard shadows, 1940s', 'color, cartoon', 2, 20, 'High-contrast monochrome mood'),
   scene('scn_demo_wedding', 'Wedding day', 'event', '{prompt} at a {venue} wedding, golden hour, candid documentary photo', 'text, watermark', 3, 30, 'Warm candid wedding scene; needs variables.venue'),
 )
-mkdirSync('.wrangler', { recursive: true })
+mkdirSync('.wrangler/demo', { recursive: true })
 writeFileSync('.wrangler/seed.sql', statements.join('\n') + '\n')
 wrangler('d1', 'execute', 'DB', '--local', '--file', '.wrangler/seed.sql')
+// The users exist now: their demo works (published in the gallery), once.
+const works = seedDemoWorks({ wrangler, q, now, dir: '.wrangler/demo' })
+if (works?.length) {
+  writeFileSync('.wrangler/seed-works.sql', works.join('\n') + '\n')
+  wrangler('d1', 'execute', 'DB', '--local', '--file', '.wrangler/seed-works.sql')
+}
 console.log(`dev-setup: demo data ready. Admin "${vars.ADMIN_USERNAME || 'admin'}", demo user "${vars.DEMO_USERNAME || 'demo'}" (passwords in .dev.vars)`)
