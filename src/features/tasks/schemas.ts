@@ -57,6 +57,15 @@ export const TaskSchema = z
     },
   })
 
+export const CreateTaskQuery = z.object({
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30)
+    .optional()
+    .openapi({ description: 'Seconds (0-30) to hold the answer until the task ends: 200 when it did, 202 when not', example: 20 }),
+})
 export const TaskIdParam = z.object({ id: z.string().max(64) })
 export const TaskListQuery = z.object({ status: z.enum(TASK_STATUSES).optional() })
 export const IdempotencyHeaders = z.object({ 'idempotency-key': z.string().min(1).max(100).optional() })
