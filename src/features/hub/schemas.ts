@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { TASK_ERROR_CODES } from '../tasks/error-codes'
+import { TASK_ERROR_CODES } from '../../db/schema'
 
 /**
  * The frames of the user event stream (`/api/ws`), declared once: the hub and every publisher

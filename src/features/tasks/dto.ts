@@ -3,7 +3,6 @@ import type { Db } from '../../env'
 import { inChunks } from '../../lib/d1-chunks'
 import { iso } from '../../lib/openapi'
 import { toImageDto } from '../images/service'
-import type { TaskErrorCode } from './error-codes'
 
 /** Result images of tasks, by id, as their owner sees them. */
 export async function resultImages(env: Env, db: Db, tasksList: Task[]) {
@@ -33,7 +32,7 @@ export function toTaskDto(task: Task, imagesById: Map<string, Record<string, unk
     inputImageIds: task.inputImageIds ?? [],
     images: (task.resultImageIds ?? []).flatMap((id) => (imagesById.has(id) ? [imagesById.get(id)!] : [])),
     error: task.error,
-    errorCode: task.status === 'failed' ? ((task.errorCode as TaskErrorCode | null) ?? 'GENERATION_FAILED') : null,
+    errorCode: task.status === 'failed' ? (task.errorCode ?? 'GENERATION_FAILED') : null,
     cost: task.cost,
     provider: task.provider,
     estimatedTime: task.estimatedSeconds,

@@ -7,8 +7,9 @@
  *   safety checker / content filter. ComfyUI has no content filter: its errors are never this.
  * - `GENERATION_FAILED`: everything else (provider errors, bad output, retries exhausted, timeouts).
  */
-export const TASK_ERROR_CODES = ['GENERATION_FAILED', 'CONTENT_VIOLATION'] as const
-export type TaskErrorCode = (typeof TASK_ERROR_CODES)[number]
+import type { TaskErrorCode } from '../../db/schema'
+
+export { TASK_ERROR_CODES, type TaskErrorCode } from '../../db/schema'
 
 /** Words providers use when they refuse content (Replicate: "NSFW content detected…"). */
 const CONTENT_REFUSAL = /\bnsfw\b|safety[ _-]?(checker|filter|system|violation)|content[ _-]?(policy|filter|violation|moderation)|flagged as sensitive/i

@@ -1,6 +1,6 @@
 import type { AuthUser } from '../../env'
 import { invalidModel, rateLimited } from '../../lib/errors'
-import { listModels } from '../models/service'
+import { listModels } from './providers/models'
 import { getSetting } from '../settings/service'
 
 /** The rolling window of the per-user generation limit. */
