@@ -17,7 +17,7 @@ export async function applyOutcome(env: Env, db: Db, task: Task, outcome: Provid
       await completeTask(env, db, task, outcome.images)
       return { kind: 'done' }
     case 'failed':
-      await failTask(env, task, outcome.error)
+      await failTask(env, task, outcome.error, 'failed', outcome.errorCode)
       return { kind: 'done' }
     case 'submitted': {
       if (!(await bindProviderJob(env, task.id, outcome.jobId))) {

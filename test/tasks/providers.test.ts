@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { processGeneration } from '../../src/jobs/generation'
+import { clearModelCache } from '../../src/features/models/service'
 import { cancelTaskRoute } from '../../src/features/tasks/routes'
 import { callApp, dataOf, newUser } from '../helpers'
 import { makePng } from '../support/images'
@@ -8,9 +9,16 @@ import {
   creditsOf, envWith, generate, imageRowsOf, ledgerCount, mockFetch, queuedTask, runQueue, standardSignature, taskRow, type Seen,
 } from '../support/generation'
 
-afterEach(() => vi.restoreAllMocks())
+afterEach(() => {
+  vi.restoreAllMocks()
+  // Checkpoint lists fetched in one test must not decide which models the next one may use.
+  clearModelCache()
+})
 
 const json = (req: Seen) => JSON.parse(req.body)
+
+/** ComfyUI's /object_info answer listing `names` as checkpoints (what GET /api/models offers). */
+const objectInfo = (names: string[]) => Response.json({ CheckpointLoaderSimple: { input: { required: { ckpt_name: [names, {}] } } } })
 
 describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () => {
   const comfyEnv = () => envWith({ GENERATION_PROVIDER: 'comfyui', COMFYUI_URL: 'https://comfy.test' })
@@ -23,6 +31,7 @@ describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () =
     return mockFetch((req) => {
       const url = new URL(req.url)
       if (url.origin !== 'https://comfy.test') return undefined
+      if (url.pathname === '/object_info/CheckpointLoaderSimple') return objectInfo(['sd_xl_base_1.0.safetensors'])
       if (req.method === 'POST' && url.pathname === '/prompt') return Response.json({ prompt_id: promptId, number: 3, node_errors: {} })
       if (url.pathname === `/history/${promptId}`) {
         if (polls++ < pendingPolls) return Response.json({})
@@ -47,10 +56,11 @@ describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () =
   it('submits the workflow graph, polls while running, then stores the outputs', async () => {
     const user = await newUser('comfy')
     const bindings = comfyEnv()
+    // The model must be one of ComfyUI's checkpoints, so ComfyUI answers before the task is created.
+    const { seen } = await fakeComfy('p-forest', 1)
     const task = await queuedTask(bindings, user.accessToken, {
       prompt: 'a misty forest', negativePrompt: 'text', size: '768x512', batchSize: 2, cfgScale: 6.5, steps: 28, seed: 1234, sampler: 'dpmpp_2m_karras', clipSkip: 2, model: 'sd_xl_base_1.0.safetensors',
     })
-    const { seen } = await fakeComfy('p-forest', 1)
 
     expect(await processGeneration(bindings, generate(task.id))).toEqual({ kind: 'poll', delaySeconds: 2 })
     const submit = seen.find((s) => s.url === 'https://comfy.test/prompt')!
@@ -103,15 +113,21 @@ describe('ComfyUI provider (POST /prompt, polled GET /history, GET /view)', () =
     )
     await processGeneration(bindings, generate(task.id))
     expect(await processGeneration(bindings, generate(task.id))).toEqual({ kind: 'done' })
-    expect(await taskRow(task.id)).toMatchObject({ status: 'failed', error: 'ComfyUI reported an execution error' })
+    // ComfyUI has no content filter: its execution errors are generation failures.
+    expect(await taskRow(task.id)).toMatchObject({ status: 'failed', error: 'ComfyUI reported an execution error', error_code: 'GENERATION_FAILED' })
     expect(await ledgerCount(task.id, 'task_refund')).toBe(1)
   })
 
   it('a workflow ComfyUI refuses (400 with node_errors) fails at once with a refund', async () => {
     const user = await newUser('comfy')
     const bindings = comfyEnv()
+    // The checkpoint was listed (GET /api/models, cached) but has been removed from ComfyUI since.
+    mockFetch((req) =>
+      req.url.includes('/object_info/')
+        ? objectInfo(['missing.safetensors'])
+        : Response.json({ error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation' }, node_errors: { '4': {} } }, { status: 400 }),
+    )
     const task = await queuedTask(bindings, user.accessToken, { prompt: 'x', model: 'missing.safetensors' })
-    mockFetch(() => Response.json({ error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation' }, node_errors: { '4': {} } }, { status: 400 }))
     const r = await runQueue(bindings, [generate(task.id)])
     expect(r.explicitAcks).toEqual(r.ids)
     expect(await taskRow(task.id)).toMatchObject({ status: 'failed', error: 'ComfyUI refused the workflow (400)' })

@@ -26,6 +26,9 @@ export const scenes = sqliteTable(
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const
 export type TaskStatus = (typeof TASK_STATUSES)[number]
+/** Why a failed task failed (`error_code`); how each is decided: features/tasks/error-codes.ts. */
+export const TASK_ERROR_CODES = ['GENERATION_FAILED', 'CONTENT_VIOLATION'] as const
+export type TaskErrorCode = (typeof TASK_ERROR_CODES)[number]
 
 export const tasks = sqliteTable(
   'tasks',
@@ -55,8 +58,8 @@ export const tasks = sqliteTable(
     providerJobId: text('provider_job_id'),
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
-    /** Machine code of a failure: `GENERATION_FAILED`, `CONTENT_VIOLATION`, … (see tasks/schemas). */
-    errorCode: text('error_code'),
+    /** Machine code of a failure: `GENERATION_FAILED`, `CONTENT_VIOLATION` (see tasks/error-codes); null unless failed. */
+    errorCode: text('error_code', { enum: TASK_ERROR_CODES }),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
     estimatedSeconds: integer('estimated_seconds').notNull(),

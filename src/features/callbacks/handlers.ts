@@ -23,7 +23,7 @@ export const callbackRoutes = createRouter()
       resolve: (r) => findProviderTask(db, r.taskId, 'webhook'),
       apply: (r, task) => {
         const status = r.status === 'progress' ? 'running' : r.status === 'completed' ? 'succeeded' : r.status
-        return applyReport(c.env, db, 'webhook', task, { status, progress: r.progress, results: r.images, error: r.error })
+        return applyReport(c.env, db, 'webhook', task, { status, progress: r.progress, results: r.images, error: r.error, errorCode: r.errorCode })
       },
     })
   })
@@ -40,6 +40,6 @@ export const callbackRoutes = createRouter()
       schema: TaskFailed,
       retryWhenMissing: false,
       resolve: (r) => findProviderTask(c.var.db, r.taskId, 'webhook'),
-      apply: (r, task) => applyReport(c.env, c.var.db, 'webhook', task, { status: 'failed', error: r.error }),
+      apply: (r, task) => applyReport(c.env, c.var.db, 'webhook', task, { status: 'failed', error: r.error, errorCode: r.errorCode }),
     }),
   )

@@ -1,6 +1,7 @@
 import type { Task } from '../../db/schema'
 import type { Db } from '../../env'
 import { bindUnboundProviderJob } from '../tasks/state'
+import { errorCodeFromText } from '../tasks/error-codes'
 import type { ReplicatePrediction } from './schemas'
 import { findProviderTask, type TaskReport } from './service'
 
@@ -36,6 +37,9 @@ function progressFromLogs(logs: string | null | undefined): number | undefined {
 export function predictionReport(p: ReplicatePrediction, task: Pick<Task, 'batchSize'>): TaskReport {
   const outputs = p.output == null ? [] : Array.isArray(p.output) ? p.output : [p.output]
   if (p.status === 'succeeded') return { status: 'succeeded', results: outputs.slice(0, task.batchSize) }
-  if (p.status === 'failed' || p.status === 'canceled') return { status: 'failed', error: p.error || `Prediction ${p.status}` }
+  if (p.status === 'failed' || p.status === 'canceled') {
+    // Replicate's safety checker fails the prediction with an error such as "NSFW content detected".
+    return { status: 'failed', error: p.error || `Prediction ${p.status}`, errorCode: errorCodeFromText(p.error) }
+  }
   return { status: 'running', progress: p.status === 'starting' ? 1 : progressFromLogs(p.logs) }
 }

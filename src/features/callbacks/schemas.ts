@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { TASK_ERROR_CODES } from '../tasks/error-codes'
 
 /** Callback bodies are strict: unknown fields, unknown statuses and wrong types are 400 VALIDATION_ERROR. */
 const Url = z.string().max(2048)
@@ -7,6 +8,11 @@ const ResultItemSchema = z.union([
   z.strictObject({ url: Url.optional(), base64: z.string().optional(), data: z.string().optional() }),
 ])
 const Results = z.array(ResultItemSchema).max(4)
+const CallbackErrorCode = z.enum(TASK_ERROR_CODES).optional().openapi({
+  description:
+    'Why a failure happened: CONTENT_VIOLATION when the service refused the content, else GENERATION_FAILED. ' +
+    'Without it, an `error` naming a content refusal (NSFW, content policy/filter, safety checker) counts as CONTENT_VIOLATION.',
+})
 
 /** A result image in a callback: a URL string, `{url}`, or `{base64}` / `{data}` (data URL allowed). */
 export type ResultItem = z.infer<typeof ResultItemSchema>
@@ -18,6 +24,7 @@ export const WebhookReport = z
     progress: z.number().min(0).max(100).optional(),
     images: Results.optional(),
     error: z.string().max(2000).optional(),
+    errorCode: CallbackErrorCode,
   })
   .openapi('WebhookCallback')
 
@@ -30,7 +37,9 @@ export const TaskComplete = z
   })
   .openapi('TaskCompleteCallback')
 
-export const TaskFailed = z.strictObject({ taskId: z.string().max(64), error: z.string().max(2000).optional() }).openapi('TaskFailedCallback')
+export const TaskFailed = z
+  .strictObject({ taskId: z.string().max(64), error: z.string().max(2000).optional(), errorCode: CallbackErrorCode })
+  .openapi('TaskFailedCallback')
 
 /**
  * A Replicate prediction. Replicate adds fields over time (version, input, urls, metrics…), so

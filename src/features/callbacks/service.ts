@@ -5,6 +5,7 @@ import { badRequest } from '../../lib/errors'
 import { fromBase64 } from '../../lib/ids'
 import { downloadResult, resultHosts, type ResultSource } from '../tasks/providers/download'
 import type { GeneratedImage } from '../tasks/providers/types'
+import { errorCodeFromText, type TaskErrorCode } from '../tasks/error-codes'
 import { completeTask, failTask, markTaskRunning, reportProgress } from '../tasks/state'
 import type { CallbackEffect, ResultItem } from './schemas'
 
@@ -14,6 +15,8 @@ export interface TaskReport {
   progress?: number
   results?: ResultItem[]
   error?: string
+  /** Why it failed; when absent, decided from `error` (see tasks/error-codes). */
+  errorCode?: TaskErrorCode
 }
 
 /** The task a delivery names, only if it was submitted to that provider (read-only). */
@@ -58,7 +61,8 @@ export async function applyReport(env: Env, db: Db, source: ResultSource, task: 
     return 'progress'
   }
   if (report.status === 'failed') {
-    await failTask(env, task, report.error?.slice(0, 500) || 'The generation service reported a failure')
+    const errorCode = report.errorCode ?? errorCodeFromText(report.error)
+    await failTask(env, task, report.error?.slice(0, 500) || 'The generation service reported a failure', 'failed', errorCode)
     return 'failed'
   }
   const results = report.results ?? []

@@ -11,7 +11,7 @@ export const connectUserSocketRoute = createRoute({
   description:
     'Upgrade to a WebSocket with `?token=<accessToken>`, or send `{"type":"auth","token":"..."}` as the first frame within ' +
     '5 seconds. Every device of a user receives `connected`, `task.progress {taskId, progress, status}`, ' +
-    '`task.completed {taskId, images}`, `task.failed {taskId, error}`, `credits.changed {balance}` as ' +
+    '`task.completed {taskId, images}`, `task.failed {taskId, error, status, errorCode}`, `credits.changed {balance}` as ' +
     '`{type, data, ts}`, and `security.login_failures {failedAttempts, windowMinutes, throttled}` when the account sees a ' +
     'burst of failed sign-ins (the frames are the `UserEvent` schema). `{"type":"ping"}` is answered `{"type":"pong"}`. ' +
     'Unauthenticated sockets close with 4401. ' +

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { TASK_ERROR_CODES } from '../../db/schema'
 
 /**
  * The frames of the user event stream (`/api/ws`), declared once: the hub and every publisher
@@ -22,7 +23,15 @@ export const TaskCompletedEvent = event(
   'task.completed',
   z.object({ taskId: z.string(), images: z.array(z.unknown()).openapi({ description: 'The result images, as `GET /api/images/{id}` shows them' }) }),
 )
-export const TaskFailedEvent = event('task.failed', z.object({ taskId: z.string(), error: z.string().nullable(), status: z.string() }))
+export const TaskFailedEvent = event(
+  'task.failed',
+  z.object({
+    taskId: z.string(),
+    error: z.string().nullable(),
+    status: z.string(),
+    errorCode: z.enum(TASK_ERROR_CODES).nullable().openapi({ description: 'Why it failed (GENERATION_FAILED or CONTENT_VIOLATION); null when canceled' }),
+  }),
+)
 export const CreditsChangedEvent = event('credits.changed', z.object({ balance: z.number().int() }))
 /** Failed sign-ins on the account in the last `windowMinutes` (sent at 5, 20, then every 100). */
 export const LoginFailuresEvent = event(

@@ -32,6 +32,7 @@ export function toTaskDto(task: Task, imagesById: Map<string, Record<string, unk
     inputImageIds: task.inputImageIds ?? [],
     images: (task.resultImageIds ?? []).flatMap((id) => (imagesById.has(id) ? [imagesById.get(id)!] : [])),
     error: task.error,
+    errorCode: task.status === 'failed' ? (task.errorCode ?? 'GENERATION_FAILED') : null,
     cost: task.cost,
     provider: task.provider,
     estimatedTime: task.estimatedSeconds,

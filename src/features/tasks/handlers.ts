@@ -2,13 +2,20 @@ import { createRouter, paginate } from '../../lib/openapi'
 import { resultImages, toTaskDto } from './dto'
 import { cancelTaskRoute, createTaskRoute, getQueueStatsRoute, getTaskRoute, listTasksRoute } from './routes'
 import { cancelTask, createTask, getTask, listTasks } from './service'
+import { waitForTaskEnd } from './wait'
 import { queueStats } from './stats'
 
 export const taskRoutes = createRouter()
   .openapi(createTaskRoute, async (c) => {
     const key = c.req.valid('header')['idempotency-key'] ?? null
+    const { wait } = c.req.valid('query')
     const { task, replayed } = await createTask(c.env, c.var.db, c.var.user, c.req.valid('json'), key)
     if (replayed) c.header('Idempotent-Replayed', 'true')
+    if (wait !== undefined) {
+      const ended = await waitForTaskEnd(c.env, c.var.db, c.var.user.id, task.id, wait * 1000, c.req.raw.signal)
+      if (ended) return c.json({ success: true as const, data: { task: ended } }, 200)
+      if (wait > 0) return c.json({ success: true as const, data: { task: await getTask(c.env, c.var.db, c.var.user.id, task.id) } }, 202)
+    }
     const images = await resultImages(c.env, c.var.db, [task])
     return c.json({ success: true as const, data: { task: toTaskDto(task, images) } }, 202)
   })

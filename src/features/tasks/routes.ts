@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../lib/auth'
 import { bearerAuth, errors, jsonBody, ok, PaginationQuery, paginationSchema } from '../../lib/openapi'
-import { CreateTaskBody, IdempotencyHeaders, QueueStatsSchema, TaskIdParam, TaskListQuery, TaskSchema } from './schemas'
+import { CreateTaskBody, CreateTaskQuery, IdempotencyHeaders, QueueStatsSchema, TaskIdParam, TaskListQuery, TaskSchema } from './schemas'
 
 const tags = ['Tasks']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
@@ -13,9 +13,24 @@ export const createTaskRoute = createRoute({
     'debits credits, writes the ledger entry and the task (402 INSUFFICIENT_CREDITS and nothing written when the balance ' +
     'is short), then queues it. Cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)) where unit is the ' +
     "scene's cost or 2. With `Idempotency-Key` (≤ 100 chars) a repeat of the same request answers the first task " +
-    '(`Idempotent-Replayed: true`) without charging again; the same key with a different body is 409.',
-  request: { headers: IdempotencyHeaders, body: jsonBody(CreateTaskBody) },
-  responses: { 202: ok(z.object({ task: TaskSchema }), 'Queued'), ...errors(400, 401, 402, 404, 409) },
+    '(`Idempotent-Replayed: true`) without charging again (and without counting as a new generation); the same key with ' +
+    'a different body is 409.\n\n' +
+    '**Model:** `model` must be one of the `value`s `GET /api/models` answers (400 INVALID_MODEL listing them in ' +
+    '`details.allowed`); omitted, the scene\'s or the default model is used.\n\n' +
+    '**Hourly limit:** a user may create at most `generationsPerHour` tasks (runtime setting, default 10; 0 = no limit; ' +
+    'admins have none) in any rolling hour, every task created counting whatever its outcome. Over it: 429 RATE_LIMITED ' +
+    'with `Retry-After` (seconds until the oldest task in the window leaves it), nothing charged, nothing queued. The ' +
+    'check is part of the charge batch, so parallel requests cannot overshoot it. A short balance is reported (402) ' +
+    'before the limit.\n\n' +
+    '**`?wait=<0..30>`:** holds the answer up to that many seconds: 200 with the finished task (succeeded with its ' +
+    'images, failed with `errorCode`, or canceled) as `GET /api/tasks/{id}` shows it, or 202 with the task as it is ' +
+    'when the wait runs out (or the client disconnects). Without `wait`, 202 at once.',
+  request: { headers: IdempotencyHeaders, query: CreateTaskQuery, body: jsonBody(CreateTaskBody) },
+  responses: {
+    200: ok(z.object({ task: TaskSchema }), 'Finished within `wait` seconds'),
+    202: ok(z.object({ task: TaskSchema }), 'Queued (or still running when `wait` ran out)'),
+    ...errors(400, 401, 402, 404, 409, 429),
+  },
 })
 
 export const listTasksRoute = createRoute({

@@ -14,6 +14,7 @@ import { findActiveScene, renderScenePrompt } from '../scenes/service'
 import { resultImages, toTaskDto } from './dto'
 import { enqueueGeneration } from './messages'
 import { BASE_IMAGE_COST, DEFAULTS, estimateSeconds, taskCost } from './pricing'
+import { assertKnownModel, GENERATION_WINDOW_MS, hourlyGenerationLimit, hourlyLimitError, underHourlyLimitSql } from './limits'
 import { cancelAtProvider } from './providers'
 import type { CreateTaskInput } from './schemas'
 import { endTaskWithRefund, failTask } from './state'
@@ -27,8 +28,9 @@ function stableJson(value: unknown): string {
 }
 
 /**
- * Creates a task: validates references, prices it and, in ONE D1 batch, inserts the task only
- * if the balance covers it, debits the balance and writes the ledger row. Then enqueues it.
+ * Creates a task: validates the model and references, prices it and, in ONE D1 batch, inserts the
+ * task only if the balance covers it and the user is under the hourly limit, debits the balance
+ * and writes the ledger row. Then enqueues it. Over the limit: 429, nothing written or queued.
  * With an `Idempotency-Key`, a repeat of the same request answers the first task unchanged.
  */
 export async function createTask(env: Env, db: Db, user: AuthUser, body: CreateTaskInput, idempotencyKey: string | null) {
@@ -40,6 +42,9 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: CreateT
       return { task: existing, replayed: true }
     }
   }
+  // Only a model the caller names is checked; an omitted one takes the scene's or the default.
+  if (body.model !== undefined) await assertKnownModel(env, body.model)
+  const hourlyLimit = await hourlyGenerationLimit(env, user)
 
   let scene: Scene | undefined
   if (body.sceneId) {
@@ -87,11 +92,12 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: CreateT
          cfg_scale, steps, seed, sampler, clip_skip, scene_id, input_image_ids, cost, provider, attempts,
          idempotency_key, request_hash, estimated_seconds, created_at, updated_at)
        SELECT ?1, ?2, 'queued', 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0, ?18, ?19, ?20, ?21, ?21
-        WHERE (SELECT credits FROM users WHERE id = ?2) >= ?16`,
+        WHERE (SELECT credits FROM users WHERE id = ?2) >= ?16 AND ${underHourlyLimitSql(22, 23)}`,
     ).bind(
       taskId, user.id, prompt, negativePrompt, params.model, width, height, params.batchSize, params.cfgScale, params.steps,
       params.seed, params.sampler, params.clipSkip, scene?.id ?? null, JSON.stringify(inputIds), cost, provider,
       idempotencyKey, requestHash, estimateSeconds(params.size, params.batchSize, params.steps), now,
+      hourlyLimit, now - GENERATION_WINDOW_MS,
     ),
     ...debitForTaskStatements(env, { userId: user.id, taskId, cost, now }),
     // The task holds a reference on its input images while it exists.
@@ -108,8 +114,16 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: CreateT
     throw error
   }
   if (!inserted) {
+    // A concurrent request with the same key may have created it meanwhile: that is a replay.
+    if (idempotencyKey) {
+      const existing = await db.query.tasks.findFirst({ where: (t, { and, eq }) => and(eq(t.userId, user.id), eq(t.idempotencyKey, idempotencyKey)) })
+      if (existing) return createTask(env, db, user, body, idempotencyKey)
+    }
+    // A short balance is reported first: waiting (Retry-After) would not help it.
     const balance = await balanceOf(env, user.id)
-    throw insufficientCredits(cost, balance, 'This task')
+    if (balance < cost) throw insufficientCredits(cost, balance, 'This task')
+    const limited = await hourlyLimitError(env, user.id, hourlyLimit, now)
+    throw limited ?? insufficientCredits(cost, balance, 'This task')
   }
 
   try {

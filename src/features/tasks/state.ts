@@ -5,6 +5,7 @@ import { publishBalance, refundTaskStatements } from '../credits/service'
 import { type GeneratedImage, storeGeneratedImages } from '../images/generated'
 import { batchReleasingTaskInputs } from '../images/references'
 import { releaseImage, toImageDto } from '../images/service'
+import type { TaskErrorCode } from './error-codes'
 
 /**
  * The task state machine: the only module that moves a task between states (queued → running →
@@ -119,24 +120,32 @@ export async function completeTask(env: Env, db: Db, task: Task, generated: Gene
  * only applies to a queued or running task, and the refund (credits' statements) only follows a
  * task that this or an earlier batch ended, once. Calling it twice, or racing a completion,
  * refunds at most once. The same batch releases the task's input images (once).
+ * A failed task stores `errorCode` (default GENERATION_FAILED); a canceled one stores none.
  * Returns whether this call ended the task and whether it refunded.
  */
-export async function endTaskWithRefund(env: Env, taskId: string, status: TaskEnd, error: string | null) {
+export async function endTaskWithRefund(env: Env, taskId: string, status: TaskEnd, error: string | null, errorCode: TaskErrorCode = 'GENERATION_FAILED') {
   const now = Date.now()
   const [ended, refunded] = await batchReleasingTaskInputs(env, taskId, ['queued', 'running'], [
     env.DB.prepare(
-      `UPDATE tasks SET status = ?2, error = ?3, finished_at = ?4, updated_at = ?4
+      `UPDATE tasks SET status = ?2, error = ?3, error_code = ?5, finished_at = ?4, updated_at = ?4
         WHERE id = ?1 AND status IN ('queued', 'running')`,
-    ).bind(taskId, status, error, now),
+    ).bind(taskId, status, error, now, status === 'failed' ? errorCode : null),
     ...refundTaskStatements(env, taskId, now),
   ])
   return { ended: (ended?.meta.changes ?? 0) > 0, refunded: (refunded?.meta.changes ?? 0) > 0 }
 }
 
-/** Fails (or cancels) a task with a refund, and tells the user's devices. */
-export async function failTask(env: Env, task: Pick<Task, 'id' | 'userId'>, error: string, status: TaskEnd = 'failed') {
-  const { ended, refunded } = await endTaskWithRefund(env, task.id, status, error)
-  if (ended) await publishToUser(env, task.userId, { type: 'task.failed', data: { taskId: task.id, error, status } })
+/** Fails (or cancels) a task with a refund, and tells the user's devices (with the error code of a failure). */
+export async function failTask(
+  env: Env,
+  task: Pick<Task, 'id' | 'userId'>,
+  error: string,
+  status: TaskEnd = 'failed',
+  errorCode: TaskErrorCode = 'GENERATION_FAILED',
+) {
+  const { ended, refunded } = await endTaskWithRefund(env, task.id, status, error, errorCode)
+  const code = status === 'failed' ? errorCode : null
+  if (ended) await publishToUser(env, task.userId, { type: 'task.failed', data: { taskId: task.id, error, status, errorCode: code } })
   if (refunded) await publishBalance(env, task.userId)
   return { ended, refunded }
 }

@@ -2,6 +2,7 @@ import type { Task } from '../../../db/schema'
 import { configurationError } from '../../../lib/errors'
 import { type GenerationProvider, RetryableProviderError } from './types'
 import { config } from '../../../lib/config'
+import { errorCodeFromText } from '../error-codes'
 
 const SCHEDULERS: Record<string, string> = {
   euler: 'K_EULER',
@@ -66,7 +67,10 @@ export const replicateProvider: GenerationProvider = {
     const path = version ? '/v1/predictions' : `/v1/models/${name}/predictions`
     const res = await call(env, path, { method: 'POST', body: JSON.stringify(body) })
     const prediction = (await res.json().catch(() => ({}))) as { id?: string; detail?: string }
-    if (!res.ok || !prediction.id) return { kind: 'failed', error: `Replicate refused the prediction (${res.status})` }
+    if (!res.ok || !prediction.id) {
+      // A refusal of the prompt itself (e.g. "NSFW content detected") is a content violation.
+      return { kind: 'failed', error: `Replicate refused the prediction (${res.status})`, errorCode: errorCodeFromText(prediction.detail) }
+    }
     return { kind: 'submitted', jobId: prediction.id }
   },
   async cancel(env, task) {

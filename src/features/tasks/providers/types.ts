@@ -1,5 +1,6 @@
 import type { Task } from '../../../db/schema'
 import type { GeneratedImage } from '../../images/generated'
+import type { TaskErrorCode } from '../error-codes'
 
 /** Stored by the images module, which owns the shape of what it stores. */
 export type { GeneratedImage }
@@ -12,7 +13,7 @@ export type ProviderOutcome =
   /** Still working: look again later. */
   | { kind: 'pending'; pollAfterSeconds: number; progress?: number }
   /** The service says the job failed: fail and refund. */
-  | { kind: 'failed'; error: string }
+  | { kind: 'failed'; error: string; errorCode?: TaskErrorCode }
 
 export interface RunContext {
   reportProgress(progress: number): Promise<void>
