@@ -78,6 +78,17 @@ describe('GET /api/works/:id/images/:variant', () => {
     await fresh.arrayBuffer()
   })
 
+  it("deleted: its cached thumb stops answering in this data centre", async () => {
+    const owner = await newUser('wimg')
+    const { work } = await createdWork(owner.accessToken, { isPublic: true })
+    await review(work.id, 'approved')
+    const cached = await image(work.id, 'thumb')
+    expect(cached.status).toBe(200)
+    await cached.arrayBuffer()
+    expect((await callJson('POST', '/api/works/batch/delete', { ids: [work.id] }, { token: owner.accessToken })).status).toBe(200)
+    expect((await image(work.id, 'thumb')).status).toBe(404)
+  })
+
   it('the public original is served from the metadata-free copy, made on first need', async () => {
     const owner = await newUser('wimg')
     const { work } = await createdWork(owner.accessToken, { isPublic: true })
