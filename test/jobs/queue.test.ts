@@ -44,8 +44,9 @@ describe('redelivery', () => {
     const images = await imageRowsOf(task.id)
     expect(images).toHaveLength(2)
     expect(JSON.parse(row.result_image_ids!)).toEqual(images.map((i) => i.id))
-    // The losing deliveries must not release the winner's images.
-    expect(images.every((i) => i.ref_count === 1)).toBe(true)
+    // The losing deliveries must not release the winner's images (two holders each: the
+    // owner's record and the work the completion made of it).
+    expect(images.every((i) => i.ref_count === 2)).toBe(true)
     for (const i of images) expect(await env.MEDIA.head(i.original_key)).not.toBeNull()
     expect(await ledgerCount(task.id, 'task_refund')).toBe(0)
     expect(await creditsOf(user.id)).toBe(96)

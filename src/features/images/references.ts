@@ -50,3 +50,48 @@ export async function batchReleasingTaskInputs(
   if (keys.length > 0) await env.MEDIA.delete(keys)
   return results.slice(1, results.length - 1)
 }
+
+/*
+ * Works hold one reference each on their image. The hold is taken in the batch that inserts the
+ * work, guarded by the new work's own id (random, so it exists only if that very batch inserted
+ * it: a redelivered completion or a lost race inserts nothing and takes nothing). The release
+ * runs before the statement that deletes the work, guarded by the work still existing, so two
+ * deletes racing release once.
+ */
+
+/** Takes the reference of work `workId` on `imageId`; put it after the INSERT of the work. */
+export function holdWorkImageStatement(env: Env, imageId: string, workId: string): D1PreparedStatement {
+  return env.DB.prepare('UPDATE images SET ref_count = ref_count + 1 WHERE id = ?1 AND EXISTS (SELECT 1 FROM works WHERE id = ?2 AND image_id = ?1)').bind(
+    imageId,
+    workId,
+  )
+}
+
+/**
+ * Drops the references of the works among `workIds` (a JSON array) that belong to `userId` and
+ * still exist; put it before the statement deleting those works, in the same batch.
+ */
+export function releaseWorkImagesStatement(env: Env, workIdsJson: string, userId: string): D1PreparedStatement {
+  return env.DB.prepare(
+    `UPDATE images SET ref_count = ref_count - 1
+      WHERE id IN (SELECT image_id FROM works WHERE user_id = ?2 AND id IN (SELECT value FROM json_each(?1)))`,
+  ).bind(workIdsJson, userId)
+}
+
+/**
+ * Runs `statements` in one D1 batch that ends by deleting the rows among `imageIds` left without
+ * any holder; their R2 objects are deleted right after. Returns the results of `statements`.
+ */
+export async function batchFreeingUnheldImages(env: Env, imageIds: readonly string[], statements: D1PreparedStatement[]): Promise<D1Result[]> {
+  const results = await env.DB.batch([
+    ...statements,
+    env.DB.prepare(
+      `DELETE FROM images WHERE ref_count <= 0 AND id IN (SELECT value FROM json_each(?1))
+       RETURNING original_key, thumb_key, preview_key, clean_original_key`,
+    ).bind(JSON.stringify(imageIds)),
+  ])
+  const freed = (results[results.length - 1]?.results ?? []) as FreedKeys[]
+  const keys = freed.flatMap((r) => [r.original_key, r.thumb_key, r.preview_key, r.clean_original_key]).filter((k): k is string => Boolean(k))
+  if (keys.length > 0) await env.MEDIA.delete(keys)
+  return results.slice(0, results.length - 1)
+}

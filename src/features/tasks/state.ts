@@ -5,6 +5,7 @@ import { publishBalance, refundTaskStatements } from '../credits/service'
 import { type GeneratedImage, storeGeneratedImages } from '../images/generated'
 import { batchReleasingTaskInputs } from '../images/references'
 import { releaseImage, toImageDto } from '../images/service'
+import { worksForTaskStatements } from '../works/items/service'
 import type { TaskErrorCode } from './error-codes'
 
 /**
@@ -95,12 +96,14 @@ export async function completeTask(env: Env, db: Db, task: Task, generated: Gene
   const stored = await storeGeneratedImages(env, db, task, generated)
   const now = new Date()
   const ids = stored.map((i) => i.id)
-  // The same batch releases the task's input images, exactly once.
+  // The same batch releases the task's input images, exactly once, and makes each result a
+  // private work (only if this UPDATE applied: the works' statements check finished_at = now).
   const [won] = await batchReleasingTaskInputs(env, task.id, ['running'], [
     env.DB.prepare(
       `UPDATE tasks SET status = 'succeeded', progress = 100, result_image_ids = ?2, finished_at = ?3, updated_at = ?3, error = NULL
         WHERE id = ?1 AND status = 'running'`,
     ).bind(task.id, JSON.stringify(ids), now.getTime()),
+    ...worksForTaskStatements(env, task.id, ids, now.getTime()),
   ])
   if ((won?.meta.changes ?? 0) === 0) {
     // Canceled, failed or completed by another delivery meanwhile. Only release what that end
