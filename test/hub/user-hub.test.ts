@@ -89,7 +89,10 @@ describe('user event types', () => {
     const doc = OpenApiDoc.parse((await callJson('GET', '/openapi.json')).body)
     const variants = doc.components.schemas.UserEvent.oneOf
     expect(variants.map((v) => v.properties.type.const ?? v.properties.type.enum?.[0]).sort()).toEqual(
-      ['auth.ok', 'connected', 'credits.changed', 'error', 'security.login_failures', 'task.completed', 'task.failed', 'task.progress'],
+      [
+        'auth.ok', 'connected', 'credits.changed', 'error', 'security.login_failures', 'task.completed', 'task.failed', 'task.progress',
+        'user.followed', 'work.commented', 'work.liked', 'work.reviewed',
+      ],
     )
     expect(doc.components.schemas.UserClientFrame).toBeDefined()
     expect(doc.paths['/api/ws'].get.operationId).toBe('connectUserSocket')

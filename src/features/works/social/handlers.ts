@@ -25,6 +25,7 @@ import { optionalViewer } from './viewer'
  */
 export const socialRoutes = createRouter()
   .openapi(likeWorkRoute, async (c) => {
+    // The body is optional: without one the validator passes nothing, and the request toggles.
     const body = c.req.valid('json') as { liked?: boolean } | undefined
     const { state, notify } = await setLike(c.env, c.var.user.id, c.req.valid('param').id, body?.liked)
     if (notify) c.executionCtx.waitUntil(notify)
