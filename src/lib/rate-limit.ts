@@ -9,6 +9,9 @@ export interface RateLimitRule {
 export const RATE_LIMITS = {
   loginPerIp: { limit: 5, windowSeconds: 60 },
   registerPerIp: { limit: 3, windowSeconds: 3600 },
+  /** Comments on works, per user: a burst limit and a daily budget. */
+  commentsPerUserMinute: { limit: 10, windowSeconds: 60 },
+  commentsPerUserDay: { limit: 200, windowSeconds: 86_400 },
 } satisfies Record<string, RateLimitRule>
 
 const UPSERT = `
@@ -64,7 +67,7 @@ export function countStatement(d1: D1Database, key: string, rule: RateLimitRule,
 
 /** Removes windows that ended long ago (run from the cron sweep). */
 export async function pruneRateLimits(d1: D1Database, now = Date.now()): Promise<void> {
-  // The longest window is one hour; anything older than a day is dead.
+  // The longest window is one day (comments per user): a window that started over a day ago has ended.
   await d1.prepare('DELETE FROM rate_limits WHERE window_start < ?').bind(now - 86_400_000).run()
 }
 

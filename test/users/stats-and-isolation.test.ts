@@ -16,13 +16,16 @@ describe('GET /api/users/stats', () => {
     // The raw answer, every key kept: exactly the documented counters.
     const body = z.object({ success: z.boolean(), data: z.record(z.string(), z.unknown()) }).parse(res.body)
     expect(body.success).toBe(true)
-    expect(Object.keys(body.data).sort()).toEqual(['creditsSpent', 'likes', 'tasks', 'views', 'works'])
+    expect(Object.keys(body.data).sort()).toEqual([
+      'creditsSpent', 'followersCount', 'followingCount', 'likes', 'monthlyWorks', 'publicWorks', 'tasks', 'totalLikes',
+      'totalViews', 'totalWorks', 'views', 'weeklyViews', 'works',
+    ])
     for (const value of Object.values(body.data)) {
       expect(Number.isInteger(value)).toBe(true)
       expect(z.number().parse(value)).toBeGreaterThanOrEqual(0)
     }
     // A brand-new account has done nothing yet.
-    expect(body.data).toEqual({ works: 0, views: 0, likes: 0, tasks: 0, creditsSpent: 0 })
+    expect(Object.values(body.data).every((v) => v === 0)).toBe(true)
   })
 
   it('401 without a token', async () => {
@@ -85,14 +88,19 @@ describe('one user cannot read or change another user\'s account', () => {
     expectError(await callJson('GET', '/api/users/profile', undefined, { token: forged }), 401, 'UNAUTHORIZED')
   })
 
-  it('there is no route to read another user\'s profile by id; the avatar is public by design', async () => {
+  it('another user\'s account is only visible as the public profile (no email, no credits); the avatar is public by design', async () => {
     const alice = await newUser('alice')
     const bob = await newUser('bob')
-    for (const path of [`/api/users/${alice.id}`, `/api/users/${alice.id}/profile`, `/api/users/${alice.id}/stats`]) {
+    for (const path of [`/api/users/${alice.id}/profile`, `/api/users/${alice.id}/stats`]) {
       const res = await callJson('GET', path, undefined, { token: bob.accessToken })
       expectError(res, 404, 'NOT_FOUND')
       expect(JSON.stringify(res.body)).not.toContain(alice.email)
     }
+    // GET /api/users/:id is the public profile (works/social): public fields only.
+    const publicProfile = await callJson('GET', `/api/users/${alice.id}`, undefined, { token: bob.accessToken })
+    expect(publicProfile.status).toBe(200)
+    expect(JSON.stringify(publicProfile.body)).not.toContain(alice.email)
+    expect(JSON.stringify(publicProfile.body)).not.toMatch(/"(email|credits|role)"/)
     await callJson('POST', '/api/users/avatar', formWith('avatar', [{ bytes: await makePng(9, 9), name: 'a.png' }]), { token: alice.accessToken })
     const avatar = await call('GET', `/api/users/${alice.id}/avatar`)
     expect(avatar.status).toBe(200)

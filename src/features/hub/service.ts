@@ -30,6 +30,20 @@ export async function publishToUser(env: Env, userId: string, event: UserEvent):
   }
 }
 
+/**
+ * As `publishToUser`, coalesced per `key` on the user's hub: a burst of events with one key
+ * within about a second reaches the user as one frame, the one with the highest `rank` (pass
+ * the count the event carries, so the frame shows the highest count of the burst whatever
+ * order parallel requests arrive in). For counters of social events (`work.liked` per work…).
+ */
+export async function publishToUserCoalesced(env: Env, userId: string, key: string, event: UserEvent, rank: number): Promise<void> {
+  try {
+    await hubFor(env, userId).publishCoalesced(key, event, rank)
+  } catch (error) {
+    log.warn('user event not delivered', { type: event.type, error: errorText(error) })
+  }
+}
+
 function hubRequest(url: string, user: AuthUser, expiresAt: number, local: boolean): Request {
   return new Request(url, { headers: { Upgrade: 'websocket', ...sessionHeaders(user, expiresAt, local) } })
 }

@@ -13,6 +13,14 @@ import {
 import type { UserEvent } from './schemas'
 import { userEventFrame } from './service'
 
+/** How long a coalesced event waits for newer ones of the same key before it is sent. */
+export const COALESCE_WINDOW_MS = 1000
+
+interface PendingEvent {
+  event: UserEvent
+  rank: number
+}
+
 /**
  * One per user: owns the user's WebSockets (`/api/ws`, every device) and pushes task and
  * credit events to them. Sockets hibernate: an idle hub costs no duration, and `{"type":"ping"}`
@@ -22,6 +30,9 @@ import { userEventFrame } from './service'
  * `{"type":"auth","token"}` with a fresh token first.
  */
 export class UserHub extends DurableObject<Env> {
+  /** Coalesced events waiting for their window to end, by key (in memory: see `publishCoalesced`). */
+  private readonly pending = new Map<string, PendingEvent>()
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'))
@@ -59,6 +70,37 @@ export class UserHub extends DurableObject<Env> {
       }
     }
     return delivered
+  }
+
+  /**
+   * Sends `event` at most once per window per `key`: the first event of a burst opens a window of
+   * about a second, later ones of the same key replace it while it waits (the one with the highest
+   * `rank` wins, ties go to the newest), and the window's end sends the survivor, stamped then.
+   * A later event after that opens a new window. With no socket open nothing is kept.
+   *
+   * Kept in memory with a timer, not in storage with the alarm: these frames are best-effort
+   * notifications whose numbers are absolute counts read from D1, so losing a waiting one when
+   * the object is evicted loses nothing (the next event carries the current count); a storage
+   * write per like would cost more than the frame is worth; and the alarm stays the token-expiry
+   * alarm alone. A pending timer keeps the object awake (no hibernation) for that second only.
+   * Answers how many events are now waiting.
+   */
+  async publishCoalesced(key: string, event: UserEvent, rank: number): Promise<number> {
+    if (this.ctx.getWebSockets().length === 0) return this.pending.size
+    const waiting = this.pending.get(key)
+    if (waiting) {
+      if (rank >= waiting.rank) this.pending.set(key, { event, rank })
+      return this.pending.size
+    }
+    this.pending.set(key, { event, rank })
+    setTimeout(() => void this.flushCoalesced(key), COALESCE_WINDOW_MS)
+    return this.pending.size
+  }
+
+  private async flushCoalesced(key: string): Promise<void> {
+    const waiting = this.pending.get(key)
+    this.pending.delete(key)
+    if (waiting) await this.publish({ ...waiting.event, ts: new Date().toISOString() })
   }
 
   /** Closes the sockets of ended sessions (or all of them) with 4401. Answers how many closed. */

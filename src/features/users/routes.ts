@@ -47,6 +47,10 @@ export const uploadAvatarRoute = createRoute({
 
 export const getUserStatsRoute = createRoute({
   method: 'get', path: '/stats', operationId: 'getUserStats', tags, ...auth, summary: 'My usage statistics',
+  description:
+    'Works, views, likes, follows, tasks and credits, read in one statement (also at `GET /api/stats/user`). `monthlyWorks` ' +
+    'counts works created since the 1st of the current month (00:00 UTC); `weeklyViews` counts views of your works in the ' +
+    'last 7 × 24 hours. `works`, `views` and `likes` repeat `totalWorks`, `totalViews` and `totalLikes` for older clients.',
   responses: { 200: ok(UserStatsSchema, 'Counts'), ...errors(401) },
 })
 

@@ -27,16 +27,7 @@ export const PasswordChange = z
   })
   .openapi('PasswordChange', { example: { currentPassword: 'correct-horse-9', newPassword: 'battery-staple-7' } })
 
-export const UserStatsSchema = z
-  .object({
-    works: z.number().int().openapi({ description: 'Generated images kept (not deleted)' }),
-    views: z.number().int().openapi({ description: 'Views of your public works (the gallery is not public yet: 0)' }),
-    likes: z.number().int().openapi({ description: 'Likes of your public works (the gallery is not public yet: 0)' }),
-    tasks: z.number().int().openapi({ description: 'Generation tasks submitted' }),
-    creditsSpent: z.number().int().openapi({ description: 'Charged minus refunded' }),
-  })
-  .openapi('UserStats', { example: { works: 12, views: 0, likes: 0, tasks: 7, creditsSpent: 14 } })
-
-export type UserStats = z.infer<typeof UserStatsSchema>
+// The statistics are mostly works data: the works feature declares them (and reads them in one statement).
+export { UserStatsSchema, type UserStats } from '../works/social/schemas'
 
 export const UserIdParam = z.object({ id: z.string().max(64) })

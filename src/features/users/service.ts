@@ -4,6 +4,7 @@ import type { Db } from '../../env'
 import { notFound, userExists } from '../../lib/errors'
 import { deleteAvatarObject, readAvatar, storeAvatar } from '../auth/avatar'
 import { assertIdentityFree, changePassword, findAccount, isUniqueViolation } from '../auth/service'
+import { readUserStats } from '../works/social/stats'
 import type { ProfileChanges, UserStats } from './schemas'
 
 /** The signed-in user's own account row, or 404. */
@@ -74,15 +75,7 @@ export async function avatarKeyOf(db: Db, userId: string): Promise<string> {
   return user.avatarKey
 }
 
-/** Usage counts for one user, in one D1 round trip. */
+/** Usage counts for one user, in one D1 round trip (the works feature reads them: works, views, likes, follows). */
 export async function userStats(env: Env, userId: string): Promise<UserStats> {
-  const row = await env.DB.prepare(
-    `SELECT
-       (SELECT COUNT(*) FROM images WHERE owner_id = ?1 AND type = 'generated' AND deleted_at IS NULL) AS works,
-       (SELECT COUNT(*) FROM tasks WHERE user_id = ?1) AS tasks,
-       (SELECT COALESCE(-SUM(amount), 0) FROM credit_ledger WHERE user_id = ?1 AND reason IN ('task_charge', 'task_refund')) AS creditsSpent`,
-  )
-    .bind(userId)
-    .first<{ works: number; tasks: number; creditsSpent: number }>()
-  return { works: row?.works ?? 0, views: 0, likes: 0, tasks: row?.tasks ?? 0, creditsSpent: row?.creditsSpent ?? 0 }
+  return readUserStats(env.DB, userId)
 }
