@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { batchDeleteWorksRoute, deleteWorkRoute } from '../../../src/features/works/items/routes'
-import { callJson, dataOf, expectError, newUser } from '../../helpers'
+import { batchDeleteWorksRoute, deleteWorkRoute, getWorkRoute } from '../../../src/features/works/items/routes'
+import { call, callJson, dataOf, expectError, newUser } from '../../helpers'
 import { imageKeys } from '../../support/images'
 import { insertWork } from '../../support/works'
 import { createdWork, imageRefs, workRow } from './support'
@@ -27,7 +27,10 @@ describe('DELETE /api/works/:id', () => {
     // The work still holds the image: hidden from the image list, still stored.
     expect(await imageRefs(image.id)).toEqual({ refs: 1, hidden: 1 })
     expect(await imageKeys(user.id, image.id)).not.toEqual([])
-    expect((await callJson('GET', `/api/works/${work.id}`, undefined, { token: user.accessToken })).status).toBe(200)
+    const detail = dataOf(await callJson('GET', `/api/works/${work.id}`, undefined, { token: user.accessToken }), getWorkRoute, 200).work
+    // The private work still shows its picture through its signed URLs; the bare image URL is gone.
+    expect((await call('GET', detail.image.variants.thumb)).status).toBe(200)
+    expect((await call('GET', `/api/images/${image.id}/thumb`, undefined, { token: user.accessToken })).status).toBe(404)
 
     dataOf(await callJson('DELETE', `/api/works/${work.id}`, undefined, { token: user.accessToken }), deleteWorkRoute, 200)
     expect(await imageRefs(image.id)).toBeNull()
