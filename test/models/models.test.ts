@@ -70,6 +70,18 @@ describe('GET /api/models', () => {
     expectUsable(gatewayData)
   })
 
+  it('does not ask an unreachable ComfyUI again for 30 s (task creation must not wait on it each time)', async () => {
+    const { seen } = mockFetch(() => new Response('Bad Gateway', { status: 502 }))
+    const t0 = Date.now()
+    expect((await listModels(comfy(), t0)).source).toBe('fallback')
+    expect((await listModels(comfy(), t0 + 29_000)).source).toBe('fallback')
+    expect(seen).toHaveLength(1)
+    // After the pause ComfyUI is asked again, and a recovered one is used at once.
+    vi.restoreAllMocks()
+    mockFetch((req) => (req.url === OBJECT_INFO ? objectInfo(['sd_xl_base_1.0.safetensors']) : undefined))
+    expect((await listModels(comfy(), t0 + 31_000)).source).toBe('comfyui')
+  })
+
   it('falls back when COMFYUI_URL is not set at all', async () => {
     const { seen } = mockFetch(() => undefined)
     const data = dataOf(await callApp(envWith({ GENERATION_PROVIDER: 'comfyui', COMFYUI_URL: '' }), 'GET', '/api/models'), listModelsRoute, 200)

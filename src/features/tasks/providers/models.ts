@@ -17,18 +17,23 @@ export const DEFAULT_MODELS: Model[] = [
 ]
 
 const CACHE_MS = 5 * 60_000
+/** After a failed lookup, answer the fallback for this long instead of waiting on ComfyUI again. */
+const FAILURE_CACHE_MS = 30_000
 let cache: { at: number; models: Model[] } | null = null
+let failure: { until: number; source: ModelSource } | null = null
 
 const prettify = (file: string) => file.replace(/\.(safetensors|ckpt|pt)$/i, '').replace(/[_-]+/g, ' ').trim()
 
 /**
  * The configured provider's models. ComfyUI: checkpoint names from /object_info, cached for
- * 5 minutes per isolate. Clients always get a usable list: `default` when the provider has no
+ * 5 minutes per isolate (a failed lookup is not retried for 30 s, so task creation does not wait
+ * on an unreachable ComfyUI again and again). Clients always get a usable list: `default` when the provider has no
  * catalogue, `fallback` when ComfyUI is unreachable, `error` when it answered nonsense.
  */
 export async function listModels(env: Env, now = Date.now()): Promise<{ models: Model[]; source: ModelSource }> {
   if (config(env).GENERATION_PROVIDER !== 'comfyui') return { models: DEFAULT_MODELS, source: 'default' }
   if (cache && now - cache.at < CACHE_MS) return { models: cache.models, source: 'comfyui' }
+  if (failure && now < failure.until) return { models: cache?.models ?? DEFAULT_MODELS, source: failure.source }
   try {
     const names = await comfyuiModels(env)
     if (names.length === 0) return { models: DEFAULT_MODELS, source: 'error' }
@@ -37,11 +42,13 @@ export async function listModels(env: Env, now = Date.now()): Promise<{ models: 
     return { models, source: 'comfyui' }
   } catch (error) {
     const unreachable = error instanceof RetryableProviderError || error instanceof ApiError
-    return { models: cache?.models ?? DEFAULT_MODELS, source: unreachable ? 'fallback' : 'error' }
+    failure = { until: now + FAILURE_CACHE_MS, source: unreachable ? 'fallback' : 'error' }
+    return { models: cache?.models ?? DEFAULT_MODELS, source: failure.source }
   }
 }
 
 /** Test hook: forget cached ComfyUI models. */
 export function clearModelCache() {
   cache = null
+  failure = null
 }
