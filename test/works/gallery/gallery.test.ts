@@ -1,7 +1,6 @@
-import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { galleryRoute } from '../../../src/features/works/gallery/routes'
-import { callJson, dataOf, dbRun, expectError, newUser, type TestUser } from '../../helpers'
+import { callJson, dataOf, dbRun, newUser, type TestUser } from '../../helpers'
 import { insertWork } from '../../support/works'
 
 const DAY = 86_400_000

@@ -51,6 +51,18 @@ class Params {
   }
 }
 
+/** Strictly after the cursor's row in the descending order of `keys`, then id. */
+function keysetAfter(p: Params, keys: string[], cursor: GalleryCursor): string {
+  const bound = [...cursor.k.map((v) => p.bind(v)), p.bind(cursor.id)]
+  return `(${[...keys, 'w.id'].join(', ')}) < (${bound.join(', ')})`
+}
+
+/** `is_liked` for the viewer (a constant 0 for anonymous callers: no lookup at all). */
+function likedColumn(p: Params, viewerId: string | null): string {
+  if (viewerId === null) return '0 AS is_liked'
+  return likedBy(Number(p.bind(viewerId).slice(1)))
+}
+
 /** The WHERE conditions the page and its count share (only works in the gallery). */
 function filterConditions(p: Params, filters: GalleryFilters, at: number): string[] {
   const where = ['w.published_at IS NOT NULL']
@@ -82,22 +94,25 @@ export function galleryStatements(req: GalleryRequest): { page: SqlText; count: 
   const count: SqlText = { sql: `SELECT COUNT(*) AS n FROM works w WHERE ${where.join(' AND ')}`, params: [...p.values] }
 
   const keys = SORT_KEYS[req.sort]
-  let join = ''
-  let extra = ''
-  if (req.sort === 'popular') {
-    join = `LEFT JOIN (SELECT l.work_id, COUNT(*) AS recent_likes FROM work_likes l
-       WHERE l.created_at > ${p.bind(req.at - POPULAR_WINDOW_MS)} AND l.created_at <= ${p.bind(req.at)} GROUP BY l.work_id) r ON r.work_id = w.id`
-    extra = ', COALESCE(r.recent_likes, 0) AS recent_likes'
-  }
   const pageWhere = [...where]
-  if (req.cursor) {
-    const bound = [...req.cursor.k.map((v) => p.bind(v)), p.bind(req.cursor.id)]
-    pageWhere.push(`(${[...keys, 'w.id'].join(', ')}) < (${bound.join(', ')})`)
-  }
-  const liked = req.viewerId === null ? '0 AS is_liked' : likedBy(p.values.length + 1)
-  if (req.viewerId !== null) p.bind(req.viewerId)
   const order = [...keys, 'w.id'].map((k) => `${k} DESC`).join(', ')
-  const sql = `SELECT ${WORK_COLUMNS}, ${liked}${extra} ${WORK_FROM} ${join}
-    WHERE ${pageWhere.join(' AND ')} ORDER BY ${order} LIMIT ${p.bind(req.take)} OFFSET ${p.bind(req.offset)}`
+  if (req.sort !== 'popular') {
+    if (req.cursor) pageWhere.push(keysetAfter(p, keys, req.cursor))
+    const liked = likedColumn(p, req.viewerId)
+    const sql = `SELECT ${WORK_COLUMNS}, ${liked} ${WORK_FROM}
+      WHERE ${pageWhere.join(' AND ')} ORDER BY ${order} LIMIT ${p.bind(req.take)} OFFSET ${p.bind(req.offset)}`
+    return { page: { sql, params: p.values }, count }
+  }
+  // popular ranks by a computed count: rank the bare works first, then join authors, images and
+  // likes for the page's rows only (not for every candidate before the sort).
+  const recent = `LEFT JOIN (SELECT l.work_id, COUNT(*) AS recent_likes FROM work_likes l
+     WHERE l.created_at > ${p.bind(req.at - POPULAR_WINDOW_MS)} AND l.created_at <= ${p.bind(req.at)} GROUP BY l.work_id) r ON r.work_id = w.id`
+  if (req.cursor) pageWhere.push(keysetAfter(p, keys, req.cursor))
+  const ranked = `SELECT w.id, COALESCE(r.recent_likes, 0) AS recent_likes, w.likes_count FROM works w ${recent}
+     WHERE ${pageWhere.join(' AND ')} ORDER BY ${order} LIMIT ${p.bind(req.take)} OFFSET ${p.bind(req.offset)}`
+  const liked = likedColumn(p, req.viewerId)
+  const sql = `WITH ranked AS (${ranked})
+    SELECT ${WORK_COLUMNS}, ${liked}, ranked.recent_likes ${WORK_FROM} JOIN ranked ON ranked.id = w.id
+    ORDER BY ranked.recent_likes DESC, ranked.likes_count DESC, ranked.id DESC`
   return { page: { sql, params: p.values }, count }
 }
