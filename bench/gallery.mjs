@@ -15,7 +15,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BASE_URL, percentile, printTable } from './lib/client.mjs'
+import { BASE_URL, percentile, printTable, signIn } from './lib/client.mjs'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 200)
 const PERSIST = process.env.PERSIST ?? '.wrangler/state'
@@ -133,11 +133,11 @@ function startWrangler(args) {
 }
 
 /** Times `ROUNDS` sequential GETs of the paths `pathFor(i)` gives (20 warm-up requests first). */
-async function time(base, pathFor) {
+async function time(base, pathFor, headers = {}) {
   const times = []
   for (let i = -20; i < ROUNDS; i++) {
     const t0 = performance.now()
-    const res = await fetch(`${base}${pathFor(i)}`)
+    const res = await fetch(`${base}${pathFor(i)}`, { headers })
     await res.arrayBuffer()
     if (!res.ok) return { status: res.status }
     if (i >= 0) times.push(performance.now() - t0)
@@ -145,10 +145,10 @@ async function time(base, pathFor) {
   return { p50: percentile(times, 50), p99: percentile(times, 99) }
 }
 
-async function roundTrips(base, pathFor) {
+async function roundTrips(base, pathFor, headers = {}) {
   const counts = new Set()
   for (let i = 0; i < 10; i++) {
-    const res = await fetch(`${base}${pathFor(i)}`)
+    const res = await fetch(`${base}${pathFor(i)}`, { headers })
     await res.arrayBuffer()
     counts.add(res.headers.get('X-Bench-D1-Round-Trips') ?? '?')
   }
@@ -159,6 +159,8 @@ const SEARCHES = ['日落', '海边的', 'harbour', 'fog neon', '港口']
 const workId = (i) => `wrk_gb_${(i * 7919 + 13) % WORKS}`
 const CASES = [
   { name: 'gallery latest', app: () => '/api/works/gallery?sort=latest', floor: () => '/?sort=latest' },
+  // The demo user, signed in: isLiked per item and the session check, still in the one batch.
+  { name: 'gallery latest, signed in', signedIn: true, app: () => '/api/works/gallery?sort=latest', floor: () => '/?sort=latest' },
   { name: 'gallery popular', app: () => '/api/works/gallery?sort=popular', floor: () => '/?sort=popular' },
   { name: 'gallery search', app: (i) => `/api/works/gallery?search=${encodeURIComponent(SEARCHES[(i + 20) % SEARCHES.length])}`, floor: (i) => `/?search=${encodeURIComponent(SEARCHES[(i + 20) % SEARCHES.length])}` },
   { name: 'work detail', app: (i) => `/api/works/${workId(i + 20)}`, floor: (i) => `/?id=${workId(i + 20)}` },
@@ -171,6 +173,9 @@ async function main() {
     throw new Error(`No Darkroom server at ${BASE_URL}: start it with \`npm run dev\` first`)
   }
   seed()
+  const token = await signIn()
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
+  const auth = { authorization: `Bearer ${token}` }
   const [floor, counting] = await Promise.all([
     startWrangler(['-c', 'bench/gallery/floor.toml', '--port', String(FLOOR_PORT)]),
     startWrangler(['bench/gallery/counting.ts', '-c', 'wrangler.toml', '--port', String(COUNTING_PORT)]),
@@ -178,14 +183,16 @@ async function main() {
   try {
     const rows = []
     for (const c of CASES) {
-      const app = await time(BASE_URL, c.app)
-      const bare = await time(`http://127.0.0.1:${FLOOR_PORT}`, c.floor)
-      const trips = await roundTrips(`http://127.0.0.1:${COUNTING_PORT}`, c.app)
+      const headers = c.signedIn ? auth : {}
+      const floorPath = c.signedIn ? (i) => `${c.floor(i)}&viewer=${claims.sub}&sid=${claims.sid}` : c.floor
+      const app = await time(BASE_URL, c.app, headers)
+      const bare = await time(`http://127.0.0.1:${FLOOR_PORT}`, floorPath)
+      const trips = await roundTrips(`http://127.0.0.1:${COUNTING_PORT}`, c.app, headers)
       const ms = (v) => (v === undefined ? `HTTP ${app.status}` : `${v.toFixed(1)} ms`)
       rows.push([c.name, ms(app.p50), ms(app.p99), `${bare.p50.toFixed(1)} ms`, `${bare.p99.toFixed(1)} ms`, app.p50 ? `${(app.p50 / bare.p50).toFixed(2)}×` : 'n/a', trips])
     }
     printTable(
-      `Gallery with ${WORKS} works, ${LIKES} likes, ${COMMENTS} comments; ${ROUNDS} sequential requests each (anonymous, 20 items a page)`,
+      `Gallery with ${WORKS} works, ${LIKES} likes, ${COMMENTS} comments; ${ROUNDS} sequential requests each (20 items a page)`,
       ['request', 'Darkroom p50', 'Darkroom p99', 'floor p50', 'floor p99', 'p50 ÷ floor', 'D1 round trips'],
       rows,
     )
