@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, AuthUser } from '../env'
 import { forbidden, unauthorized } from './errors'
-import { verifyAccessToken } from './tokens'
+import { type AccessClaims, verifyAccessToken } from './tokens'
 
 const BEARER = /^Bearer\s+(\S+)$/i
 
@@ -10,7 +10,7 @@ export function bearerToken(header: string | undefined): string | null {
   return header?.match(BEARER)?.[1] ?? null
 }
 
-interface SessionRow {
+export interface SessionRow {
   id: string
   username: string
   role: 'user' | 'admin'
@@ -30,20 +30,29 @@ export async function authenticate(env: Env, token: string): Promise<AuthUser> {
 /** `authenticate`, also answering when the access token expires (ms), for sockets that must close then. */
 export async function authenticateToken(env: Env, token: string): Promise<{ user: AuthUser; expiresAt: number }> {
   const claims = await verifyAccessToken(env, token)
-  const row = await env.DB.prepare(
+  const row = await sessionStatement(env, claims).first<SessionRow>()
+  return { user: sessionUser(row, claims), expiresAt: claims.expiresAt }
+}
+
+/**
+ * The one D1 read of `authenticate` (user exists, session alive), for a route that puts it into
+ * its own `batch()` so a signed-in read still costs one round trip. Turn its first row into the
+ * caller with `sessionUser` before answering anything read in the same batch.
+ */
+export function sessionStatement(env: Env, claims: AccessClaims): D1PreparedStatement {
+  return env.DB.prepare(
     `SELECT u.id, u.username, u.role, s.revoked_at AS revokedAt, s.expires_at AS expiresAt
        FROM users u JOIN sessions s ON s.user_id = u.id
       WHERE u.id = ?1 AND s.id = ?2`,
-  )
-    .bind(claims.userId, claims.sessionId)
-    .first<SessionRow>()
+  ).bind(claims.userId, claims.sessionId)
+}
+
+/** The caller from the row `sessionStatement` read; 401 when the user or the session is gone. */
+export function sessionUser(row: SessionRow | null, claims: AccessClaims): AuthUser {
   if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= Date.now())) {
     throw unauthorized('Session has ended, sign in again')
   }
-  return {
-    user: { id: row.id, username: row.username, role: row.role, sessionId: claims.sessionId },
-    expiresAt: claims.expiresAt,
-  }
+  return { id: row.id, username: row.username, role: row.role, sessionId: claims.sessionId }
 }
 
 /** Requires `Authorization: Bearer <accessToken>` and sets `c.var.user`. */
