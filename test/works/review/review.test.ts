@@ -160,13 +160,15 @@ describe('GET /api/admin/works', () => {
     const first = (await insertWork(owner.id, { title: 'queue zebra one', isPublic: true, reviewStatus: 'pending', createdAt: now - 60_000 })).workId
     const second = (await insertWork(owner.id, { title: 'queue zebra two', isPublic: true, reviewStatus: 'pending', createdAt: now })).workId
     await insertWork(owner.id, { title: 'zebra private' })
+    // Submitted, then made private again by its owner: it no longer waits for a decision.
+    const withdrawn = (await insertWork(owner.id, { title: 'zebra withdrawn', isPublic: false, reviewStatus: 'pending' })).workId
     const approved = (await insertWork(owner.id, { title: 'zebra shown', published: true })).workId
     const list = async (q: string) => dataOf(await callJson('GET', `/api/admin/works?${q}`, undefined, { token: admin.accessToken }), listReviewWorksRoute, 200)
     const pending = await list('reviewStatus=pending&search=zebra')
     expect(pending.items.map((w) => w.id)).toEqual([first, second])
     expect(pending.pagination.total).toBe(2)
     const all = await list('search=zebra')
-    expect(new Set(all.items.map((w) => w.id))).toEqual(new Set([first, second, approved]))
+    expect(new Set(all.items.map((w) => w.id))).toEqual(new Set([first, second, withdrawn, approved]))
     expect((await list('reviewStatus=approved&search=zebra')).items.map((w) => w.id)).toEqual([approved])
     expectError(await callJson('GET', '/api/admin/works?reviewStatus=none', undefined, { token: admin.accessToken }), 400, 'VALIDATION_ERROR')
     expectError(await callJson('GET', '/api/admin/works?limit=101', undefined, { token: admin.accessToken }), 400, 'VALIDATION_ERROR')

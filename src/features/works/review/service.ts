@@ -27,6 +27,9 @@ export async function listWorksForReview(
 ) {
   const params: unknown[] = []
   const where = [query.reviewStatus ? `w.review_status = ?${params.push(query.reviewStatus)}` : "w.review_status <> 'none'"]
+  // A work its owner made private again while it waited no longer needs a decision: the queue
+  // shows only pending works that would appear in the gallery when approved.
+  if (query.reviewStatus === 'pending') where.push('w.is_public = 1')
   const search = query.search === undefined ? null : searchCondition(query.search, params.length + 1)
   if (search) {
     params.push(...search.params)
