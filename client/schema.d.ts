@@ -249,7 +249,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My usage statistics */
+        /**
+         * My usage statistics
+         * @description Works, views, likes, follows, tasks and credits, read in one statement (also at `GET /api/stats/user`). `monthlyWorks` counts works created since the 1st of the current month (00:00 UTC); `weeklyViews` counts views of your works in the last 7 × 24 hours. `works`, `views` and `likes` repeat `totalWorks`, `totalViews` and `totalLikes` for older clients.
+         */
         get: operations["getUserStats"];
         put?: never;
         post?: never;
@@ -489,7 +492,13 @@ export interface paths {
         put?: never;
         /**
          * Generate images
-         * @description Validates every field against the ranges of the contract, resolves the scene, prices the task and in one D1 batch debits credits, writes the ledger entry and the task (402 INSUFFICIENT_CREDITS and nothing written when the balance is short), then queues it. Cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)) where unit is the scene's cost or 2. With `Idempotency-Key` (≤ 100 chars) a repeat of the same request answers the first task (`Idempotent-Replayed: true`) without charging again; the same key with a different body is 409.
+         * @description Validates every field against the ranges of the contract, resolves the scene, prices the task and in one D1 batch debits credits, writes the ledger entry and the task (402 INSUFFICIENT_CREDITS and nothing written when the balance is short), then queues it. Cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)) where unit is the scene's cost or 2. With `Idempotency-Key` (≤ 100 chars) a repeat of the same request answers the first task (`Idempotent-Replayed: true`) without charging again (and without counting as a new generation); the same key with a different body is 409.
+         *
+         *     **Model:** `model` must be one of the `value`s `GET /api/models` answers (400 INVALID_MODEL listing them in `details.allowed`); omitted, the scene's or the default model is used.
+         *
+         *     **Hourly limit:** a user may create at most `generationsPerHour` tasks (runtime setting, default 10; 0 = no limit; admins have none) in any rolling hour, every task created counting whatever its outcome. Over it: 429 RATE_LIMITED with `Retry-After` (seconds until the oldest task in the window leaves it), nothing charged, nothing queued. The check is part of the charge batch, so parallel requests cannot overshoot it. A short balance is reported (402) before the limit.
+         *
+         *     **`?wait=<0..30>`:** holds the answer up to that many seconds: 200 with the finished task (succeeded with its images, failed with `errorCode`, or canceled) as `GET /api/tasks/{id}` shows it, or 202 with the task as it is when the wait runs out (or the client disconnects). Without `wait`, 202 at once.
          */
         post: operations["createTask"];
         delete?: never;
@@ -547,6 +556,346 @@ export interface paths {
          * @description `queue`: every task on the server by status; `mine`: yours; average duration of tasks that succeeded in the last 24 hours. Cached per server instance for 5 seconds (the server-wide part once, `mine` per user), so counts may lag by that much.
          */
         get: operations["getQueueStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/works/gallery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public gallery
+         * @description Published works (public and approved), newest first or by popularity, views or likes, filtered by time, category, tag, author, featured flag and full-text search (title, description, prompt, tags; any part of a word, CJK included). `page` pages up to 10,000 works deep; `cursor` (the previous page's `nextCursor`) pages at any depth and stays stable while new works are published: no duplicates or gaps. With a Bearer token `isLiked` says whether the viewer likes each work; an invalid or expired token is 401. `popular` ranks by likes in the 7 days before the first page was read, then all likes.
+         */
+        get: operations["listGallery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/works": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My works
+         * @description Your works, private and public. `sort`: created (default), updated, likes, views, newest first on ties; `search` matches every word in title, description, prompt or tags (full-text, any language); `tag` one normalised tag; `visibility`.
+         */
+        get: operations["listWorks"];
+        put?: never;
+        /**
+         * Make one of my images a work
+         * @description From one of your images (not deleted, not an avatar: 400); someone else's or an unknown image is 404, an image that already is a work 409 CONFLICT, a title on another of your works 409 DUPLICATE_TITLE. Images of succeeded tasks become works by themselves (private, untitled, with the prompt and parameters). `isPublic: true` submits it to review. The work holds the image: deleting the image record keeps it until the work is deleted.
+         */
+        post: operations["createWork"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/works/my": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My works (alias of GET /api/works)
+         * @description Your works, private and public. `sort`: created (default), updated, likes, views, newest first on ties; `search` matches every word in title, description, prompt or tags (full-text, any language); `tag` one normalised tag; `visibility`.
+         */
+        get: operations["listMyWorks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/works/batch/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete up to 100 works
+         * @description All or nothing: if any id is unknown or not yours, nothing is deleted and the 404 lists them in `details.errors` (`{id, code, error}` each). Answers the ids deleted. Duplicated ids count once.
+         */
+        post: operations["batchDeleteWorks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/works/{id}/images/{variant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public image of a work
+         * @description No token: only a work in the gallery, and only with `v` = its current publication version (as in the work's image URLs); anything else is 404. Thumb and preview are immutable and edge-cached (`public, max-age=31536000, immutable`); the original is metadata-free (`public, max-age=86400`, Range). ETag/If-None-Match.
+         */
+        get: operations["getWorkImage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/works/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One work
+         * @description The owner always; anyone else (signed in or not) only while it is in the gallery (public and approved), else 404. A view counts once per viewer per work per UTC day (signed-in: the user; anonymous: a keyed hash of the network, never the address), never the owner's own and never while unpublished. An invalid token is 401, not anonymous.
+         */
+        get: operations["getWork"];
+        /**
+         * Edit a work
+         * @description Owner only (else 404). Only the fields present change. Tags are trimmed, lower-cased, de-duplicated. Making a private or rejected work public sends it to review (`reviewStatus: pending`), or approves it at once while the `worksReview` setting is off; making it private takes it out of the gallery and keeps its review status. Each publication gets new public image URLs.
+         */
+        put: operations["updateWork"];
+        post?: never;
+        /**
+         * Delete a work
+         * @description Owner only (else 404). Releases the image: its storage goes when nothing else holds it (your image record, a task).
+         */
+        delete: operations["deleteWork"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/works": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Works to review (admin)
+         * @description Works that entered review (made public at least once), by `reviewStatus` (pending: oldest first) and full-text `search`. Private works never submitted are not listed. Items show the rejection reason and signed image URLs for unpublished works.
+         */
+        get: operations["adminListWorks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/works/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Approve, reject or feature a work (admin)
+         * @description Approving a public work publishes it in the gallery; approving a private one only records the approval. Rejecting (reason required, ≤ 500 characters) takes it out of the gallery and makes it private; the owner sees the reason and gets `work.reviewed` `{code: CONTENT_VIOLATION}` on `/api/ws`. `featured` only changes the flag. Repeating a review that is already in place changes nothing and sends no event. 409 when the work was never made public (reject) or changed during the review (retry).
+         */
+        put: operations["adminReviewWork"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/works/{id}/like": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Like or unlike a work
+         * @description Without a body (or with `{}`) it toggles; with `{"liked": true|false}` it sets the state, so a double click or a retried request cannot undo itself. Answers the state after this request's own write. Safe under races: parallel requests serialise, and `likesCount` always equals the number of likes. Only works in the gallery (public and approved) or your own; any other work is 404. A new like notifies the owner on `/api/ws` (`work.liked`, coalesced per work, never for your own work).
+         */
+        post: operations["likeWork"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/works/{id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A work's comments
+         * @description Newest first, paged. Only works in the gallery (public and approved) or your own; any other work is 404. `canDelete` tells a signed-in viewer which ones they may delete. Comment text is plain text: render it as text, never as HTML.
+         */
+        get: operations["listWorkComments"];
+        put?: never;
+        /**
+         * Comment on a work
+         * @description Plain text, 1 to 500 characters after trimming; newlines kept, other control characters refused (400). Only works in the gallery (public and approved) or your own; any other work is 404. At most 10 comments a minute and 200 a day per user (429 RATE_LIMITED with Retry-After). The owner is notified on `/api/ws` (`work.commented`, coalesced per work, never for your own comments).
+         */
+        post: operations["createWorkComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/comments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a comment
+         * @description By its author, the owner of the work, or an admin. Anyone else gets 404, as for a missing comment.
+         */
+        delete: operations["deleteComment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}/follow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follow a user
+         * @description Idempotent: repeating it answers the same. Not yourself (400); an unknown user is 404. A new follow notifies the user on `/api/ws` (`user.followed`, coalesced).
+         */
+        post: operations["followUser"];
+        /**
+         * Unfollow a user
+         * @description Idempotent: repeating it answers the same. Not yourself (400); an unknown user is 404.
+         */
+        delete: operations["unfollowUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}/followers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's followers
+         * @description Newest follow first, paged. `isFollowing`: whether you (signed in) follow each of them.
+         */
+        get: operations["listFollowers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}/following": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Users a user follows
+         * @description Newest follow first, paged. `isFollowing`: whether you (signed in) follow each of them.
+         */
+        get: operations["listFollowing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's public profile
+         * @description Public fields and counts (never the email or credits); `isFollowing` for a signed-in viewer.
+         */
+        get: operations["getPublicProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My statistics
+         * @description The same answer as `GET /api/users/stats`. `monthlyWorks` counts works created since the 1st of the current month (00:00 UTC); `weeklyViews` counts views (one per viewer per work per day) of your works in the last 7 × 24 hours.
+         */
+        get: operations["getStatsUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -624,7 +973,7 @@ export interface paths {
         };
         /**
          * Your live event stream (WebSocket)
-         * @description Upgrade to a WebSocket with `?token=<accessToken>`, or send `{"type":"auth","token":"..."}` as the first frame within 5 seconds. Every device of a user receives `connected`, `task.progress {taskId, progress, status}`, `task.completed {taskId, images}`, `task.failed {taskId, error}`, `credits.changed {balance}` as `{type, data, ts}`, and `security.login_failures {failedAttempts, windowMinutes, throttled}` when the account sees a burst of failed sign-ins (the frames are the `UserEvent` schema). `{"type":"ping"}` is answered `{"type":"pong"}`. Unauthenticated sockets close with 4401. **Session lifetime:** a socket belongs to the sign-in session of its token and closes with 4401 when that session ends (logout, password change elsewhere, refresh-token reuse, account disabled) and when its access token expires. To keep it open, send `{"type":"auth","token":"<fresh access token>"}` on the open socket before expiry (e.g. after each refresh): it is answered `{"type":"auth.ok","data":{"expiresAt"}}` and extends the socket to the new token; a bad token answers an `error` frame and closes with 4401.
+         * @description Upgrade to a WebSocket with `?token=<accessToken>`, or send `{"type":"auth","token":"..."}` as the first frame within 5 seconds. Every device of a user receives `connected`, `task.progress {taskId, progress, status}`, `task.completed {taskId, images}`, `task.failed {taskId, error, status, errorCode}`, `credits.changed {balance}` as `{type, data, ts}`, and `security.login_failures {failedAttempts, windowMinutes, throttled}` when the account sees a burst of failed sign-ins (the frames are the `UserEvent` schema). `{"type":"ping"}` is answered `{"type":"pong"}`. Unauthenticated sockets close with 4401. **Session lifetime:** a socket belongs to the sign-in session of its token and closes with 4401 when that session ends (logout, password change elsewhere, refresh-token reuse, account disabled) and when its access token expires. To keep it open, send `{"type":"auth","token":"<fresh access token>"}` on the open socket before expiry (e.g. after each refresh): it is answered `{"type":"auth.ok","data":{"expiresAt"}}` and extends the socket to the new token; a bad token answers an `error` frame and closes with 4401.
          */
         get: operations["connectUserSocket"];
         put?: never;
@@ -1049,6 +1398,11 @@ export interface components {
                 taskId: string;
                 error: string | null;
                 status: string;
+                /**
+                 * @description Why it failed (GENERATION_FAILED or CONTENT_VIOLATION); null when canceled
+                 * @enum {string|null}
+                 */
+                errorCode: "GENERATION_FAILED" | "CONTENT_VIOLATION" | null;
             };
             /**
              * Format: date-time
@@ -1420,24 +1774,48 @@ export interface components {
         };
         /**
          * @example {
-         *       "works": 12,
-         *       "views": 0,
-         *       "likes": 0,
+         *       "totalWorks": 12,
+         *       "publicWorks": 5,
+         *       "totalViews": 340,
+         *       "totalLikes": 41,
+         *       "monthlyWorks": 3,
+         *       "weeklyViews": 57,
+         *       "followersCount": 9,
+         *       "followingCount": 4,
          *       "tasks": 7,
-         *       "creditsSpent": 14
+         *       "creditsSpent": 14,
+         *       "works": 12,
+         *       "views": 340,
+         *       "likes": 41
          *     }
          */
         UserStats: {
-            /** @description Generated images kept (not deleted) */
-            works: number;
-            /** @description Views of your public works (the gallery is not public yet: 0) */
-            views: number;
-            /** @description Likes of your public works (the gallery is not public yet: 0) */
-            likes: number;
+            /** @description Your works, public or not */
+            totalWorks: number;
+            /** @description Your works marked public (in review or in the gallery) */
+            publicWorks: number;
+            /** @description Views of all your works (one per viewer per work per day) */
+            totalViews: number;
+            /** @description Likes of all your works */
+            totalLikes: number;
+            /** @description Works you created this calendar month (UTC) */
+            monthlyWorks: number;
+            /** @description Views of your works in the last 7 days */
+            weeklyViews: number;
+            /** @description Users following you */
+            followersCount: number;
+            /** @description Users you follow */
+            followingCount: number;
             /** @description Generation tasks submitted */
             tasks: number;
             /** @description Charged minus refunded */
             creditsSpent: number;
+            /** @description Same as totalWorks (kept for older clients) */
+            works: number;
+            /** @description Same as totalViews (kept for older clients) */
+            views: number;
+            /** @description Same as totalLikes (kept for older clients) */
+            likes: number;
         };
         /**
          * @example {
@@ -1688,6 +2066,7 @@ export interface components {
          *       "inputImageIds": [],
          *       "images": [],
          *       "error": null,
+         *       "errorCode": null,
          *       "cost": 6,
          *       "provider": "local",
          *       "estimatedTime": 24,
@@ -1718,6 +2097,11 @@ export interface components {
                 [key: string]: unknown;
             }[];
             error: string | null;
+            /**
+             * @description Set on failed tasks only: CONTENT_VIOLATION when the provider refused the content (webhook flows say so with `errorCode` or an error naming a content refusal; Replicate's NSFW/safety-checker errors), otherwise GENERATION_FAILED (provider errors, bad output, retries exhausted, timeouts). Null for every other status, canceled included.
+             * @enum {string|null}
+             */
+            errorCode: "GENERATION_FAILED" | "CONTENT_VIOLATION" | null;
             cost: number;
             provider: string;
             /** @description Seconds, estimated when queued */
@@ -1758,6 +2142,393 @@ export interface components {
             };
             /** @description Your images, for image-to-image */
             inputImageIds?: string[];
+        };
+        GalleryPage: {
+            items: components["schemas"]["Work"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+            /**
+             * @description Pass as `cursor` for the next page (no duplicates or gaps while new works are published); null at the end
+             * @example eyJzIjoibGF0ZXN0IiwidiI6WzE3NzI0NDI4MDAwMDBdLCJpZCI6Indya181bTJxOHgxazN6IiwiYXQiOjE3NzI0NDI5MDAwMDAsInAiOjJ9
+             */
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "wrk_5m2q8x1k3z",
+         *       "title": "Harbour at dawn",
+         *       "description": "Fishing boats in morning fog",
+         *       "prompt": "a harbour at dawn, fog, film photo",
+         *       "negativePrompt": "blurry",
+         *       "params": {
+         *         "model": "sdxl",
+         *         "width": 1024,
+         *         "height": 1024,
+         *         "steps": 30,
+         *         "cfgScale": 7,
+         *         "seed": 42,
+         *         "sampler": "euler"
+         *       },
+         *       "tags": [
+         *         "harbour",
+         *         "fog"
+         *       ],
+         *       "category": "landscape",
+         *       "isPublic": true,
+         *       "reviewStatus": "approved",
+         *       "reviewReason": null,
+         *       "featured": false,
+         *       "viewsCount": 128,
+         *       "likesCount": 17,
+         *       "commentsCount": 3,
+         *       "image": {
+         *         "id": "img_tsk7x2_0",
+         *         "mime": "image/png",
+         *         "width": 1024,
+         *         "height": 1024,
+         *         "thumbhash": "1QcSHQRnh493V4dIh4eXh1h4kJUI",
+         *         "variants": {
+         *           "thumb": "/api/works/wrk_5m2q8x1k3z/images/thumb?v=1",
+         *           "preview": "/api/works/wrk_5m2q8x1k3z/images/preview?v=1",
+         *           "original": "/api/works/wrk_5m2q8x1k3z/images/original?v=1"
+         *         }
+         *       },
+         *       "author": {
+         *         "id": "usr_8f3k2m9q1x",
+         *         "username": "mei",
+         *         "avatarUrl": null
+         *       },
+         *       "taskId": "tsk_7x2",
+         *       "isLiked": false,
+         *       "isNew": true,
+         *       "publishedAt": "2026-03-01T10:00:00.000Z",
+         *       "createdAt": "2026-03-01T09:30:00.000Z",
+         *       "updatedAt": "2026-03-01T10:00:00.000Z"
+         *     }
+         */
+        Work: {
+            id: string;
+            title: string | null;
+            description: string | null;
+            prompt: string | null;
+            negativePrompt: string | null;
+            /** @description Generation parameters of the task that made it */
+            params: {
+                [key: string]: unknown;
+            } | null;
+            tags: string[];
+            category: string | null;
+            isPublic: boolean;
+            /** @enum {string} */
+            reviewStatus: "none" | "pending" | "approved" | "rejected";
+            /** @description Why review rejected it (owner only; null for others) */
+            reviewReason: string | null;
+            featured: boolean;
+            viewsCount: number;
+            likesCount: number;
+            commentsCount: number;
+            image: components["schemas"]["WorkImage"];
+            author: components["schemas"]["WorkAuthor"];
+            taskId: string | null;
+            /** @description Whether the signed-in viewer likes it (false when anonymous) */
+            isLiked: boolean;
+            /** @description Published (or, for a private work, created) in the last 24 hours */
+            isNew: boolean;
+            /** @description When it appeared in the gallery; null while not public and approved */
+            publishedAt: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description The picture of a work. For a work in the gallery the URLs are public and immutable (`/api/works/{id}/images/{variant}?v=…`, edge-cached, no token); for a private work they are the owner's signed image URLs. */
+        WorkImage: {
+            id: string;
+            mime: string;
+            width: number;
+            height: number;
+            /** @description ThumbHash placeholder, base64 */
+            thumbhash: string | null;
+            variants: {
+                /** @description Longest side ≤ 256 px */
+                thumb: string;
+                /** @description Longest side ≤ 1600 px */
+                preview: string;
+                /** @description Metadata-free for anyone but the owner */
+                original: string;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "usr_8f3k2m9q1x",
+         *       "username": "mei",
+         *       "avatarUrl": "/api/users/usr_8f3k2m9q1x/avatar"
+         *     }
+         */
+        WorkAuthor: {
+            id: string;
+            username: string;
+            avatarUrl: string | null;
+        };
+        /**
+         * @example {
+         *       "imageId": "img_2b7x9q4m1k",
+         *       "title": "Harbour at dawn",
+         *       "tags": [
+         *         "Harbour",
+         *         " fog "
+         *       ],
+         *       "isPublic": false
+         *     }
+         */
+        CreateWork: {
+            imageId: string;
+            /** @description ≤ 100 characters, unique among your works (case-insensitive); "" or null: untitled */
+            title?: string | null;
+            description?: string | null;
+            /** @description ≤ 10 tags of ≤ 30 characters; stored trimmed, lower-case, without duplicates */
+            tags?: string[];
+            category?: string | null;
+            /** @description true: submit to the gallery (review first unless review is off); false: private, out of the gallery */
+            isPublic?: boolean;
+        };
+        /**
+         * @example {
+         *       "deleted": [
+         *         "wrk_5m2q8x1k3z",
+         *         "wrk_9a1b2c3d4e"
+         *       ],
+         *       "count": 2
+         *     }
+         */
+        WorksDeleted: {
+            deleted: string[];
+            count: number;
+        };
+        /**
+         * @example {
+         *       "ids": [
+         *         "wrk_5m2q8x1k3z",
+         *         "wrk_9a1b2c3d4e"
+         *       ]
+         *     }
+         */
+        BatchDeleteWorks: {
+            ids: string[];
+        };
+        /**
+         * @description Only the fields present change.
+         * @example {
+         *       "title": "Harbour at dawn",
+         *       "description": "Fishing boats in morning fog",
+         *       "tags": [
+         *         "harbour",
+         *         "fog"
+         *       ],
+         *       "category": "landscape",
+         *       "isPublic": true
+         *     }
+         */
+        UpdateWork: {
+            /** @description ≤ 100 characters, unique among your works (case-insensitive); "" or null: untitled */
+            title?: string | null;
+            description?: string | null;
+            /** @description ≤ 10 tags of ≤ 30 characters; stored trimmed, lower-case, without duplicates */
+            tags?: string[];
+            category?: string | null;
+            /** @description true: submit to the gallery (review first unless review is off); false: private, out of the gallery */
+            isPublic?: boolean;
+        };
+        AdminWorkPage: {
+            items: components["schemas"]["Work"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        ReviewedWork: {
+            work: components["schemas"]["Work"];
+        };
+        /**
+         * @example {
+         *       "reviewStatus": "rejected",
+         *       "reason": "Shows an identifiable person without their consent"
+         *     }
+         */
+        WorkReview: {
+            /**
+             * @description approved: a public work enters the gallery (a private one just records it); rejected: leaves the gallery and becomes private, the owner sees `reason` (only pending, approved or rejected works can be rejected)
+             * @enum {string}
+             */
+            reviewStatus?: "approved" | "rejected";
+            /** @description Shown with `featured=true` in the gallery; changes nothing else */
+            featured?: boolean;
+            /** @description Required when rejecting; shown to the owner */
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "isLiked": true,
+         *       "likesCount": 18
+         *     }
+         */
+        LikeState: {
+            /** @description Whether you like the work after this request */
+            isLiked: boolean;
+            /** @description Likes of the work after this request */
+            likesCount: number;
+        };
+        /**
+         * @example {
+         *       "liked": true
+         *     }
+         */
+        LikeRequest: {
+            /** @description Set instead of toggle: `true` likes, `false` unlikes, whatever the current state (idempotent). Omit to toggle. */
+            liked?: boolean;
+        };
+        CommentPage: {
+            items: components["schemas"]["Comment"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "cmt_3k9x2m1q8z",
+         *       "workId": "wrk_5m2q8x1k3z",
+         *       "text": "Lovely light on the water",
+         *       "author": {
+         *         "id": "usr_2b7n4k8p0w",
+         *         "username": "jun",
+         *         "avatarUrl": null
+         *       },
+         *       "createdAt": "2026-03-01T11:00:00.000Z",
+         *       "canDelete": false
+         *     }
+         */
+        Comment: {
+            id: string;
+            workId: string;
+            /** @description Plain text: render as text, never as HTML */
+            text: string;
+            author: components["schemas"]["WorkAuthor"];
+            createdAt: string;
+            /** @description Whether you may delete it: its author, the work owner or an admin (false when anonymous) */
+            canDelete: boolean;
+        };
+        CommentCreated: {
+            comment: components["schemas"]["Comment"];
+            commentsCount: number;
+        };
+        /**
+         * @example {
+         *       "text": "Lovely light on the water"
+         *     }
+         */
+        CommentCreate: {
+            /** @description Plain text, 1 to 500 characters after trimming. Newlines are kept; other control characters are refused. Stored as sent, never interpreted as HTML or Markdown: clients must render it as text (e.g. `textContent`), never as markup. */
+            text: string;
+        };
+        /**
+         * @example {
+         *       "deleted": true,
+         *       "id": "cmt_3k9x2m1q8z",
+         *       "workId": "wrk_5m2q8x1k3z",
+         *       "commentsCount": 2
+         *     }
+         */
+        CommentDeleted: {
+            /** @enum {boolean} */
+            deleted: true;
+            id: string;
+            workId: string;
+            commentsCount: number;
+        };
+        /**
+         * @example {
+         *       "userId": "usr_8f3k2m9q1x",
+         *       "isFollowing": true,
+         *       "followersCount": 42
+         *     }
+         */
+        FollowState: {
+            userId: string;
+            /** @description Whether you follow the user after this request */
+            isFollowing: boolean;
+            /** @description The user's followers after this request */
+            followersCount: number;
+        };
+        FollowUserPage: {
+            items: components["schemas"]["FollowUser"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "usr_2b7n4k8p0w",
+         *       "username": "jun",
+         *       "avatarUrl": null,
+         *       "bio": "Night walks",
+         *       "isFollowing": false
+         *     }
+         */
+        FollowUser: {
+            id: string;
+            username: string;
+            avatarUrl: string | null;
+            bio: string | null;
+            /** @description Whether you follow this user (false when anonymous) */
+            isFollowing: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "usr_8f3k2m9q1x",
+         *       "username": "mei",
+         *       "avatarUrl": "/api/users/usr_8f3k2m9q1x/avatar",
+         *       "bio": "Street and portrait photographer",
+         *       "website": "https://mei.example.com",
+         *       "location": "Lisbon",
+         *       "worksCount": 24,
+         *       "followersCount": 42,
+         *       "followingCount": 7,
+         *       "isFollowing": false,
+         *       "createdAt": "2026-01-12T08:00:00.000Z"
+         *     }
+         */
+        PublicProfile: {
+            id: string;
+            username: string;
+            avatarUrl: string | null;
+            bio: string | null;
+            website: string | null;
+            location: string | null;
+            /** @description Works in the gallery (public and approved) */
+            worksCount: number;
+            followersCount: number;
+            followingCount: number;
+            /** @description Whether you follow this user (false when anonymous or yourself) */
+            isFollowing: boolean;
+            createdAt: string;
         };
         /**
          * @example {
@@ -3774,7 +4545,10 @@ export interface operations {
     };
     createTask: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Seconds (0-30) to hold the answer until the task ends: 200 when it did, 202 when not */
+                wait?: number | null;
+            };
             header?: {
                 "idempotency-key"?: string;
             };
@@ -3787,7 +4561,23 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Queued */
+            /** @description Finished within `wait` seconds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            task: components["schemas"]["Task"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description Queued (or still running when `wait` ran out) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3841,6 +4631,15 @@ export interface operations {
             };
             /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4022,6 +4821,1233 @@ export interface operations {
             };
         };
     };
+    listGallery: {
+        parameters: {
+            query?: {
+                /** @description Ignored with `cursor` */
+                page?: number;
+                limit?: number;
+                /** @description latest: newest publication first; popular: likes in the last 7 days, then all likes; views; likes */
+                sort?: "latest" | "popular" | "views" | "likes";
+                /** @description Published in the last 24 hours, 7 days or 30 days */
+                timeFilter?: "today" | "week" | "month";
+                category?: string;
+                /** @description Works carrying this tag (case-insensitive) */
+                tag?: string;
+                /** @description Words that must all occur in the title, description, prompt or tags; any part of a word, CJK included */
+                search?: string;
+                featured?: "true" | "false";
+                authorId?: string;
+                /** @description `nextCursor` of the previous page, for paging that stays stable while new works arrive. Only valid with the sort it came from. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the gallery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["GalleryPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWorks: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                /** @description Newest first by creation or last edit, or most liked / viewed */
+                sort?: "created" | "updated" | "likes" | "views";
+                /** @description Words in title, description, prompt or tags (all must occur) */
+                search?: string;
+                /** @description Only works with this tag (compared normalised) */
+                tag?: string;
+                visibility?: "public" | "private";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of my works */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Work"][];
+                            pagination: {
+                                page: number;
+                                limit: number;
+                                total: number;
+                                totalPages: number;
+                                hasNext: boolean;
+                                hasPrev: boolean;
+                            };
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWork"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            work: components["schemas"]["Work"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listMyWorks: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                /** @description Newest first by creation or last edit, or most liked / viewed */
+                sort?: "created" | "updated" | "likes" | "views";
+                /** @description Words in title, description, prompt or tags (all must occur) */
+                search?: string;
+                /** @description Only works with this tag (compared normalised) */
+                tag?: string;
+                visibility?: "public" | "private";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of my works */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Work"][];
+                            pagination: {
+                                page: number;
+                                limit: number;
+                                total: number;
+                                totalPages: number;
+                                hasNext: boolean;
+                                hasPrev: boolean;
+                            };
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    batchDeleteWorks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchDeleteWorks"];
+            };
+        };
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["WorksDeleted"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWorkImage: {
+        parameters: {
+            query?: {
+                /** @description The work's current publication version, as in its image URLs */
+                v?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+                variant: "thumb" | "preview" | "original";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Image bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description Partial content (Range, original only) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RANGE_NOT_SATISFIABLE: the Range lies outside the object */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The work */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            work: components["schemas"]["Work"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateWork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWork"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            work: components["schemas"]["Work"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["WorksDeleted"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminListWorks: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                /** @description Only works in this state (pending: oldest first, the review queue). Without it, every work that entered review, latest change first */
+                reviewStatus?: "pending" | "approved" | "rejected";
+                /** @description Words in the title, description, prompt or tags */
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of works */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AdminWorkPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminReviewWork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkReview"];
+            };
+        };
+        responses: {
+            /** @description The reviewed work */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ReviewedWork"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    likeWork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LikeRequest"];
+            };
+        };
+        responses: {
+            /** @description The like state after this request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["LikeState"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: content type not accepted here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWorkComments: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of comments */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CommentPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWorkComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentCreate"];
+            };
+        };
+        responses: {
+            /** @description The new comment and the work's comment count */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CommentCreated"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CommentDeleted"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    followUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Following */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["FollowState"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unfollowUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not following */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["FollowState"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listFollowers: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["FollowUserPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listFollowing: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["FollowUserPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPublicProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["PublicProfile"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getStatsUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["UserStats"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     receiveProviderCallback: {
         parameters: {
             query?: {
@@ -4057,6 +6083,8 @@ export interface operations {
                         data?: string;
                     })[];
                     error?: string;
+                    /** @enum {string} */
+                    errorCode?: "GENERATION_FAILED" | "CONTENT_VIOLATION";
                 };
             };
         };
@@ -4270,6 +6298,8 @@ export interface operations {
                 "application/json": {
                     taskId: string;
                     error?: string;
+                    /** @enum {string} */
+                    errorCode?: "GENERATION_FAILED" | "CONTENT_VIOLATION";
                 };
             };
         };
