@@ -4,7 +4,7 @@
 import { sessionStatement } from '../../src/lib/auth'
 import { galleryStatements } from '../../src/features/works/gallery/query'
 import type { GallerySort } from '../../src/features/works/gallery/schemas'
-import { WORK_COLUMNS, WORK_FROM } from '../../src/features/works/shared/rows'
+import { likedBy, WORK_COLUMNS, WORK_FROM } from '../../src/features/works/shared/rows'
 
 interface FloorEnv {
   DB: D1Database
@@ -15,8 +15,16 @@ export default {
     const url = new URL(request.url)
     const id = url.searchParams.get('id')
     if (id) {
-      const row = await env.DB.prepare(`SELECT ${WORK_COLUMNS}, 0 AS is_liked ${WORK_FROM} WHERE w.id = ?1 AND w.published_at IS NOT NULL`).bind(id).first()
-      return Response.json(row)
+      // The detail's batch as the app runs it: the view (once per viewer and day) and the read.
+      const now = Date.now()
+      const [, read] = await env.DB.batch([
+        env.DB.prepare(
+          `INSERT OR IGNORE INTO work_views (work_id, viewer, day, created_at)
+           SELECT id, ?2, ?3, ?4 FROM works WHERE id = ?1 AND published_at IS NOT NULL AND user_id IS NOT ?5`,
+        ).bind(id, 'n:bench-floor', new Date(now).toISOString().slice(0, 10), now, null),
+        env.DB.prepare(`SELECT ${WORK_COLUMNS}, ${likedBy(2)} ${WORK_FROM} WHERE w.id = ?1`).bind(id, null),
+      ])
+      return Response.json(read?.results[0] ?? null)
     }
     const sort = (url.searchParams.get('sort') ?? 'latest') as GallerySort
     const search = url.searchParams.get('search') ?? undefined

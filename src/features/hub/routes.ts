@@ -13,7 +13,10 @@ export const connectUserSocketRoute = createRoute({
     '5 seconds. Every device of a user receives `connected`, `task.progress {taskId, progress, status}`, ' +
     '`task.completed {taskId, images}`, `task.failed {taskId, error, status, errorCode}`, `credits.changed {balance}` as ' +
     '`{type, data, ts}`, and `security.login_failures {failedAttempts, windowMinutes, throttled}` when the account sees a ' +
-    'burst of failed sign-ins (the frames are the `UserEvent` schema). `{"type":"ping"}` is answered `{"type":"pong"}`. ' +
+    'burst of failed sign-ins. Owners of works and profiles get `work.liked {workId, likesCount, by}`, ' +
+    '`work.commented {workId, commentsCount, comment}`, `user.followed {followersCount, by}` (never for their own actions; ' +
+    'bursts coalesced to one frame per work or profile per second, carrying the latest count) and ' +
+    '`work.reviewed {workId, reviewStatus, reason, code}` (the frames are the `UserEvent` schema). `{"type":"ping"}` is answered `{"type":"pong"}`. ' +
     'Unauthenticated sockets close with 4401. ' +
     '**Session lifetime:** a socket belongs to the sign-in session of its token and closes with 4401 when that session ' +
     'ends (logout, password change elsewhere, refresh-token reuse, account disabled) and when its access token expires. ' +
