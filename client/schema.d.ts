@@ -656,8 +656,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Public image of a work
-         * @description No token: only a work in the gallery, and only with `v` = its current publication version (as in the work's image URLs); anything else is 404. Thumb and preview are immutable and edge-cached (`public, max-age=31536000, immutable`); the original is metadata-free (`public, max-age=86400`, Range). ETag/If-None-Match.
+         * Image of a work
+         * @description No token: a work in the gallery, with `v` = its current publication version (as in the work's image URLs). Thumb and preview are immutable for clients (`public, max-age=31536000, immutable`) and kept in the Workers cache of each data centre for at most 5 minutes, so a work taken down (rejected, made private, deleted) stops being served everywhere within 5 minutes (at once in the data centre that took it down). The original is metadata-free (`public, max-age=86400`, Range). A work not in the gallery answers only its owner's signed URLs (`exp`, `sig`, as in the owner's view of the work; private caching). Anything else is 404. ETag/If-None-Match.
          */
         get: operations["getWorkImage"];
         put?: never;
@@ -682,7 +682,7 @@ export interface paths {
         get: operations["getWork"];
         /**
          * Edit a work
-         * @description Owner only (else 404). Only the fields present change. Tags are trimmed, lower-cased, de-duplicated. Making a private or rejected work public sends it to review (`reviewStatus: pending`), or approves it at once while the `worksReview` setting is off; making it private takes it out of the gallery and keeps its review status. Each publication gets new public image URLs.
+         * @description Owner only (else 404). Only the fields present change. Tags are trimmed, lower-cased, de-duplicated. Making a private or rejected work public sends it to review (`reviewStatus: pending`), or approves it at once while the `worksReview` setting is off; making it private takes it out of the gallery and keeps its review status. While review is on, changing the title, description, tags or category of an approved public work sends it back to review (it leaves the gallery until approved again); the same values again change nothing. Each publication gets new public image URLs.
          */
         put: operations["updateWork"];
         post?: never;
@@ -726,7 +726,7 @@ export interface paths {
         get?: never;
         /**
          * Approve, reject or feature a work (admin)
-         * @description Approving a public work publishes it in the gallery; approving a private one only records the approval. Rejecting (reason required, ≤ 500 characters) takes it out of the gallery and makes it private; the owner sees the reason and gets `work.reviewed` `{code: CONTENT_VIOLATION}` on `/api/ws`. `featured` only changes the flag. Repeating a review that is already in place changes nothing and sends no event. 409 when the work was never made public (reject) or changed during the review (retry).
+         * @description Approving a public work publishes it in the gallery; approving a private one only records the approval. Rejecting (reason required, ≤ 500 characters) takes it out of the gallery and makes it private; the owner sees the reason and gets `work.reviewed` `{code: CONTENT_VIOLATION}` on `/api/ws`. `featured` only changes the flag. Repeating a review that is already in place changes nothing and sends no event. An admin cannot approve or reject their own work (403; another admin must). Rejecting a work in the gallery purges its cached public images here at once (other data centres within 5 minutes). 409 when the work was never made public (reject) or changed during the review (retry).
          */
         put: operations["adminReviewWork"];
         post?: never;
@@ -5135,6 +5135,10 @@ export interface operations {
             query?: {
                 /** @description The work's current publication version, as in its image URLs */
                 v?: number | null;
+                /** @description Signed URL expiry (unix seconds), for a work not in the gallery (owner only) */
+                exp?: string;
+                /** @description Signed URL signature, for a work not in the gallery (owner only) */
+                sig?: string;
             };
             header?: never;
             path: {

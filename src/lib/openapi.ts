@@ -83,6 +83,8 @@ export const livePhotoBytesAccess: Array<Record<string, string[]>> = [{ bearerAu
 export const socketTokenOrFirstFrame: Array<Record<string, string[]>> = [{ tokenQuery: [] }, {}]
 /** The owner's access token, a signed URL (`?exp=&sig=`), or nothing for a public image. */
 export const bearerOrSignedUrl: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { signedUrl: [] }, {}]
+/** A signed URL (`?exp=&sig=`), or nothing for a public resource. */
+export const signedUrlOrPublic: Array<Record<string, string[]>> = [{ signedUrl: [] }, {}]
 /** Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export const webhookSignature: Array<Record<string, string[]>> = [{ webhookSignature: [] }]
 

@@ -11,22 +11,15 @@ type Access = 'owner' | 'grant'
 
 /**
  * Who may see the bytes: the owner (bearer token), a signed URL for this image and variant, or
- * anyone when the image is public. Everyone else is 404, and so is a deleted image unless a
- * signed URL asks for it (the row still exists only while another record holds the image).
+ * anyone when the image is public. Everyone else, and a deleted image, is 404 (a work that holds
+ * a deleted image serves it through its own signed URLs, `/api/works/{id}/images/...`).
  */
 async function resolveAccess(env: Env, image: Image | undefined, variant: Variant, q: VariantOptions, authorization: string | undefined): Promise<Access> {
   const token = bearerToken(authorization)
   const viewer = token ? await authenticate(env, token) : null
-  if (!image) throw notFound('Image')
-  const signed = await verifyResourceSignature(env, `image:${image.id}:${variant}`, q.exp, q.sig)
-  // An image its owner deleted from their library is gone for everyone, except through the signed
-  // URLs of a record that still holds it (a private work shows its picture until it is deleted).
-  if (image.deletedAt) {
-    if (signed) return 'grant'
-    throw notFound('Image')
-  }
+  if (!image || image.deletedAt) throw notFound('Image')
   if (viewer?.id === image.ownerId) return 'owner'
-  if (signed) return 'grant'
+  if (await verifyResourceSignature(env, `image:${image.id}:${variant}`, q.exp, q.sig)) return 'grant'
   if (image.visibility === 'public') return 'grant'
   throw notFound('Image')
 }

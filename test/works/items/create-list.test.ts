@@ -25,8 +25,8 @@ describe('POST /api/works', () => {
       author: { id: user.id, username: user.username },
       image: { id: image.id, mime: 'image/png' },
     })
-    // A private work shows the owner's signed image URLs, not public ones.
-    expect(work.image.variants.thumb).toMatch(new RegExp(`^/api/images/${image.id}/thumb\\?`))
+    // A private work's picture comes through the work's own signed URLs.
+    expect(work.image.variants.thumb).toMatch(new RegExp(`^/api/works/${work.id}/images/thumb\\?exp=\\d+&sig=`))
     // The owner's record and the work: two holders.
     expect(await imageRefs(image.id)).toEqual({ refs: 2, hidden: 0 })
   })

@@ -28,7 +28,7 @@ describe('DELETE /api/works/:id', () => {
     expect(await imageRefs(image.id)).toEqual({ refs: 1, hidden: 1 })
     expect(await imageKeys(user.id, image.id)).not.toEqual([])
     const detail = dataOf(await callJson('GET', `/api/works/${work.id}`, undefined, { token: user.accessToken }), getWorkRoute, 200).work
-    // The private work still shows its picture through its signed URLs; the bare image URL is gone.
+    // The private work still shows its picture through its own signed URLs; the image's URL is gone.
     expect((await call('GET', detail.image.variants.thumb)).status).toBe(200)
     expect((await call('GET', `/api/images/${image.id}/thumb`, undefined, { token: user.accessToken })).status).toBe(404)
 

@@ -114,13 +114,35 @@ describe('PUT /api/works/:id: publication and review', () => {
     }
   })
 
+  it('new text on a published work goes back to review (review on); the same text, or review off, keeps it published', async () => {
+    const owner = await newUser('wreview')
+    const { work } = await createdWork(owner.accessToken, { title: 'Quiet harbour', isPublic: true })
+    await review(work.id, 'approved')
+    // Re-sending what it already says is not an edit of the content.
+    const same = dataOf(await put(work.id, { title: 'Quiet harbour', isPublic: true }, owner.accessToken), updateWorkRoute, 200).work
+    expect(same).toMatchObject({ reviewStatus: 'approved', publishedAt: expect.any(String) })
+    const edited = dataOf(await put(work.id, { description: 'now with a slogan' }, owner.accessToken), updateWorkRoute, 200).work
+    expect(edited).toMatchObject({ isPublic: true, reviewStatus: 'pending', publishedAt: null })
+    expectError(await callJson('GET', `/api/works/${work.id}`), 404, 'NOT_FOUND')
+    await review(work.id, 'approved')
+    expect((await workRow(work.id))?.publish_version).toBe(2)
+    await setWorksReview('off')
+    try {
+      const kept = dataOf(await put(work.id, { tags: ['harbour', 'dawn'] }, owner.accessToken), updateWorkRoute, 200).work
+      expect(kept).toMatchObject({ reviewStatus: 'approved', publishedAt: expect.any(String) })
+    } finally {
+      await setWorksReview('on')
+    }
+  })
+
   it("an admin's decision landing between the edit's read and write is not overwritten", async () => {
     const owner = await newUser('wreview')
     const { work } = await createdWork(owner.accessToken, { isPublic: true })
     // Approve right before the edit's UPDATE runs: the edit read "pending", the row now says
     // "approved". The compare-and-set makes the edit re-read instead of writing "pending" back.
     const hooked = d1WithHook(/^\s*UPDATE works SET/, () => review(work.id, 'approved'))
-    const result = await callApp({ DB: hooked }, 'PUT', `/api/works/${work.id}`, { title: 'Raced', isPublic: true }, { token: owner.accessToken })
-    expect(dataOf(result, updateWorkRoute, 200).work).toMatchObject({ title: 'Raced', reviewStatus: 'approved', publishedAt: expect.any(String) })
+    // (No new text in the edit: new text on an approved work would rightly send it back to review.)
+    const result = await callApp({ DB: hooked }, 'PUT', `/api/works/${work.id}`, { isPublic: true }, { token: owner.accessToken })
+    expect(dataOf(result, updateWorkRoute, 200).work).toMatchObject({ isPublic: true, reviewStatus: 'approved', publishedAt: expect.any(String) })
   })
 })

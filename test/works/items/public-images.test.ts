@@ -46,6 +46,43 @@ describe('GET /api/works/:id/images/:variant', () => {
     expect((await image(workId, 'original')).status).toBe(404)
   })
 
+  it('the edge keeps a copy for 5 minutes only, so a work taken down elsewhere stops being served everywhere', async () => {
+    const owner = await newUser('wimg')
+    const { workId } = await insertWork(owner.id, { published: true })
+    const res = await image(workId, 'thumb')
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable')
+    await res.arrayBuffer()
+    const stored = await caches.default.match(`http://localhost/api/works/${workId}/images/thumb?v=1`)
+    expect(stored?.headers.get('Cache-Control')).toBe('public, max-age=300')
+    await stored?.arrayBuffer()
+    // A hit still tells clients the URL is immutable.
+    const hit = await image(workId, 'thumb')
+    expect(hit.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable')
+    await hit.arrayBuffer()
+  })
+
+  it("a private work's picture answers only the owner's signed work URLs, also after the image left the library", async () => {
+    const owner = await newUser('wimg')
+    const { work, image: img } = await createdWork(owner.accessToken)
+    expect(work.image.variants.thumb).toMatch(new RegExp(`^/api/works/${work.id}/images/thumb\\?exp=\\d+&sig=`))
+    const signed = await call('GET', work.image.variants.thumb)
+    expect(signed.status).toBe(200)
+    expect(signed.headers.get('Cache-Control')).toBe('private, max-age=3600')
+    await signed.arrayBuffer()
+    // A signature for one work or variant opens nothing else.
+    const other = await createdWork(owner.accessToken)
+    const forged = work.image.variants.thumb.replace(work.id, other.work.id)
+    expect((await call('GET', forged)).status).toBe(404)
+    expect((await call('GET', work.image.variants.thumb.replace('/thumb?', '/preview?'))).status).toBe(404)
+    expect((await call('GET', `/api/works/${work.id}/images/thumb?exp=9999999999&sig=AAAA`)).status).toBe(404)
+    // Removing the image from the library does not break the work; the image's own URLs end.
+    expect((await callJson('DELETE', `/api/images/${img.id}`, undefined, { token: owner.accessToken })).status).toBe(200)
+    const after = await call('GET', work.image.variants.original)
+    expect(after.status).toBe(200)
+    await after.arrayBuffer()
+    expect((await call('GET', img.variants.thumb)).status).toBe(404)
+  })
+
   it('an unpublished work, a missing or stale version and an unknown work are 404', async () => {
     const owner = await newUser('wimg')
     const { work } = await createdWork(owner.accessToken, { isPublic: true })

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { galleryRoute } from '../../../src/features/works/gallery/routes'
 import { listReviewWorksRoute, reviewWorkRoute } from '../../../src/features/works/review/routes'
-import { callJson, dataOf, dbFirst, expectError, newUser, type TestUser } from '../../helpers'
+import { call, callJson, dataOf, dbFirst, expectError, newUser, type TestUser } from '../../helpers'
 import { toWorkDto, WORK_COLUMNS, WORK_FROM, type WorkRow } from '../../../src/features/works/shared/rows'
 import { makeAdmin } from '../../support/generation'
 import { insertWork } from '../../support/works'
@@ -137,19 +137,34 @@ describe('admin works review: the owner is told', () => {
     ])
   })
 
-  it('no event when an admin reviews their own work', async () => {
+  it('an admin cannot approve or reject their own work (403); featuring it is fine and sends nothing', async () => {
     const socket = client(await upgrade(`/api/ws?token=${admin.accessToken}`))
     await socket.waitForType('connected')
     const own = await insertWork(admin.id, { isPublic: true, reviewStatus: 'pending' })
+    expectError(await review(own.workId, { reviewStatus: 'approved' }), 403, 'FORBIDDEN')
+    expectError(await review(own.workId, { reviewStatus: 'rejected', reason: 'mine' }), 403, 'FORBIDDEN')
+    expect(dataOf(await review(own.workId, { featured: true }), reviewWorkRoute, 200).work.featured).toBe(true)
     const other = await newUser('owner')
     const theirs = await insertWork(other.id, { isPublic: true, reviewStatus: 'pending' })
-    dataOf(await review(own.workId, { reviewStatus: 'approved' }), reviewWorkRoute, 200)
-    // A later event on another user's hub proves the first publish (if any) had its chance.
+    // A later event on another user's hub proves a publish to the admin (if any) had its chance.
     const otherSocket = client(await upgrade(`/api/ws?token=${other.accessToken}`))
     await otherSocket.waitForType('connected')
     dataOf(await review(theirs.workId, { reviewStatus: 'approved' }), reviewWorkRoute, 200)
     await otherSocket.waitForType('work.reviewed')
     expect(socket.frames.filter((f) => f.type === 'work.reviewed')).toEqual([])
+  })
+
+  it('rejecting a work in the gallery stops its public images at once (this data centre purges its copies)', async () => {
+    const owner = await newUser('owner')
+    const { workId } = await insertWork(owner.id, { published: true })
+    const url = `/api/works/${workId}/images/thumb?v=1`
+    const first = await call('GET', url)
+    expect(first.status).toBe(200)
+    await first.arrayBuffer()
+    dataOf(await review(workId, { reviewStatus: 'rejected', reason: 'not allowed' }), reviewWorkRoute, 200)
+    const after = await call('GET', url)
+    expect(after.status).toBe(404)
+    await after.arrayBuffer()
   })
 })
 

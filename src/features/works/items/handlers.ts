@@ -32,7 +32,8 @@ export const workRoutes = createRouter()
   })
   .openapi(getWorkImageRoute, async (c) => {
     const { id, variant } = c.req.valid('param')
-    return servePublicWorkImage(c.env, c.var.db, c.req.raw, { id, variant, version: c.req.valid('query').v })
+    const { v, exp, sig } = c.req.valid('query')
+    return servePublicWorkImage(c.env, c.var.db, c.req.raw, { id, variant, version: v, exp, sig })
   })
   .openapi(getWorkRoute, async (c) => {
     // Optional sign-in: a token, when sent, must be valid (401), else the viewer is anonymous.

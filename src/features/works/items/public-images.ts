@@ -3,23 +3,31 @@ import { images, works } from '../../../db/schema'
 import type { Db } from '../../../env'
 import { notFound } from '../../../lib/errors'
 import { respondWithObject } from '../../../lib/r2-response'
+import { verifyResourceSignature } from '../../../lib/signed-urls'
 import { ensureCleanOriginal, ensurePreview } from '../../images/service'
-import { publicWorkImageUrl } from '../shared/rows'
+import { publicWorkImageUrl, workImageResource } from '../shared/rows'
 import type { WorkImageVariant } from './schemas'
 
 /**
- * The public bytes of a published work: `/api/works/{id}/images/{variant}?v={publishVersion}`,
- * no token. Only the URLs of the current publication answer (a missing or other `v` is 404), so
- * a work made private and public again gets new URLs and never meets an old cached copy.
- *
- * Thumb and preview are immutable (`public, max-age=31536000, immutable`) and kept in this data
- * centre's Workers cache (`caches.default`, keyed by the full URL): a hit answers before any D1
- * or R2 read. The original is served metadata-free (`ensureCleanOriginal`), cached for a day by
- * clients and the CDN, and not put in the Workers cache (it can be large; it is rarely asked for).
+ * The bytes of a work's picture: `/api/works/{id}/images/{variant}`.
+ * - A work in the gallery, no token, with `?v={publishVersion}`: only the URLs of the current
+ *   publication answer (a missing or other `v` is 404), so a work made private and public again
+ *   gets new URLs and never meets an old cached copy. Thumb and preview are immutable for clients
+ *   and kept in this data centre's Workers cache (`caches.default`, keyed by the full URL) for at
+ *   most `EDGE_SECONDS`: a hit answers before any D1 or R2 read, and a work taken down stops being
+ *   served everywhere within that time (at once here: `purgePublicImages`). The original is
+ *   served metadata-free (`ensureCleanOriginal`), cached a day by clients, not in the Workers
+ *   cache (it can be large; it is rarely asked for).
+ * - A work not in the gallery: only with its owner's signed URL (`work:{id}:{variant}`, made by
+ *   `toWorkDto`), privately cached. These URLs belong to the work, not to the image, so deleting
+ *   the image from the library does not break the work, and deleting the work ends them.
  */
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 const ORIGINAL = 'public, max-age=86400'
+const PRIVATE = 'private, max-age=3600'
+/** How long a data centre keeps a public thumb or preview before asking D1 again. */
+export const EDGE_SECONDS = 300
 
 const cacheable = (variant: WorkImageVariant) => variant !== 'original'
 
@@ -31,16 +39,21 @@ export async function servePublicWorkImage(
   env: Env,
   db: Db,
   request: Request,
-  target: { id: string; variant: WorkImageVariant; version: number | undefined },
+  target: { id: string; variant: WorkImageVariant; version: number | undefined; exp?: string | undefined; sig?: string | undefined },
 ): Promise<Response> {
   const { id, variant, version } = target
-  if (version === undefined) throw notFound('Image')
-  const key = cacheKey(new URL(request.url).origin, id, variant, version)
-  if (cacheable(variant)) {
-    // The cache answers conditional requests (If-None-Match) itself. Its responses have
-    // immutable headers, and the app's middleware adds some: copy.
+  const signed = target.sig !== undefined && (await verifyResourceSignature(env, workImageResource(id, variant), target.exp, target.sig))
+  if (version === undefined && !signed) throw notFound('Image')
+  const key = version === undefined ? null : cacheKey(new URL(request.url).origin, id, variant, version)
+  if (key && !signed && cacheable(variant)) {
+    // The cache answers conditional requests (If-None-Match) itself. Clients get the immutable
+    // header; the stored copy carries the short edge lifetime.
     const hit = await caches.default.match(new Request(key, { headers: conditionalHeaders(request) }))
-    if (hit) return new Response(hit.body, hit)
+    if (hit) {
+      const answer = new Response(hit.body, hit)
+      answer.headers.set('Cache-Control', IMMUTABLE)
+      return answer
+    }
   }
   const [row] = await db
     .select({ image: images, publishedAt: works.publishedAt, publishVersion: works.publishVersion })
@@ -48,7 +61,9 @@ export async function servePublicWorkImage(
     .innerJoin(images, eq(images.id, works.imageId))
     .where(eq(works.id, id))
     .limit(1)
-  if (!row || row.publishedAt === null || row.publishVersion !== version) throw notFound('Image')
+  if (!row) throw notFound('Image')
+  const isPublic = !signed
+  if (isPublic && (row.publishedAt === null || row.publishVersion !== version)) throw notFound('Image')
   const image = row.image
   let objectKey: string
   if (variant === 'thumb') objectKey = image.thumbKey
@@ -58,14 +73,19 @@ export async function servePublicWorkImage(
   } else objectKey = await ensureCleanOriginal(env, db, image)
   const response = await respondWithObject(env.MEDIA, objectKey, {
     request,
-    cacheControl: cacheable(variant) ? IMMUTABLE : ORIGINAL,
+    cacheControl: !isPublic ? PRIVATE : cacheable(variant) ? IMMUTABLE : ORIGINAL,
     ranges: variant === 'original',
     filename: { base: variant === 'original' ? id : `${id}-${variant}`, download: false },
     fallbackType: image.mime,
     missing: () => notFound('Image'),
   })
-  // Only a full answer is stored (a 304 carries no body); awaited, so the next request finds it.
-  if (cacheable(variant) && response.status === 200) await caches.default.put(key, response.clone())
+  // Only a full public answer is stored (a 304 carries no body); awaited, so the next request finds it.
+  if (key && isPublic && cacheable(variant) && response.status === 200) {
+    const stored = response.clone()
+    const copy = new Response(stored.body, stored)
+    copy.headers.set('Cache-Control', `public, max-age=${EDGE_SECONDS}`)
+    await caches.default.put(key, copy)
+  }
   return response
 }
 
@@ -78,8 +98,9 @@ function conditionalHeaders(request: Request): Headers {
 
 /**
  * Drops this data centre's cached thumb and preview of works that just left the gallery (made
- * private or deleted). Best effort: other data centres and clients keep their copies until they
- * expire; the URLs themselves stop answering from D1 at once, and the next publication has new ones.
+ * private, rejected or deleted). Other data centres drop theirs within `EDGE_SECONDS`; clients
+ * that already loaded an image keep it; the URLs stop answering from D1 at once, and the next
+ * publication has new ones.
  */
 export async function purgePublicImages(origin: string, published: ReadonlyArray<{ id: string; version: number }>): Promise<void> {
   await Promise.all(

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../../lib/auth'
-import { bearerAuth, errors, jsonBody, noAuth, ok, paginationSchema } from '../../../lib/openapi'
+import { bearerAuth, errors, jsonBody, ok, paginationSchema, signedUrlOrPublic } from '../../../lib/openapi'
 import { WorkIdParam, WorkSchema } from '../shared/schemas'
 import { BatchDeleteBody, BatchDeleteResultSchema, CreateWorkBody, UpdateWorkBody, WorkImageParams, WorkImageQuery, WorkListQuery } from './schemas'
 
@@ -53,8 +53,9 @@ export const updateWorkRoute = createRoute({
   description:
     'Owner only (else 404). Only the fields present change. Tags are trimmed, lower-cased, de-duplicated. Making a private ' +
     'or rejected work public sends it to review (`reviewStatus: pending`), or approves it at once while the `worksReview` ' +
-    'setting is off; making it private takes it out of the gallery and keeps its review status. Each publication gets new ' +
-    'public image URLs.',
+    'setting is off; making it private takes it out of the gallery and keeps its review status. While review is on, changing ' +
+    'the title, description, tags or category of an approved public work sends it back to review (it leaves the gallery ' +
+    'until approved again); the same values again change nothing. Each publication gets new public image URLs.',
   request: { params: WorkIdParam, body: jsonBody(UpdateWorkBody) },
   responses: { 200: ok(z.object({ work: WorkSchema }), 'Updated'), ...errors(400, 401, 404, 409) },
 })
@@ -76,11 +77,14 @@ export const batchDeleteWorksRoute = createRoute({
 })
 
 export const getWorkImageRoute = createRoute({
-  method: 'get', path: '/{id}/images/{variant}', operationId: 'getWorkImage', tags, security: noAuth, summary: 'Public image of a work',
+  method: 'get', path: '/{id}/images/{variant}', operationId: 'getWorkImage', tags, security: signedUrlOrPublic, summary: 'Image of a work',
   description:
-    "No token: only a work in the gallery, and only with `v` = its current publication version (as in the work's image " +
-    'URLs); anything else is 404. Thumb and preview are immutable and edge-cached (`public, max-age=31536000, immutable`); ' +
-    'the original is metadata-free (`public, max-age=86400`, Range). ETag/If-None-Match.',
+    "No token: a work in the gallery, with `v` = its current publication version (as in the work's image URLs). Thumb and " +
+    'preview are immutable for clients (`public, max-age=31536000, immutable`) and kept in the Workers cache of each data ' +
+    'centre for at most 5 minutes, so a work taken down (rejected, made private, deleted) stops being served everywhere ' +
+    'within 5 minutes (at once in the data centre that took it down). The original is metadata-free (`public, ' +
+    'max-age=86400`, Range). A work not in the gallery answers only its owner\'s signed URLs (`exp`, `sig`, as in the ' +
+    "owner's view of the work; private caching). Anything else is 404. ETag/If-None-Match.",
   request: { params: WorkImageParams, query: WorkImageQuery },
   responses: {
     200: { description: 'Image bytes', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },

@@ -74,4 +74,6 @@ export const WorkImageParams = WorkIdParam.extend({
 })
 export const WorkImageQuery = z.object({
   v: z.coerce.number().int().min(0).optional().openapi({ description: "The work's current publication version, as in its image URLs", example: 1 }),
+  exp: z.string().max(20).optional().openapi({ description: 'Signed URL expiry (unix seconds), for a work not in the gallery (owner only)' }),
+  sig: z.string().max(128).optional().openapi({ description: 'Signed URL signature, for a work not in the gallery (owner only)' }),
 })

@@ -114,27 +114,48 @@ interface EditableRow {
   review_status: ReviewStatus
   published_at: number | null
   publish_version: number
+  title: string | null
+  description: string | null
+  tags: string
+  category: string | null
+}
+
+/** Whether `input` changes what others read of the work (title, description, tags, category). */
+function changesText(row: EditableRow, input: UpdateWorkInput): boolean {
+  return (
+    (input.title !== undefined && input.title !== row.title) ||
+    (input.description !== undefined && input.description !== row.description) ||
+    (input.tags !== undefined && JSON.stringify(input.tags) !== row.tags) ||
+    (input.category !== undefined && input.category !== row.category)
+  )
 }
 
 const MAX_EDIT_ATTEMPTS = 3
 
 /**
  * Applies the fields present in `input`. Making a private (or rejected) work public submits it
- * to review (approved at once when the `worksReview` setting is off); making it private takes it
- * out of the gallery and keeps its review status. The review transition is computed from the row
+ * to review (approved at once when the `worksReview` setting is off); changing the title,
+ * description, tags or category of an approved public work submits it again (with review on);
+ * making it private takes it out of the gallery and keeps its review status. The review transition is computed from the row
  * read and written only if that row is unchanged (compare-and-set), so an admin's decision that
  * lands in between is never overwritten: the edit is re-read and re-applied instead.
  */
 export async function updateWork(env: Env, userId: string, workId: string, input: UpdateWorkInput, origin: string): Promise<void> {
   if (input.title) await assertTitleFree(env, userId, input.title, workId)
-  const submitAs = input.isPublic === true ? await submittedStatus(env) : null
+  const submitAs = await submittedStatus(env)
   for (let attempt = 0; attempt < MAX_EDIT_ATTEMPTS; attempt++) {
-    const row = await env.DB.prepare('SELECT is_public, review_status, published_at, publish_version FROM works WHERE id = ?1 AND user_id = ?2')
+    const row = await env.DB.prepare(
+      'SELECT is_public, review_status, published_at, publish_version, title, description, tags, category FROM works WHERE id = ?1 AND user_id = ?2',
+    )
       .bind(workId, userId)
       .first<EditableRow>()
     if (!row) throw notFound('Work')
     const isPublic = input.isPublic === undefined ? row.is_public : input.isPublic ? 1 : 0
-    const resubmit = submitAs !== null && (row.is_public === 0 || row.review_status === 'none' || row.review_status === 'rejected')
+    const submits = input.isPublic === true && (row.is_public === 0 || row.review_status === 'none' || row.review_status === 'rejected')
+    // New text on a public work is new content: with review on, it waits for review again
+    // (and leaves the gallery meanwhile), so an approval never covers text nobody reviewed.
+    const rereview = isPublic === 1 && submitAs === 'pending' && row.review_status === 'approved' && changesText(row, input)
+    const resubmit = submits || rereview
     const review = resubmit ? submitAs : row.review_status
     // ?1 id, ?2 user, ?3 is_public, ?4 review_status, ?5 now, ?6/?7 the values read; fields from ?8.
     const values: unknown[] = [workId, userId, isPublic, review, Date.now(), row.is_public, row.review_status]

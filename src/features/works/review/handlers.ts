@@ -9,6 +9,7 @@ export const adminWorkRoutes = createRouter()
     return c.json({ success: true as const, data: page }, 200)
   })
   .openapi(reviewWorkRoute, async (c) => {
-    const { work } = await reviewWork(c.env, c.var.db, c.var.user.id, c.req.valid('param').id, c.req.valid('json'))
+    const origin = new URL(c.req.url).origin
+    const { work } = await reviewWork(c.env, c.var.db, c.var.user.id, c.req.valid('param').id, c.req.valid('json'), origin)
     return c.json({ success: true as const, data: { work } }, 200)
   })

@@ -32,7 +32,9 @@ export const reviewWorkRoute = createRoute({
     'Approving a public work publishes it in the gallery; approving a private one only records the approval. Rejecting (reason required, ' +
     '≤ 500 characters) takes it out of the gallery and makes it private; the owner sees the reason and gets `work.reviewed` ' +
     '`{code: CONTENT_VIOLATION}` on `/api/ws`. `featured` only changes the flag. Repeating a review that is already in place changes ' +
-    'nothing and sends no event. 409 when the work was never made public (reject) or changed during the review (retry).',
+    'nothing and sends no event. An admin cannot approve or reject their own work (403; another admin must). Rejecting a ' +
+    'work in the gallery purges its cached public images here at once (other data centres within 5 minutes). 409 when the ' +
+    'work was never made public (reject) or changed during the review (retry).',
   request: { params: WorkIdParam, body: jsonBody(ReviewWorkBody) },
   responses: { 200: ok(ReviewedWorkSchema, 'The reviewed work'), ...errors(400, 401, 403, 404, 409) },
 })

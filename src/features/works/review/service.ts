@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm'
 import { type ReviewStatus, works } from '../../../db/schema'
 import type { Db } from '../../../env'
-import { conflict, notFound } from '../../../lib/errors'
+import { conflict, forbidden, notFound } from '../../../lib/errors'
 import { paginate } from '../../../lib/openapi'
 import { publishToUser } from '../../hub/service'
+import { purgePublicImages } from '../items/public-images'
 import { publicationSet } from '../shared/publication'
 import { toWorkDto, WORK_COLUMNS, WORK_FROM, type WorkRow } from '../shared/rows'
 import type { WorkDto } from '../shared/schemas'
@@ -71,13 +72,32 @@ const REJECTABLE: ReviewStatus[] = ['pending', 'approved', 'rejected']
  * The owner gets `work.reviewed` when the review state or reason changed, unless the admin
  * reviewed their own work. Unknown work: 404.
  */
-export async function reviewWork(env: Env, db: Db, adminId: string, workId: string, change: ReviewChange): Promise<ReviewOutcome> {
+export async function reviewWork(
+  env: Env,
+  db: Db,
+  adminId: string,
+  workId: string,
+  change: ReviewChange,
+  origin: string | null = null,
+): Promise<ReviewOutcome> {
   const [current] = await db
-    .select({ userId: works.userId, reviewStatus: works.reviewStatus, reviewReason: works.reviewReason, isPublic: works.isPublic, featured: works.featured })
+    .select({
+      userId: works.userId,
+      reviewStatus: works.reviewStatus,
+      reviewReason: works.reviewReason,
+      isPublic: works.isPublic,
+      featured: works.featured,
+      publishedAt: works.publishedAt,
+      publishVersion: works.publishVersion,
+    })
     .from(works)
     .where(eq(works.id, workId))
     .limit(1)
   if (!current) throw notFound('Work')
+  // Nobody approves or rejects their own work: another admin must (featuring it is fine).
+  if (current.userId === adminId && change.reviewStatus !== undefined && change.reviewStatus !== current.reviewStatus) {
+    throw forbidden('Another admin must review your own work')
+  }
   if (change.reviewStatus === 'rejected' && !REJECTABLE.includes(current.reviewStatus)) {
     throw conflict('This work was never made public, so there is nothing to reject', { reviewStatus: current.reviewStatus })
   }
@@ -106,6 +126,10 @@ export async function reviewWork(env: Env, db: Db, adminId: string, workId: stri
     row = (reread?.results[0] as WorkRow | undefined) ?? null
   }
   if (!row) throw notFound('Work')
+  // Taken out of the gallery: this data centre forgets its cached images now, the others within minutes.
+  if (current.publishedAt !== null && row.published_at === null && origin) {
+    await purgePublicImages(origin, [{ id: workId, version: current.publishVersion }])
+  }
   if (reviewChanged && change.reviewStatus && current.userId !== adminId) {
     const rejected = change.reviewStatus === 'rejected'
     await publishToUser(env, current.userId, {

@@ -58,6 +58,9 @@ export const isPublished = (row: Pick<WorkRow, 'published_at'>) => row.published
 const DAY_MS = 86_400_000
 const VARIANT_NAMES = ['thumb', 'preview', 'original'] as const
 
+/** The signed resource of a work's picture, for its owner while the work is not in the gallery. */
+export const workImageResource = (workId: string, variant: (typeof VARIANT_NAMES)[number]) => `work:${workId}:${variant}`
+
 /** The public, immutable URL of a published work's image variant (changes with every publication). */
 export const publicWorkImageUrl = (workId: string, variant: (typeof VARIANT_NAMES)[number], version: number) =>
   `/api/works/${workId}/images/${variant}?v=${version}`
@@ -73,7 +76,7 @@ function parseJson<T>(text: string | null, fallback: T): T {
 
 /**
  * The API shape of a work for `viewerId` (null: anonymous). A published work's image URLs are
- * public; an unpublished one (only its owner ever sees it) gets the owner's signed image URLs.
+ * public; an unpublished one (only its owner and admins ever see it) gets signed work image URLs.
  * The rejection reason is shown to the owner only.
  */
 export async function toWorkDto(env: Env, row: WorkRow, viewerId: string | null, now = Date.now()): Promise<WorkDto> {
@@ -83,9 +86,11 @@ export async function toWorkDto(env: Env, row: WorkRow, viewerId: string | null,
     const [thumb, preview, original] = VARIANT_NAMES.map((v) => publicWorkImageUrl(row.id, v, row.publish_version)) as [string, string, string]
     variants = { thumb, preview, original }
   } else {
+    // The work's own signed URLs (not the image's): they keep working if the image is removed
+    // from the library while the work holds it, and end with the work.
     const exp = stableExpiry(now)
     const [thumb, preview, original] = await Promise.all(
-      VARIANT_NAMES.map(async (v) => `/api/images/${row.image_id}/${v}?${await signResource(env, `image:${row.image_id}:${v}`, exp)}`),
+      VARIANT_NAMES.map(async (v) => `/api/works/${row.id}/images/${v}?${await signResource(env, workImageResource(row.id, v), exp)}`),
     )
     variants = { thumb: thumb!, preview: preview!, original: original! }
   }
