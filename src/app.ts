@@ -114,6 +114,17 @@ export function createApp() {
     c.set('db', createDb(c.env.DB))
     await next()
   })
+  app.use('/api/*', async (c, next) => {
+    await next()
+    // JSON answers are per user (balances, private works, isLiked…): no shared cache may keep them
+    // unless the route chose a policy itself, and optional-auth answers differ by token.
+    if (!c.res.headers.get('Content-Type')?.startsWith('application/json')) return
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'private, no-store')
+    const vary = c.res.headers.get('Vary')
+    if (!vary?.split(',').some((v) => v.trim().toLowerCase() === 'authorization' || v.trim() === '*')) {
+      c.res.headers.set('Vary', vary ? `${vary}, Authorization` : 'Authorization')
+    }
+  })
 
   app.route('/', systemRoutes)
   app.route('/api/auth', authRoutes)

@@ -5,6 +5,7 @@ import { abandonStaleUploads } from '../features/live/uploads/service'
 import { pruneRateLimits } from '../lib/rate-limit'
 import { pruneWebhookEvents } from '../features/callbacks/deliveries'
 import { failStuckTasks } from '../features/tasks/service'
+import { pruneWorkViews } from '../features/works/social/views-retention'
 import { config } from '../lib/config'
 import { errorText, log } from '../lib/logger'
 
@@ -30,6 +31,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['resume live session cleanups', () => resumeStalledCleanups(env)],
     ['prune login networks', () => pruneLoginNetworks(env.DB)],
     ['prune webhook events', () => pruneWebhookEvents(env)],
+    ['prune work views', () => pruneWorkViews(env, Date.now())],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

@@ -12,6 +12,14 @@ export const RATE_LIMITS = {
   /** Comments on works, per user: a burst limit and a daily budget. */
   commentsPerUserMinute: { limit: 10, windowSeconds: 60 },
   commentsPerUserDay: { limit: 200, windowSeconds: 86_400 },
+  /** `POST /api/tasks?wait=` holds a request open: waits started per user a minute (beyond: answered at once). */
+  taskWaitsPerUserMinute: { limit: 20, windowSeconds: 60 },
+  /** Likes and unlikes per user. */
+  likesPerUserMinute: { limit: 60, windowSeconds: 60 },
+  likesPerUserDay: { limit: 1_000, windowSeconds: 86_400 },
+  /** Follows and unfollows per user. */
+  followsPerUserMinute: { limit: 30, windowSeconds: 60 },
+  followsPerUserDay: { limit: 300, windowSeconds: 86_400 },
 } satisfies Record<string, RateLimitRule>
 
 const UPSERT = `

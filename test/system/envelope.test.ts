@@ -4,6 +4,7 @@ import { createApp } from '../../src/app'
 import { z } from '@hono/zod-openapi'
 import { ErrorSchema } from '../../src/lib/openapi'
 import { call, callJson, expectError, newUser } from '../helpers'
+import { insertWork } from '../support/works'
 
 /** Any JSON object, every key kept (zod would strip the keys this file checks are absent). */
 const RawObject = z.record(z.string(), z.unknown())
@@ -139,5 +140,41 @@ describe('security headers', () => {
   it('sets nosniff on API answers', async () => {
     const res = await call('GET', '/api/missing')
     expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
+  })
+})
+
+describe('caching headers on /api', () => {
+  const varies = (res: Response) => (res.headers.get('Vary') ?? '').split(',').map((v) => v.trim().toLowerCase())
+
+  it('JSON answers, successes and errors, are private, no-store and vary by Authorization', async () => {
+    const user = await newUser('cache')
+    const responses = [
+      await call('GET', '/api/auth/me', undefined, { token: user.accessToken }), // private data
+      await call('GET', '/api/works/gallery'), // optional auth: isLiked differs by token
+      await call('GET', '/api/works/gallery', undefined, { token: user.accessToken }),
+      await call('GET', '/api/auth/me'), // 401
+      await call('GET', '/api/nope'), // 404 from notFound
+    ]
+    for (const res of responses) {
+      expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
+      expect(res.headers.get('Cache-Control'), res.url).toBe('private, no-store')
+      expect(varies(res)).toContain('authorization')
+      await res.arrayBuffer()
+    }
+    // Vary is added to, never replaced: CORS's Origin stays.
+    const cors = await call('GET', '/api/works/gallery', undefined, { headers: { Origin: 'https://app.example.com' } })
+    expect(varies(cors)).toEqual(expect.arrayContaining(['origin', 'authorization']))
+    await cors.arrayBuffer()
+  })
+
+  it('an image variant keeps its own Cache-Control (immutable, public) and gets no JSON policy', async () => {
+    const owner = await newUser('cache')
+    const { workId } = await insertWork(owner.id, { published: true })
+    const res = await call('GET', `/api/works/${workId}/images/thumb?v=1`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Content-Type')).toMatch(/^image\//)
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable')
+    expect(varies(res)).not.toContain('authorization')
+    await res.arrayBuffer()
   })
 })

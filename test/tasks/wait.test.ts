@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { createDb } from '../../src/db/client'
 import { createTaskRoute, getTaskRoute } from '../../src/features/tasks/routes'
-import { waitForTaskEnd } from '../../src/features/tasks/wait'
+import { mayWait, waitForTaskEnd } from '../../src/features/tasks/wait'
 import { callApp, callJson, dataOf, expectError, newUser } from '../helpers'
 import { creditsOf, deliver, envWith, queuedTask, runQueue } from '../support/generation'
 
@@ -83,5 +83,38 @@ describe('POST /api/tasks?wait=', () => {
     setTimeout(() => gone.abort(), 150)
     expect(await waiting).toBeNull()
     expect(Date.now() - started).toBeLessThan(2_000)
+  })
+
+  it('mayWait: 20 holds a minute per user, the 21st is refused, another user and the next minute are not', async () => {
+    const user = await newUser('wait')
+    const other = await newUser('wait')
+    const now = Date.UTC(2030, 0, 1, 12, 0, 30)
+    const answers = await Promise.all(Array.from({ length: 21 }, () => mayWait(env, user.id, now)))
+    // Parallel holds cannot all slip past: the count is taken atomically before the answer.
+    expect(answers.filter(Boolean)).toHaveLength(20)
+    expect(await mayWait(env, other.id, now)).toBe(true)
+    expect(await mayWait(env, user.id, now + 60_000)).toBe(true)
+  })
+
+  it('over the hold budget the request is answered at once (202 queued, or 200 when ended), never 429', async () => {
+    const user = await newUser('wait')
+    // The budget is a fixed minute window: start well inside one so all the hits below share it.
+    const intoMinute = Date.now() % 60_000
+    if (intoMinute > 40_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute))
+    const headers = { 'Idempotency-Key': 'wait-budget' }
+    const done = await callJson('POST', '/api/tasks?wait=25', BODY, { token: user.accessToken, headers })
+    const finished = dataOf(done, createTaskRoute, 200).task
+    // Replays of the finished task answer after one poll, each spending one hold of the budget.
+    for (let i = 1; i < 20; i++) {
+      expect((await callJson('POST', '/api/tasks?wait=25', BODY, { token: user.accessToken, headers })).status).toBe(200)
+    }
+    // 21st hold: a task nothing will run would keep the request 25 s if it waited; it is answered at once.
+    const started = Date.now()
+    const r = await callApp(envWith(), 'POST', '/api/tasks?wait=25', { ...BODY, seed: 7 }, { token: user.accessToken })
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(dataOf(r, createTaskRoute, 202).task.status).toBe('queued')
+    // An ended task is still 200 over the budget, as with wait=0.
+    const replay = await callJson('POST', '/api/tasks?wait=25', BODY, { token: user.accessToken, headers })
+    expect(dataOf(replay, createTaskRoute, 200).task.id).toBe(finished.id)
   })
 })

@@ -2,15 +2,17 @@ import { createRouter, paginate } from '../../lib/openapi'
 import { resultImages, toTaskDto } from './dto'
 import { cancelTaskRoute, createTaskRoute, getQueueStatsRoute, getTaskRoute, listTasksRoute } from './routes'
 import { cancelTask, createTask, getTask, listTasks } from './service'
-import { waitForTaskEnd } from './wait'
+import { mayWait, waitForTaskEnd } from './wait'
 import { queueStats } from './stats'
 
 export const taskRoutes = createRouter()
   .openapi(createTaskRoute, async (c) => {
     const key = c.req.valid('header')['idempotency-key'] ?? null
-    const { wait } = c.req.valid('query')
+    const asked = c.req.valid('query').wait
     const { task, replayed } = await createTask(c.env, c.var.db, c.var.user, c.req.valid('json'), key)
     if (replayed) c.header('Idempotent-Replayed', 'true')
+    // Over the per-user budget of holds the request is answered at once, as with wait=0.
+    const wait = asked !== undefined && asked > 0 && !(await mayWait(c.env, c.var.user.id)) ? 0 : asked
     if (wait !== undefined) {
       const ended = await waitForTaskEnd(c.env, c.var.db, c.var.user.id, task.id, wait * 1000, c.req.raw.signal)
       if (ended) return c.json({ success: true as const, data: { task: ended } }, 200)

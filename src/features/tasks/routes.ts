@@ -24,7 +24,9 @@ export const createTaskRoute = createRoute({
     'before the limit.\n\n' +
     '**`?wait=<0..30>`:** holds the answer up to that many seconds: 200 with the finished task (succeeded with its ' +
     'images, failed with `errorCode`, or canceled) as `GET /api/tasks/{id}` shows it, or 202 with the task as it is ' +
-    'when the wait runs out (or the client disconnects). Without `wait`, 202 at once.',
+    'when the wait runs out (or the client disconnects). Without `wait`, 202 at once. A user may start at most 20 ' +
+    'waits a minute; beyond that `wait` is ignored and the request is answered at once as with `wait=0` (202, or 200 ' +
+    'when the task already ended) — never 429, since the task was created.',
   request: { headers: IdempotencyHeaders, query: CreateTaskQuery, body: jsonBody(CreateTaskBody) },
   responses: {
     200: ok(z.object({ task: TaskSchema }), 'Finished within `wait` seconds'),

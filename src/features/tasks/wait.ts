@@ -1,4 +1,5 @@
 import type { Db } from '../../env'
+import { countHits, RATE_LIMITS } from '../../lib/rate-limit'
 import { getTask } from './service'
 
 const FIRST_POLL_MS = 100
@@ -35,4 +36,14 @@ export async function waitForTaskEnd(env: Env, db: Db, userId: string, taskId: s
     if (signal?.aborted) return null
     delay = Math.min(MAX_POLL_MS, Math.round(delay * 1.5))
   }
+}
+
+/**
+ * Counts one `?wait=` hold for `userId` (RATE_LIMITS.taskWaitsPerUserMinute) and answers whether
+ * it may wait. Never throws a 429: the task already exists, so over the limit the request is
+ * answered at once, as with `wait=0`.
+ */
+export async function mayWait(env: Env, userId: string, now = Date.now()): Promise<boolean> {
+  const [hit] = await countHits(env.DB, [[`task-wait:user:${userId}`, RATE_LIMITS.taskWaitsPerUserMinute]], now)
+  return hit ? !hit.over : true
 }

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { galleryRoute } from '../../../src/features/works/gallery/routes'
+import { searchCondition } from '../../../src/features/works/shared/search'
 import { callJson, dataOf, dbRun, newUser, type TestUser } from '../../helpers'
 import { insertWork } from '../../support/works'
 
@@ -168,6 +169,19 @@ describe('GET /api/works/gallery: search', () => {
     // Every term must occur.
     expect(await search('harbour fishing')).toEqual(['Harbour at dawn'])
     expect(await search('harbour sofa')).toEqual([])
+  })
+
+  it('uses only the first 2 terms shorter than 3 characters (each is a LIKE scan); further short ones are ignored', async () => {
+    // 猫 and a both occur in "plain"; zz occurs nowhere, so it would empty the answer if it were used.
+    const many = await callJson('GET', `/api/works/gallery?authorId=${author.id}&search=${encodeURIComponent('猫 a zz q x')}`)
+    expect(many.status).toBe(200)
+    expect(await search('猫 a zz q x')).toEqual(['plain'])
+    // The first two count, in query order: zz first empties it.
+    expect(await search('zz 猫 a')).toEqual([])
+    // Longer terms are all used, whatever the short ones.
+    expect(await search('猫 a zz sofa')).toEqual(['plain'])
+    expect(await search('猫 a zz harbour')).toEqual([])
+    expect(searchCondition('a b c d harbour', 1)?.params).toEqual(['"harbour"', '%a%', '%b%'])
   })
 
   it('quotes, FTS5 operators and LIKE wildcards are plain text, never an error', async () => {

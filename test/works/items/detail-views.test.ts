@@ -78,6 +78,19 @@ describe('views: once per viewer per work per UTC day', () => {
     }
   })
 
+  it("one network's anonymous views of two works carry different hashes (not linkable across works)", async () => {
+    const owner = await newUser('wview')
+    const a = await insertWork(owner.id, { published: true })
+    const b = await insertWork(owner.id, { published: true })
+    await get(a.workId, { ip: '203.0.113.9' })
+    await get(b.workId, { ip: '203.0.113.9' })
+    const [rowA] = await viewRows(a.workId)
+    const [rowB] = await viewRows(b.workId)
+    expect(rowA?.viewer).toMatch(/^n:[0-9a-f]{32}$/)
+    expect(rowB?.viewer).toMatch(/^n:[0-9a-f]{32}$/)
+    expect(rowA?.viewer).not.toBe(rowB?.viewer)
+  })
+
   it('a signed-in viewer and an anonymous one from the same network are two viewers; a new day counts again', async () => {
     const owner = await newUser('wview')
     const viewer = await newUser('wview')

@@ -65,6 +65,20 @@ describe('POST /api/works/:id/comments', () => {
     expect(await commentsOf(workId)).toEqual({ counter: 3, rows: 3 })
   })
 
+  it('refuses Unicode bidi controls (display spoofing) with 400 naming the field; emoji ZWJ sequences are fine', async () => {
+    const owner = await newUser('cmown')
+    const { workId } = await insertWork(owner.id, { published: true })
+    const bidi = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F']
+    for (const c of bidi) {
+      const error = expectError(await post(workId, owner, `nice ${c}txt.exe`), 400, 'VALIDATION_ERROR')
+      expect(error.details).toEqual([expect.objectContaining({ field: 'text', message: expect.stringContaining('bidirectional') })])
+    }
+    expect(await commentsOf(workId)).toEqual({ counter: 0, rows: 0 })
+    // Family and technologist emoji are joined with U+200D: kept as sent.
+    const zwj = '👩\u200D👩\u200D👧 and 👩\u200D💻'
+    expect(dataOf(await post(workId, owner, zwj), createCommentRoute, 201).comment.text).toBe(zwj)
+  })
+
   it("someone else's private, pending or rejected work, and an unknown id, are 404; my own private work is fine", async () => {
     const owner = await newUser('cmown')
     const fan = await newUser('cmfan')

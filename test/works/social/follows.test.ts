@@ -17,6 +17,15 @@ const profile = (id: string, who?: TestUser) => callJson('GET', `/api/users/${id
 const followRows = async (followeeId: string) =>
   (await dbFirst<{ n: number }>('SELECT COUNT(*) AS n FROM follows WHERE followee_id = ?1', followeeId))!.n
 
+/**
+ * Waits until the current fixed window of `windowMs` has at least 5 s left, so a test's burst
+ * cannot straddle two windows (each with its own budget).
+ */
+async function awayFromWindowEdge(windowMs: number) {
+  const left = windowMs - (Date.now() % windowMs)
+  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 50))
+}
+
 describe('POST and DELETE /api/users/:id/follow', () => {
   it('follows and unfollows, idempotently: repeating answers the same', async () => {
     const star = await newUser('fwstar')
@@ -52,6 +61,43 @@ describe('POST and DELETE /api/users/:id/follow', () => {
     expect(counts).toEqual(Array.from({ length: 20 }, (_, i) => i + 2))
     expect(await followRows(star.id)).toBe(21)
     expect(dataOf(await profile(star.id), getPublicProfileRoute, 200).followersCount).toBe(21)
+  })
+  it('is rate-limited per user: 30 a minute (follows and unfollows alike), 429 with Retry-After', async () => {
+    const stars = await Promise.all(Array.from({ length: 4 }, () => newUser('fwstar')))
+    const fan = await newUser('fwfan')
+    const other = await newUser('fwfan')
+    await awayFromWindowEdge(60_000)
+    // Follows and unfollows of several users in parallel: every request counts, atomically, so exactly 30 pass.
+    const answers = await Promise.all(
+      Array.from({ length: 32 }, (_, i) => (i % 2 ? unfollow : follow)(stars[i % 4]!.id, fan)),
+    )
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(30)
+    const refused = answers.filter((a) => a.status === 429)
+    expect(refused).toHaveLength(2)
+    for (const r of refused) {
+      expectError(r, 429, 'RATE_LIMITED')
+      const retryAfter = Number(r.res.headers.get('Retry-After'))
+      expect(retryAfter).toBeGreaterThanOrEqual(1)
+      expect(retryAfter).toBeLessThanOrEqual(60)
+    }
+    // Refused: nothing written.
+    const before = await followRows(stars[3]!.id)
+    expectError(await follow(stars[3]!.id, fan), 429, 'RATE_LIMITED')
+    expect(await followRows(stars[3]!.id)).toBe(before)
+    // Per user: someone else may still follow.
+    expect(dataOf(await follow(stars[0]!.id, other), followUserRoute, 200).isFollowing).toBe(true)
+  })
+
+  it('has a daily budget of 300 per user, an unfollow counting like a follow', async () => {
+    const star = await newUser('fwstar')
+    const fan = await newUser('fwfan')
+    dataOf(await follow(star.id, fan), followUserRoute, 200)
+    await awayFromWindowEdge(86_400_000)
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000
+    await dbRun('UPDATE rate_limits SET count = 300, window_start = ?2 WHERE key = ?1', `follows:day:${fan.id}`, day)
+    const refused = expectError(await unfollow(star.id, fan), 429, 'RATE_LIMITED')
+    expect(refused.details).toMatchObject({ retryAfter: expect.any(Number) })
+    expect(await followRows(star.id)).toBe(1)
   })
 })
 

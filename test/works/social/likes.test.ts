@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { likeWorkRoute } from '../../../src/features/works/social/routes'
-import { callJson, dataOf, dbFirst, expectError, newUser } from '../../helpers'
+import { callJson, dataOf, dbFirst, dbRun, expectError, newUser } from '../../helpers'
 import { insertWork } from '../../support/works'
 
 const like = (workId: string, token: string, body?: unknown) => callJson('POST', `/api/works/${workId}/like`, body, { token })
@@ -12,6 +12,15 @@ async function likesOf(workId: string) {
     workId,
   )
   return row!
+}
+
+/**
+ * Waits until the current fixed window of `windowMs` has at least 5 s left, so a test's burst
+ * cannot straddle two windows (each with its own budget).
+ */
+async function awayFromWindowEdge(windowMs: number) {
+  const left = windowMs - (Date.now() % windowMs)
+  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 50))
 }
 
 describe('POST /api/works/:id/like', () => {
@@ -110,5 +119,47 @@ describe('POST /api/works/:id/like', () => {
     // Serialised writes: each answer saw a distinct count, 2..21.
     expect(counts).toEqual(Array.from({ length: 20 }, (_, i) => i + 2))
     expect(await likesOf(workId)).toEqual({ counter: 21, rows: 21 })
+  })
+
+  it('is rate-limited per user: 60 a minute (likes and unlikes alike), 429 with Retry-After, nothing written', async () => {
+    const owner = await newUser('likeown')
+    const fan = await newUser('likefan')
+    const other = await newUser('likefan')
+    const { workId } = await insertWork(owner.id, { published: true })
+    await awayFromWindowEdge(60_000)
+    // 30 sets then 32 unsets in parallel: every request counts, the count is atomic, so exactly 60 pass.
+    const answers = await Promise.all(
+      Array.from({ length: 62 }, (_, i) => like(workId, fan.accessToken, { liked: i < 30 })),
+    )
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(60)
+    const refused = answers.filter((a) => a.status === 429)
+    expect(refused).toHaveLength(2)
+    for (const r of refused) {
+      expectError(r, 429, 'RATE_LIMITED')
+      const retryAfter = Number(r.res.headers.get('Retry-After'))
+      expect(retryAfter).toBeGreaterThanOrEqual(1)
+      expect(retryAfter).toBeLessThanOrEqual(60)
+    }
+    // A refused like writes nothing; the counter still equals the rows.
+    const before = await likesOf(workId)
+    expect(before.counter).toBe(before.rows)
+    expectError(await like(workId, fan.accessToken, { liked: !before.rows }), 429, 'RATE_LIMITED')
+    expect(await likesOf(workId)).toEqual(before)
+    // Per user: someone else may still like.
+    expect(dataOf(await like(workId, other.accessToken, { liked: true }), likeWorkRoute, 200).isLiked).toBe(true)
+  })
+
+  it('has a daily budget of 1,000 per user, an unlike counting like a like', async () => {
+    const owner = await newUser('likeown')
+    const fan = await newUser('likefan')
+    const { workId } = await insertWork(owner.id, { published: true })
+    dataOf(await like(workId, fan.accessToken, { liked: true }), likeWorkRoute, 200)
+    await awayFromWindowEdge(86_400_000)
+    // Pretend 1,000 were spent today (the minute window is not full).
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000
+    await dbRun('UPDATE rate_limits SET count = 1000, window_start = ?2 WHERE key = ?1', `likes:day:${fan.id}`, day)
+    const refused = expectError(await like(workId, fan.accessToken, { liked: false }), 429, 'RATE_LIMITED')
+    expect(refused.details).toMatchObject({ retryAfter: expect.any(Number) })
+    expect(await likesOf(workId)).toEqual({ counter: 1, rows: 1 })
   })
 })

@@ -20,7 +20,9 @@ export const GalleryQuery = z.object({
   category: z.string().trim().min(1).max(WORK_LIMITS.category).optional(),
   tag: z.string().trim().min(1).max(WORK_LIMITS.tag).optional().openapi({ description: 'Works carrying this tag (case-insensitive)' }),
   search: z.string().max(200).optional().openapi({
-    description: 'Words that must all occur in the title, description, prompt or tags; any part of a word, CJK included',
+    description:
+      'Words that must all occur in the title, description, prompt or tags; any part of a word, CJK included. At most 8 ' +
+      'distinct words are used, and of those shorter than 3 characters only the first 2 (further short words are ignored).',
     example: '日落',
   }),
   featured: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),

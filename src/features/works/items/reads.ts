@@ -48,14 +48,14 @@ const encoder = new TextEncoder()
 
 /**
  * Who views: `u:<userId>` for a signed-in viewer; for anyone else `n:` and a keyed hash (HMAC
- * with the server secret) of their network (IPv4 address, IPv6 /64) and the UTC day. The address
- * is never stored, the hash cannot be reversed by trying every address without the secret, and
- * the day in it means one network's views cannot be linked across days.
+ * with the server secret) of their network (IPv4 address, IPv6 /64), the work and the UTC day. The
+ * address is never stored, the hash cannot be reversed by trying every address without the secret,
+ * and the work and day in it mean one network's views cannot be linked across works nor days.
  */
-export async function viewerKey(env: Env, viewerId: string | null, clientIp: string, day: string): Promise<string> {
+export async function viewerKey(env: Env, viewerId: string | null, clientIp: string, day: string, workId: string): Promise<string> {
   if (viewerId) return `u:${viewerId}`
   const key = await crypto.subtle.importKey('raw', encoder.encode(requireSecret(env, 'JWT_SECRET')), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(`work-viewer:${day}:${networkOf(clientIp)}`))
+  const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(`work-viewer:${workId}:${day}:${networkOf(clientIp)}`))
   return `n:${toHex(new Uint8Array(mac)).slice(0, 32)}`
 }
 
@@ -68,7 +68,7 @@ export async function viewerKey(env: Env, viewerId: string | null, clientIp: str
  */
 export async function viewWork(env: Env, workId: string, viewerId: string | null, clientIp: string, now = Date.now()): Promise<WorkDto> {
   const day = new Date(now).toISOString().slice(0, 10)
-  const viewer = await viewerKey(env, viewerId, clientIp, day)
+  const viewer = await viewerKey(env, viewerId, clientIp, day, workId)
   const [, read] = await env.DB.batch([
     env.DB.prepare(
       `INSERT OR IGNORE INTO work_views (work_id, viewer, day, created_at)

@@ -4,10 +4,14 @@
  * words (Chinese, Japanese, Korean) searchable by any substring, and Latin text by any part of a
  * word, case-insensitively. Every whitespace-separated term must occur (AND). MATCH only uses
  * terms of three or more characters; shorter ones (common in CJK: 猫, 日落) are matched with LIKE
- * on the same table, after MATCH narrowed the rows when there is a longer term.
+ * on the same table, after MATCH narrowed the rows when there is a longer term. Each short term
+ * is a LIKE scan of four FTS columns, so at most the first 2 short terms are used; further short
+ * terms are ignored (a query of many one-letter words costs no more than one of two).
  */
 
 const MAX_TERMS = 8
+/** Short terms (< 3 characters) used, in query order: each is a LIKE scan of the FTS table. */
+const MAX_SHORT_TERMS = 2
 const MAX_TERM_LENGTH = 64
 const COLUMNS = ['title', 'description', 'prompt', 'tags'] as const
 
@@ -31,13 +35,14 @@ const escapeLike = (term: string) => term.replace(/[\\%_]/gu, (c) => `\\${c}`)
 
 /**
  * The SQL condition selecting works that match `query`, or null when the query has no terms
- * (then do not filter). Bind `params` in order starting at `?firstParam`.
+ * (then do not filter). Every term of 3+ characters must occur; of the shorter ones only the
+ * first 2 are used, the rest ignored. Bind `params` in order starting at `?firstParam`.
  */
 export function searchCondition(query: string, firstParam: number): SearchCondition | null {
   const terms = searchTerms(query)
   if (terms.length === 0) return null
   const long = terms.filter((t) => [...t].length >= 3)
-  const short = terms.filter((t) => [...t].length < 3)
+  const short = terms.filter((t) => [...t].length < 3).slice(0, MAX_SHORT_TERMS)
   const params: string[] = []
   const next = (value: string) => {
     params.push(value)

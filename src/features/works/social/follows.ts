@@ -1,5 +1,6 @@
 import { badRequest, notFound } from '../../../lib/errors'
 import { paginate } from '../../../lib/openapi'
+import { hitRateLimits, RATE_LIMITS } from '../../../lib/rate-limit'
 import { notifyUserFollowed } from './events'
 import type { FollowStateSchema, FollowUserSchema } from './schemas'
 import type { z } from '@hono/zod-openapi'
@@ -27,11 +28,16 @@ interface StateRow {
 /**
  * Follows (`follow: true`) or unfollows `followeeId` for `followerId`: idempotent (following
  * twice answers the same), one D1 batch with the state after the write. Not yourself (400);
- * an unknown user is 404. A new follow is announced to the followee (coalesced).
+ * an unknown user is 404. A new follow is announced to the followee (coalesced). Rate-limited per
+ * user, follows and unfollows alike: `RATE_LIMITS.followsPerUser*`, 429 with Retry-After.
  */
 export async function setFollow(env: Env, followerId: string, followeeId: string, follow: boolean, now = Date.now()) {
   if (followerId === followeeId) throw badRequest('You cannot follow yourself', [{ field: 'id', message: 'Must be another user' }])
   const d1 = env.DB
+  await hitRateLimits(d1, [
+    [`follows:minute:${followerId}`, RATE_LIMITS.followsPerUserMinute],
+    [`follows:day:${followerId}`, RATE_LIMITS.followsPerUserDay],
+  ], now)
   const [write, read] = await d1.batch([
     follow ? d1.prepare(FOLLOW).bind(followerId, followeeId, now) : d1.prepare(UNFOLLOW).bind(followerId, followeeId),
     d1.prepare(STATE).bind(followerId, followeeId),

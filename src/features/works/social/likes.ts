@@ -1,4 +1,5 @@
 import { notFound } from '../../../lib/errors'
+import { hitRateLimits, RATE_LIMITS } from '../../../lib/rate-limit'
 import { type Actor, notifyWorkLiked } from './events'
 import type { LikeStateSchema } from './schemas'
 import type { z } from '@hono/zod-openapi'
@@ -40,7 +41,8 @@ interface StateRow {
  * Likes (`liked: true`), unlikes (`false`) or toggles (`undefined`) work `workId` for `userId`,
  * and answers the state after this request's own write, read in the same batch (one D1 round
  * trip). Only works in the gallery or the caller's own; anything else is 404. A new like is
- * announced to the owner (coalesced, never for one's own work); an unlike is not.
+ * announced to the owner (coalesced, never for one's own work); an unlike is not. Rate-limited per
+ * user, every request counting (like, unlike or toggle): `RATE_LIMITS.likesPerUser*`, 429 with Retry-After.
  */
 export async function setLike(
   env: Env,
@@ -50,6 +52,10 @@ export async function setLike(
   now = Date.now(),
 ): Promise<{ state: LikeState; notify: Promise<void> | null }> {
   const d1 = env.DB
+  await hitRateLimits(d1, [
+    [`likes:minute:${userId}`, RATE_LIMITS.likesPerUserMinute],
+    [`likes:day:${userId}`, RATE_LIMITS.likesPerUserDay],
+  ], now)
   const writes =
     liked === undefined
       ? [d1.prepare(TOGGLE).bind(workId, userId, now), d1.prepare(DELETE_MARKED).bind(workId, userId)]

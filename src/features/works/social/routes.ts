@@ -30,9 +30,10 @@ export const likeWorkRoute = createRoute({
     'Without a body (or with `{}`) it toggles; with `{"liked": true|false}` it sets the state, so a double click or a ' +
     'retried request cannot undo itself. Answers the state after this request\'s own write. Safe under races: parallel ' +
     'requests serialise, and `likesCount` always equals the number of likes. ' + VISIBILITY +
-    ' A new like notifies the owner on `/api/ws` (`work.liked`, coalesced per work, never for your own work).',
+    ' A new like notifies the owner on `/api/ws` (`work.liked`, coalesced per work, never for your own work). ' +
+    'At most 60 requests a minute and 1,000 a day per user, likes and unlikes alike (429 RATE_LIMITED with Retry-After).',
   request: { params: WorkIdParam, body: { ...jsonBody(LikeBody), required: false } },
-  responses: { 200: ok(LikeStateSchema, 'The like state after this request'), ...errors(400, 401, 404, 415) },
+  responses: { 200: ok(LikeStateSchema, 'The like state after this request'), ...errors(400, 401, 404, 415, 429) },
 })
 
 export const listCommentsRoute = createRoute({
@@ -59,20 +60,22 @@ export const deleteCommentRoute = createRoute({
   responses: { 200: ok(CommentDeletedSchema, 'Deleted'), ...errors(401, 404) },
 })
 
-const FOLLOW_NOTES = 'Idempotent: repeating it answers the same. Not yourself (400); an unknown user is 404.'
+const FOLLOW_NOTES =
+  'Idempotent: repeating it answers the same. Not yourself (400); an unknown user is 404. At most 30 requests a minute ' +
+  'and 300 a day per user, follows and unfollows alike (429 RATE_LIMITED with Retry-After).'
 
 export const followUserRoute = createRoute({
   method: 'post', path: '/users/{id}/follow', operationId: 'followUser', tags, ...auth, summary: 'Follow a user',
   description: `${FOLLOW_NOTES} A new follow notifies the user on \`/api/ws\` (\`user.followed\`, coalesced).`,
   request: { params: UserIdPathParam },
-  responses: { 200: ok(FollowStateSchema, 'Following'), ...errors(400, 401, 404) },
+  responses: { 200: ok(FollowStateSchema, 'Following'), ...errors(400, 401, 404, 429) },
 })
 
 export const unfollowUserRoute = createRoute({
   method: 'delete', path: '/users/{id}/follow', operationId: 'unfollowUser', tags, ...auth, summary: 'Unfollow a user',
   description: FOLLOW_NOTES,
   request: { params: UserIdPathParam },
-  responses: { 200: ok(FollowStateSchema, 'Not following'), ...errors(400, 401, 404) },
+  responses: { 200: ok(FollowStateSchema, 'Not following'), ...errors(400, 401, 404, 429) },
 })
 
 export const listFollowersRoute = createRoute({

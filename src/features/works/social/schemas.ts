@@ -4,6 +4,12 @@ import { WORK_LIMITS, WorkAuthorSchema } from '../shared/schemas'
 
 /** Control characters a comment may not hold: all of C0 and C1 but the newline. */
 const FORBIDDEN_CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/u
+/**
+ * Unicode bidi controls (embeddings, overrides, isolates, LRM/RLM): they can make a comment display
+ * differently from what it says ("Trojan Source" spoofing). The zero-width joiner U+200D is not one:
+ * emoji sequences (👩‍💻) need it.
+ */
+const BIDI_CONTROL = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/u
 
 // ---------- likes ----------
 
@@ -31,12 +37,14 @@ export const CommentText = z
   .refine((text) => text.length > 0, 'Comment must not be empty')
   .refine((text) => [...text].length <= WORK_LIMITS.comment, `Comment must be at most ${WORK_LIMITS.comment} characters`)
   .refine((text) => !FORBIDDEN_CONTROL.test(text), 'Comment must not contain control characters (newlines are fine)')
+  .refine((text) => !BIDI_CONTROL.test(text), 'Comment must not contain bidirectional control characters (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069)')
   .openapi({
     type: 'string',
     minLength: 1,
     maxLength: WORK_LIMITS.comment,
     description:
-      'Plain text, 1 to 500 characters after trimming. Newlines are kept; other control characters are refused. Stored as ' +
+      'Plain text, 1 to 500 characters after trimming. Newlines are kept; other control characters and Unicode bidi ' +
+      'controls (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) are refused; emoji joiners (U+200D) are fine. Stored as ' +
       'sent, never interpreted as HTML or Markdown: clients must render it as text (e.g. `textContent`), never as markup.',
   })
 
