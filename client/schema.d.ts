@@ -498,7 +498,7 @@ export interface paths {
          *
          *     **Hourly limit:** a user may create at most `generationsPerHour` tasks (runtime setting, default 10; 0 = no limit; admins have none) in any rolling hour, every task created counting whatever its outcome. Over it: 429 RATE_LIMITED with `Retry-After` (seconds until the oldest task in the window leaves it), nothing charged, nothing queued. The check is part of the charge batch, so parallel requests cannot overshoot it. A short balance is reported (402) before the limit.
          *
-         *     **`?wait=<0..30>`:** holds the answer up to that many seconds: 200 with the finished task (succeeded with its images, failed with `errorCode`, or canceled) as `GET /api/tasks/{id}` shows it, or 202 with the task as it is when the wait runs out (or the client disconnects). Without `wait`, 202 at once.
+         *     **`?wait=<0..30>`:** holds the answer up to that many seconds: 200 with the finished task (succeeded with its images, failed with `errorCode`, or canceled) as `GET /api/tasks/{id}` shows it, or 202 with the task as it is when the wait runs out (or the client disconnects). Without `wait`, 202 at once. A user may start at most 20 waits a minute; beyond that `wait` is ignored and the request is answered at once as with `wait=0` (202, or 200 when the task already ended) — never 429, since the task was created.
          */
         post: operations["createTask"];
         delete?: never;
@@ -747,7 +747,7 @@ export interface paths {
         put?: never;
         /**
          * Like or unlike a work
-         * @description Without a body (or with `{}`) it toggles; with `{"liked": true|false}` it sets the state, so a double click or a retried request cannot undo itself. Answers the state after this request's own write. Safe under races: parallel requests serialise, and `likesCount` always equals the number of likes. Only works in the gallery (public and approved) or your own; any other work is 404. A new like notifies the owner on `/api/ws` (`work.liked`, coalesced per work, never for your own work).
+         * @description Without a body (or with `{}`) it toggles; with `{"liked": true|false}` it sets the state, so a double click or a retried request cannot undo itself. Answers the state after this request's own write. Safe under races: parallel requests serialise, and `likesCount` always equals the number of likes. Only works in the gallery (public and approved) or your own; any other work is 404. A new like notifies the owner on `/api/ws` (`work.liked`, coalesced per work, never for your own work). At most 60 requests a minute and 1,000 a day per user, likes and unlikes alike (429 RATE_LIMITED with Retry-After).
          */
         post: operations["likeWork"];
         delete?: never;
@@ -811,12 +811,12 @@ export interface paths {
         put?: never;
         /**
          * Follow a user
-         * @description Idempotent: repeating it answers the same. Not yourself (400); an unknown user is 404. A new follow notifies the user on `/api/ws` (`user.followed`, coalesced).
+         * @description Idempotent: repeating it answers the same. Not yourself (400); an unknown user is 404. At most 30 requests a minute and 300 a day per user, follows and unfollows alike (429 RATE_LIMITED with Retry-After). A new follow notifies the user on `/api/ws` (`user.followed`, coalesced).
          */
         post: operations["followUser"];
         /**
          * Unfollow a user
-         * @description Idempotent: repeating it answers the same. Not yourself (400); an unknown user is 404.
+         * @description Idempotent: repeating it answers the same. Not yourself (400); an unknown user is 404. At most 30 requests a minute and 300 a day per user, follows and unfollows alike (429 RATE_LIMITED with Retry-After).
          */
         delete: operations["unfollowUser"];
         options?: never;
@@ -2440,7 +2440,7 @@ export interface components {
          *     }
          */
         CommentCreate: {
-            /** @description Plain text, 1 to 500 characters after trimming. Newlines are kept; other control characters are refused. Stored as sent, never interpreted as HTML or Markdown: clients must render it as text (e.g. `textContent`), never as markup. */
+            /** @description Plain text, 1 to 500 characters after trimming. Newlines are kept; other control characters and Unicode bidi controls (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) are refused; emoji joiners (U+200D) are fine. Stored as sent, never interpreted as HTML or Markdown: clients must render it as text (e.g. `textContent`), never as markup. */
             text: string;
         };
         /**
@@ -4834,7 +4834,7 @@ export interface operations {
                 category?: string;
                 /** @description Works carrying this tag (case-insensitive) */
                 tag?: string;
-                /** @description Words that must all occur in the title, description, prompt or tags; any part of a word, CJK included */
+                /** @description Words that must all occur in the title, description, prompt or tags; any part of a word, CJK included. At most 8 distinct words are used, and of those shorter than 3 characters only the first 2 (further short words are ignored). */
                 search?: string;
                 featured?: "true" | "false";
                 authorId?: string;
@@ -5580,6 +5580,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listWorkComments: {
@@ -5803,6 +5812,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     unfollowUser: {
@@ -5850,6 +5868,15 @@ export interface operations {
             };
             /** @description NOT_FOUND: not found, or not yours */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
