@@ -65,3 +65,12 @@ export async function insertWork(userId: string, seed: WorkSeed = {}): Promise<{
   ])
   return { workId, imageId }
 }
+
+/**
+ * Waits until the current fixed rate-limit window of `windowMs` has at least 5 s left, so a
+ * test's burst cannot straddle two windows (each with its own budget).
+ */
+export async function awayFromWindowEdge(windowMs: number): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs)
+  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 50))
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createCommentRoute, deleteCommentRoute, listCommentsRoute } from '../../../src/features/works/social/routes'
 import { callJson, dataOf, dbFirst, dbRun, expectError, newUser, type TestUser } from '../../helpers'
 import { makeAdmin } from '../../support/generation'
-import { insertWork } from '../../support/works'
+import { awayFromWindowEdge, insertWork } from '../../support/works'
 
 const post = (workId: string, user: TestUser, text: unknown) => callJson('POST', `/api/works/${workId}/comments`, { text }, { token: user.accessToken })
 const list = (workId: string, query = '', user?: TestUser) =>
@@ -19,15 +19,6 @@ async function commentsOf(workId: string) {
 
 /** Frees a user from the comment rate limits (tests that are not about them write many). */
 const resetCommentLimits = (userId: string) => dbRun("DELETE FROM rate_limits WHERE key LIKE 'comments:%:' || ?1", userId)
-
-/**
- * Waits until the current fixed window of `windowMs` has at least 5 s left, so a test's burst
- * cannot straddle two windows (each with its own budget).
- */
-async function awayFromWindowEdge(windowMs: number) {
-  const left = windowMs - (Date.now() % windowMs)
-  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 50))
-}
 
 describe('POST /api/works/:id/comments', () => {
   it('stores plain text as sent (trimmed), answers 201 with the comment and the new count', async () => {

@@ -8,7 +8,7 @@ import {
   unfollowUserRoute,
 } from '../../../src/features/works/social/routes'
 import { callJson, dataOf, dbFirst, dbRun, expectError, newUser, type TestUser } from '../../helpers'
-import { insertWork } from '../../support/works'
+import { awayFromWindowEdge, insertWork } from '../../support/works'
 
 const follow = (target: string, who: TestUser) => callJson('POST', `/api/users/${target}/follow`, undefined, { token: who.accessToken })
 const unfollow = (target: string, who: TestUser) => callJson('DELETE', `/api/users/${target}/follow`, undefined, { token: who.accessToken })
@@ -16,15 +16,6 @@ const profile = (id: string, who?: TestUser) => callJson('GET', `/api/users/${id
 
 const followRows = async (followeeId: string) =>
   (await dbFirst<{ n: number }>('SELECT COUNT(*) AS n FROM follows WHERE followee_id = ?1', followeeId))!.n
-
-/**
- * Waits until the current fixed window of `windowMs` has at least 5 s left, so a test's burst
- * cannot straddle two windows (each with its own budget).
- */
-async function awayFromWindowEdge(windowMs: number) {
-  const left = windowMs - (Date.now() % windowMs)
-  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 50))
-}
 
 describe('POST and DELETE /api/users/:id/follow', () => {
   it('follows and unfollows, idempotently: repeating answers the same', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { likeWorkRoute } from '../../../src/features/works/social/routes'
 import { callJson, dataOf, dbFirst, dbRun, expectError, newUser } from '../../helpers'
-import { insertWork } from '../../support/works'
+import { awayFromWindowEdge, insertWork } from '../../support/works'
 
 const like = (workId: string, token: string, body?: unknown) => callJson('POST', `/api/works/${workId}/like`, body, { token })
 
@@ -12,15 +12,6 @@ async function likesOf(workId: string) {
     workId,
   )
   return row!
-}
-
-/**
- * Waits until the current fixed window of `windowMs` has at least 5 s left, so a test's burst
- * cannot straddle two windows (each with its own budget).
- */
-async function awayFromWindowEdge(windowMs: number) {
-  const left = windowMs - (Date.now() % windowMs)
-  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 50))
 }
 
 describe('POST /api/works/:id/like', () => {
