@@ -27,6 +27,16 @@ export async function authenticate(env: Env, token: string): Promise<AuthUser> {
   return (await authenticateToken(env, token)).user
 }
 
+/**
+ * The signed-in caller of a route that also serves anonymous readers: null without an
+ * `Authorization` header. A token that is sent but no longer valid is 401, as on authenticated
+ * routes, so a client learns to refresh rather than silently seeing the anonymous answer.
+ */
+export async function optionalViewer(env: Env, authorization: string | undefined): Promise<AuthUser | null> {
+  const token = bearerToken(authorization)
+  return token ? authenticate(env, token) : null
+}
+
 /** `authenticate`, also answering when the access token expires (ms), for sockets that must close then. */
 export async function authenticateToken(env: Env, token: string): Promise<{ user: AuthUser; expiresAt: number }> {
   const claims = await verifyAccessToken(env, token)

@@ -83,6 +83,8 @@ export const livePhotoBytesAccess: Array<Record<string, string[]>> = [{ bearerAu
 export const socketTokenOrFirstFrame: Array<Record<string, string[]>> = [{ tokenQuery: [] }, {}]
 /** The owner's access token, a signed URL (`?exp=&sig=`), or nothing for a public image. */
 export const bearerOrSignedUrl: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { signedUrl: [] }, {}]
+/** Optional sign-in: a bearer token (personalises the answer), or none (anonymous reader). */
+export const bearerOrAnonymous: Array<Record<string, string[]>> = [{ bearerAuth: [] }, {}]
 /** A signed URL (`?exp=&sig=`), or nothing for a public resource. */
 export const signedUrlOrPublic: Array<Record<string, string[]>> = [{ signedUrl: [] }, {}]
 /** Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */

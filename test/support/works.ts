@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:test'
+import { expect } from 'vitest'
 import { newId } from '../../src/lib/ids'
+import { expectError } from '../helpers'
 
 /**
  * Works written straight into D1 for tests of the gallery and social features, without going
@@ -73,4 +75,16 @@ export async function insertWork(userId: string, seed: WorkSeed = {}): Promise<{
 export async function awayFromWindowEdge(windowMs: number): Promise<void> {
   const left = windowMs - (Date.now() % windowMs)
   if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 50))
+}
+
+/** Exactly `refusedCount` of `answers` were refused by a per-minute limit: 429 with a Retry-After of 1–60 s. */
+export function expectMinuteLimited(answers: Array<{ status: number; body: unknown; res: Response }>, refusedCount: number): void {
+  const refused = answers.filter((a) => a.status === 429)
+  expect(refused).toHaveLength(refusedCount)
+  for (const r of refused) {
+    expectError(r, 429, 'RATE_LIMITED')
+    const retryAfter = Number(r.res.headers.get('Retry-After'))
+    expect(retryAfter).toBeGreaterThanOrEqual(1)
+    expect(retryAfter).toBeLessThanOrEqual(60)
+  }
 }

@@ -1,16 +1,15 @@
 import { createRoute } from '@hono/zod-openapi'
-import { bearerAuth, errors, ok } from '../../../lib/openapi'
+import { bearerOrAnonymous, errors, ok } from '../../../lib/openapi'
 import { GalleryPageSchema, GalleryQuery } from './schemas'
 
 /** Anyone; a signed-in viewer (valid Bearer token) also learns which works they like. */
-const optionalBearer: Array<Record<string, string[]>> = [...bearerAuth, {}]
 
 export const galleryRoute = createRoute({
   method: 'get',
   path: '/gallery',
   tags: ['Works'],
   operationId: 'listGallery',
-  security: optionalBearer,
+  security: bearerOrAnonymous,
   summary: 'The public gallery',
   description:
     'Published works (public and approved), newest first or by popularity, views or likes, filtered by time, category, tag, ' +

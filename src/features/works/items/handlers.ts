@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../../../env'
-import { authenticate, bearerToken, clientIp } from '../../../lib/auth'
+import { clientIp, optionalViewer } from '../../../lib/auth'
 import { createRouter, paginate } from '../../../lib/openapi'
 import { servePublicWorkImage } from './public-images'
 import { listMyWorks, ownWork, viewWork } from './reads'
@@ -37,8 +37,7 @@ export const workRoutes = createRouter()
   })
   .openapi(getWorkRoute, async (c) => {
     // Optional sign-in: a token, when sent, must be valid (401), else the viewer is anonymous.
-    const token = bearerToken(c.req.header('Authorization'))
-    const viewer = token ? await authenticate(c.env, token) : null
+    const viewer = await optionalViewer(c.env, c.req.header('Authorization'))
     const work = await viewWork(c.env, c.req.valid('param').id, viewer?.id ?? null, clientIp(c.req.raw.headers))
     return c.json({ success: true as const, data: { work } }, 200)
   })

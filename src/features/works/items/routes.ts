@@ -1,13 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../../../lib/auth'
-import { bearerAuth, errors, jsonBody, ok, paginationSchema, signedUrlOrPublic } from '../../../lib/openapi'
+import { bearerAuth, bearerOrAnonymous, errors, jsonBody, ok, paginationSchema, signedUrlOrPublic } from '../../../lib/openapi'
 import { WorkIdParam, WorkSchema } from '../shared/schemas'
 import { BatchDeleteBody, BatchDeleteResultSchema, CreateWorkBody, UpdateWorkBody, WorkImageParams, WorkImageQuery, WorkListQuery } from './schemas'
 
 const tags = ['Works']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
 /** A signed-in viewer (their likes, their private works) or anyone for a published work. */
-const optionalBearer: Array<Record<string, string[]>> = [{ bearerAuth: [] }, {}]
 
 const listDescription =
   'Your works, private and public. `sort`: created (default), updated, likes, views, newest first on ties; `search` matches ' +
@@ -39,7 +38,7 @@ export const createWorkRoute = createRoute({
 })
 
 export const getWorkRoute = createRoute({
-  method: 'get', path: '/{id}', operationId: 'getWork', tags, security: optionalBearer, summary: 'One work',
+  method: 'get', path: '/{id}', operationId: 'getWork', tags, security: bearerOrAnonymous, summary: 'One work',
   description:
     'The owner always; anyone else (signed in or not) only while it is in the gallery (public and approved), else 404. ' +
     'A view counts once per viewer per work per UTC day (signed-in: the user; anonymous: a keyed hash of the network, never ' +

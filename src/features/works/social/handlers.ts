@@ -1,3 +1,4 @@
+import { optionalViewer } from '../../../lib/auth'
 import { createRouter } from '../../../lib/openapi'
 import { addComment, deleteComment, listComments } from './comments'
 import { listFollows, setFollow } from './follows'
@@ -16,7 +17,6 @@ import {
   unfollowUserRoute,
 } from './routes'
 import { readUserStats } from './stats'
-import { optionalViewer } from './viewer'
 
 /**
  * Likes, comments, follows, public profiles and stats (mounted at `/api`, after the users routes).

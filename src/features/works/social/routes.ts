@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import { requireAuth } from '../../../lib/auth'
-import { bearerAuth, errors, jsonBody, ok, PaginationQuery } from '../../../lib/openapi'
+import { bearerAuth, bearerOrAnonymous, errors, jsonBody, ok, PaginationQuery } from '../../../lib/openapi'
 import { WorkIdParam } from '../shared/schemas'
 import {
   CommentBody,
@@ -16,7 +16,6 @@ import {
   UserIdPathParam,
   UserStatsSchema,
 } from './schemas'
-import { bearerOrAnonymous } from './viewer'
 
 const tags = ['Social']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
