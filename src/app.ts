@@ -183,7 +183,8 @@ export function createApp() {
   )
   app.onError((error, c) => {
     if (error instanceof ApiError) {
-      if (error.status >= 500) log.error('request failed', { code: error.code, path: loggablePath(c.req.url), error: error.message })
+      // Maintenance answers are the intended state, not failures worth an error line each.
+      if (error.status >= 500 && error.code !== 'MAINTENANCE') log.error('request failed', { code: error.code, path: loggablePath(c.req.url), error: error.message })
       for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value)
       const body: Record<string, unknown> = { success: false, error: error.message, code: error.code }
       if (error.details !== undefined) body.details = error.details

@@ -10,11 +10,17 @@ import type { AuditEntry, AuditEntryDto } from './schemas'
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
 
-/** The INSERT of one audit row, for the caller's own `env.DB.batch([...])`. */
-export function auditStatement(env: Env, entry: AuditEntry, now = Date.now()): D1PreparedStatement {
+/**
+ * The INSERT of one audit row, for the caller's own `env.DB.batch([...])`. With
+ * `onlyIfPreviousChanged`, put it right after a guarded UPDATE: the row is written only when that
+ * statement changed a row (SQLite's `changes()`, which ignores trigger writes), so a lost race
+ * that answers 409 leaves no record of a change that did not happen.
+ */
+export function auditStatement(env: Env, entry: AuditEntry, options: { onlyIfPreviousChanged?: boolean } = {}): D1PreparedStatement {
   return env.DB.prepare(
-    'INSERT INTO audit_log (id, actor_id, action, target_type, target_id, before, after, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)',
-  ).bind(newId('aud'), entry.actorId, entry.action, entry.targetType, entry.targetId, json(entry.before), json(entry.after), now)
+    `INSERT INTO audit_log (id, actor_id, action, target_type, target_id, before, after, created_at)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 ${options.onlyIfPreviousChanged ? 'WHERE changes() > 0' : ''}`,
+  ).bind(newId('aud'), entry.actorId, entry.action, entry.targetType, entry.targetId, json(entry.before), json(entry.after), Date.now())
 }
 
 /** Records one change on its own (when it cannot share the change's batch). */
