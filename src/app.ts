@@ -5,6 +5,7 @@ import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { createDb } from './db/client'
 import type { AppEnv } from './env'
+import { auditRoutes } from './features/audit/handlers'
 import { authRoutes } from './features/auth/handlers'
 import { callbackRoutes } from './features/callbacks/handlers'
 import { creditRoutes } from './features/credits/handlers'
@@ -16,6 +17,8 @@ import { liveUploadRoutes } from './features/live/uploads/handlers'
 import { PART_SIZE } from './features/live/uploads/schemas'
 import { modelRoutes } from './features/models/handlers'
 import { sceneRoutes } from './features/scenes/handlers'
+import { adminSettingsRoutes, announcementRoutes } from './features/settings/handlers'
+import { maintenanceGuard } from './features/settings/maintenance'
 import { taskRoutes } from './features/tasks/handlers'
 import { hubRoutes } from './features/hub/handlers'
 import { docsPage } from './features/system/docs'
@@ -125,6 +128,8 @@ export function createApp() {
       c.res.headers.set('Vary', vary ? `${vary}, Authorization` : 'Authorization')
     }
   })
+  // Maintenance: non-admin writes answer 503 (sign-in, callbacks and payment notifications stay open).
+  app.use('/api/*', maintenanceGuard)
 
   app.route('/', systemRoutes)
   app.route('/api/auth', authRoutes)
@@ -138,6 +143,9 @@ export function createApp() {
   app.route('/api/works', galleryRoutes)
   app.route('/api/works', workRoutes)
   app.route('/api/admin', adminWorkRoutes)
+  app.route('/api/admin', adminSettingsRoutes)
+  app.route('/api/admin', auditRoutes)
+  app.route('/api', announcementRoutes)
   app.route('/api', socialRoutes)
   app.route('/api', callbackRoutes)
   app.route('/api', hubRoutes)
@@ -175,7 +183,8 @@ export function createApp() {
   )
   app.onError((error, c) => {
     if (error instanceof ApiError) {
-      if (error.status >= 500) log.error('request failed', { code: error.code, path: loggablePath(c.req.url), error: error.message })
+      // Maintenance answers are the intended state, not failures worth an error line each.
+      if (error.status >= 500 && error.code !== 'MAINTENANCE') log.error('request failed', { code: error.code, path: loggablePath(c.req.url), error: error.message })
       for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value)
       const body: Record<string, unknown> = { success: false, error: error.message, code: error.code }
       if (error.details !== undefined) body.details = error.details

@@ -1,17 +1,15 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { createDb } from '../../src/db/client'
 import { forgetCachedSettings, getSetting, putSetting, readSettings } from '../../src/features/settings/service'
 import { ApiError } from '../../src/lib/errors'
 
-const db = createDb(env.DB)
 
 describe('runtime settings', () => {
   it('answer the registry default until a value is stored, then the stored value', async () => {
     forgetCachedSettings()
     expect(await getSetting(env, 'worksReview')).toBe('on')
     expect(await getSetting(env, 'generationsPerHour')).toBe(10)
-    const change = await putSetting(env, db, 'generationsPerHour', 3, 'usr_admin')
+    const change = await putSetting(env, 'generationsPerHour', 3, 'usr_admin')
     expect(change).toEqual({ before: 10, after: 3 })
     expect(await getSetting(env, 'generationsPerHour')).toBe(3)
     const row = await env.DB.prepare('SELECT value, updated_by AS by FROM settings WHERE key = ?1').bind('generationsPerHour').first()
@@ -26,7 +24,7 @@ describe('runtime settings', () => {
       ['generationsPerHour', -1],
       ['generationsPerHour', 2.5],
     ] as const) {
-      const error = await putSetting(env, db, key, value, null).catch((e: unknown) => e)
+      const error = await putSetting(env, key, value, null).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(ApiError)
       expect((error as ApiError).code).toBe('VALIDATION_ERROR')
       expect((error as ApiError).message).toContain(key)
@@ -44,7 +42,7 @@ describe('runtime settings', () => {
     const cachedEnv = { ...env, SETTINGS_CACHE_SECONDS: '60' } as Env
     forgetCachedSettings()
     const t0 = Date.now()
-    await putSetting(cachedEnv, db, 'worksReview', 'off', null)
+    await putSetting(cachedEnv, 'worksReview', 'off', null)
     expect((await readSettings(cachedEnv, t0)).worksReview).toBe('off')
     // Another isolate changes it: this one keeps its copy until the TTL runs out.
     await env.DB.prepare("UPDATE settings SET value = '\"on\"' WHERE key = 'worksReview'").run()

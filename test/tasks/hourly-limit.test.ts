@@ -1,13 +1,12 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createDb } from '../../src/db/client'
 import { putSetting } from '../../src/features/settings/service'
 import { createTaskRoute } from '../../src/features/tasks/routes'
 import { callApp, dataOf, expectError, newUser, type TestUser } from '../helpers'
 import { creditsOf, envWith, expectLedgerMatchesBalance, grantCredits, ledgerOf, makeAdmin } from '../support/generation'
 
 // Tests run with SETTINGS_CACHE_SECONDS=0: a setting changed here applies to the next request.
-const setLimit = (n: number) => putSetting(env, createDb(env.DB), 'generationsPerHour', n, null)
+const setLimit = (n: number) => putSetting(env, 'generationsPerHour', n, null)
 afterEach(async () => {
   await env.DB.prepare("DELETE FROM settings WHERE key = 'generationsPerHour'").run()
 })

@@ -3,6 +3,7 @@
  * OpenAPI use the same values as the columns.
  */
 export * from './accounts'
+export * from './audit'
 export * from './credits'
 export * from './generation'
 export * from './images'

@@ -77,7 +77,7 @@ export async function registerUser(
   const id = newId('usr')
   const now = new Date()
   const stored = avatar ? await storeAvatar(env, id, avatar) : null
-  const credits = signupCredits(env)
+  const credits = await signupCredits(env)
   try {
     const [[user]] = await db.batch([
       db

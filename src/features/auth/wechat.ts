@@ -62,7 +62,7 @@ export async function findOrCreateWechatUser(env: Env, db: Db, openId: string): 
   const now = new Date()
   const username = `wx_${randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 10).toLowerCase()}`
   const id = newId('usr')
-  const credits = signupCredits(env)
+  const credits = await signupCredits(env)
   const inserted = await db
     .insert(users)
     .values({ id, username, wechatOpenId: openId, credits, createdAt: now, updatedAt: now })

@@ -1,10 +1,10 @@
 import { and, desc, eq } from 'drizzle-orm'
 import { creditLedger, type LEDGER_REASONS } from '../../db/schema'
 import type { Db } from '../../env'
-import { config } from '../../lib/config'
 import { newId } from '../../lib/ids'
 import { pageRows } from '../../lib/pager'
 import { publishToUser } from '../hub/service'
+import { getSetting } from '../settings/service'
 
 /**
  * The credits module is the only writer of `users.credits` and `credit_ledger`. Where another
@@ -12,9 +12,9 @@ import { publishToUser } from '../hub/service'
  * asks for the statements here and puts them into its `db.batch()`.
  */
 
-/** Credits a new account starts with (`SIGNUP_CREDITS`, default 100). */
-export function signupCredits(env: Env): number {
-  return config(env).SIGNUP_CREDITS
+/** Credits a new account starts with: the `signupCredits` runtime setting (its default is `SIGNUP_CREDITS`, 100). */
+export function signupCredits(env: Env): Promise<number> {
+  return getSetting(env, 'signupCredits')
 }
 
 /**

@@ -12,12 +12,9 @@ export const DEFAULTS = {
   clipSkip: 1,
 }
 
-/** Credits per 512x512 image at up to 30 steps, when no scene sets a price. */
-export const BASE_IMAGE_COST = 2
-
 /**
  * cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)), where unit is the scene's
- * cost or BASE_IMAGE_COST. 512x512: ×1, 768x512: ×1.5, 1024x1024: ×4; 50 steps: ×1.67.
+ * cost or the `generationCostUnit` runtime setting (default 2). 512x512: ×1, 768x512: ×1.5, 1024x1024: ×4; 50 steps: ×1.67.
  */
 export function taskCost(unit: number, size: string, batchSize: number, steps: number): number {
   const [w, h] = size.split('x').map(Number) as [number, number]

@@ -12,7 +12,7 @@ export const createTaskRoute = createRoute({
     'Validates every field against the ranges of the contract, resolves the scene, prices the task and in one D1 batch ' +
     'debits credits, writes the ledger entry and the task (402 INSUFFICIENT_CREDITS and nothing written when the balance ' +
     'is short), then queues it. Cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)) where unit is the ' +
-    "scene's cost or 2. With `Idempotency-Key` (≤ 100 chars) a repeat of the same request answers the first task " +
+    "scene's cost or the `generationCostUnit` setting (default 2). With `Idempotency-Key` (≤ 100 chars) a repeat of the same request answers the first task " +
     '(`Idempotent-Replayed: true`) without charging again (and without counting as a new generation); the same key with ' +
     'a different body is 409.\n\n' +
     '**Model:** `model` must be one of the `value`s `GET /api/models` answers (400 INVALID_MODEL listing them in ' +

@@ -12,8 +12,9 @@ import { holdTaskInputStatement } from '../images/references'
 import { GenerationParams } from '../scenes/schemas'
 import { findActiveScene, renderScenePrompt } from '../scenes/service'
 import { resultImages, toTaskDto } from './dto'
+import { getSetting } from '../settings/service'
 import { enqueueGeneration } from './messages'
-import { BASE_IMAGE_COST, DEFAULTS, estimateSeconds, taskCost } from './pricing'
+import { DEFAULTS, estimateSeconds, taskCost } from './pricing'
 import { assertKnownModel, GENERATION_WINDOW_MS, hourlyGenerationLimit, hourlyLimitError, underHourlyLimitSql } from './limits'
 import { cancelAtProvider } from './providers'
 import type { CreateTaskInput } from './schemas'
@@ -80,7 +81,7 @@ export async function createTask(env: Env, db: Db, user: AuthUser, body: CreateT
   }
 
   const [width, height] = params.size.split('x').map(Number) as [number, number]
-  const cost = taskCost(scene?.cost ?? BASE_IMAGE_COST, params.size, params.batchSize, params.steps)
+  const cost = taskCost(scene?.cost ?? (await getSetting(env, 'generationCostUnit')), params.size, params.batchSize, params.steps)
   const now = Date.now()
   const taskId = newId('tsk')
   const provider = config(env).GENERATION_PROVIDER

@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:test'
-import { createDb } from '../../../src/db/client'
 import { putSetting } from '../../../src/features/settings/service'
 import { createWorkRoute } from '../../../src/features/works/items/routes'
 import { callJson, dataOf } from '../../helpers'
@@ -55,5 +54,5 @@ export async function review(id: string, status: 'approved' | 'rejected', reason
 
 /** Switches the `worksReview` setting (tests run with SETTINGS_CACHE_SECONDS=0: the next request sees it). */
 export async function setWorksReview(value: 'on' | 'off') {
-  await putSetting(env, createDb(env.DB), 'worksReview', value, null)
+  await putSetting(env, 'worksReview', value, null)
 }

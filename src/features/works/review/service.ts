@@ -3,6 +3,7 @@ import { type ReviewStatus, works } from '../../../db/schema'
 import type { Db } from '../../../env'
 import { conflict, forbidden, notFound } from '../../../lib/errors'
 import { paginate } from '../../../lib/openapi'
+import { auditStatement } from '../../audit/service'
 import { publishToUser } from '../../hub/service'
 import { purgePublicImages } from '../items/public-images'
 import { publicationSet } from '../shared/publication'
@@ -51,7 +52,7 @@ export async function listWorksForReview(
   return paginate(items, (count?.results[0] as { n: number } | undefined)?.n ?? 0, query.page, query.limit)
 }
 
-/** What a review changed, for the caller to record (the admin audit log writes it from here). */
+/** What a review changed (its audit row, `works.review`, is written in the review's own batch). */
 export interface ReviewOutcome {
   work: WorkDto
   ownerId: string
@@ -121,7 +122,9 @@ export async function reviewWork(
          ${publicationSet(3, 2, 6)}
        WHERE id = ?1 AND review_status = ?7 AND is_public = ?8 AND featured = ?11`,
     ).bind(workId, status, isPublic ? 1 : 0, reason, featured ? 1 : 0, now, current.reviewStatus, current.isPublic ? 1 : 0, reviewChanged ? 1 : 0, adminId, current.featured ? 1 : 0)
-    const [updated, reread] = await env.DB.batch<unknown>([update, read])
+    const after = { reviewStatus: status, featured, isPublic, reviewReason: reason }
+    const audit = auditStatement(env, { actorId: adminId, action: 'works.review', targetType: 'work', targetId: workId, before, after }, { onlyIfPreviousChanged: true })
+    const [updated, , reread] = await env.DB.batch<unknown>([update, audit, read])
     if (!updated?.meta.changes) throw conflict('The work changed while it was being reviewed; load it again and retry')
     row = (reread?.results[0] as WorkRow | undefined) ?? null
   }
