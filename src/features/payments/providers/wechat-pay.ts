@@ -56,7 +56,7 @@ export function requireWechatConfig(values: ConfigValues<WechatPayKey>, notifyUr
     privateKeyPem: get('WECHAT_PAY_PRIVATE_KEY'),
     platformPublicKeyPem: get('WECHAT_PAY_PLATFORM_PUBLIC_KEY'),
     platformSerial: get('WECHAT_PAY_PLATFORM_SERIAL'),
-    apiV3Key: values.WECHAT_PAY_API_V3_KEY!,
+    apiV3Key: get('WECHAT_PAY_API_V3_KEY'),
     apiBase: (values.WECHAT_PAY_API_BASE?.trim() || WECHAT_PAY_DEFAULT_API_BASE).replace(/\/+$/, ''),
     notifyUrl: notifyUrl!,
   }
