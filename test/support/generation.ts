@@ -177,13 +177,14 @@ export interface Seen {
 
 /**
  * Replaces the Worker's outgoing fetch (same isolate) with `route`. Every request is recorded;
- * a request `route` does not answer fails loudly instead of reaching the network.
+ * a request `route` does not answer fails loudly instead of reaching the network. Bodies are read
+ * as bytes then decoded (workerd warns on `.text()` of a form-encoded body).
  */
 export function mockFetch(route: (req: Seen) => Response | Promise<Response> | undefined) {
   const seen: Seen[] = []
   const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = new Request(input, init)
-    const entry = { url: req.url, method: req.method, headers: req.headers, body: req.body ? await req.text() : '' }
+    const entry = { url: req.url, method: req.method, headers: req.headers, body: req.body ? new TextDecoder().decode(await req.arrayBuffer()) : '' }
     seen.push(entry)
     const res = await route(entry)
     if (!res) throw new Error(`unexpected outgoing fetch ${req.method} ${req.url}`)
