@@ -492,7 +492,7 @@ export interface paths {
         put?: never;
         /**
          * Generate images
-         * @description Validates every field against the ranges of the contract, resolves the scene, prices the task and in one D1 batch debits credits, writes the ledger entry and the task (402 INSUFFICIENT_CREDITS and nothing written when the balance is short), then queues it. Cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)) where unit is the scene's cost or 2. With `Idempotency-Key` (≤ 100 chars) a repeat of the same request answers the first task (`Idempotent-Replayed: true`) without charging again (and without counting as a new generation); the same key with a different body is 409.
+         * @description Validates every field against the ranges of the contract, resolves the scene, prices the task and in one D1 batch debits credits, writes the ledger entry and the task (402 INSUFFICIENT_CREDITS and nothing written when the balance is short), then queues it. Cost = ceil(unit × batchSize × pixels / 512² × max(1, steps / 30)) where unit is the scene's cost or the `generationCostUnit` setting (default 2). With `Idempotency-Key` (≤ 100 chars) a repeat of the same request answers the first task (`Idempotent-Replayed: true`) without charging again (and without counting as a new generation); the same key with a different body is 409.
          *
          *     **Model:** `model` must be one of the `value`s `GET /api/models` answers (400 INVALID_MODEL listing them in `details.allowed`); omitted, the scene's or the default model is used.
          *
@@ -729,6 +729,86 @@ export interface paths {
          * @description Approving a public work publishes it in the gallery; approving a private one only records the approval. Rejecting (reason required, ≤ 500 characters) takes it out of the gallery and makes it private; the owner sees the reason and gets `work.reviewed` `{code: CONTENT_VIOLATION}` on `/api/ws`. `featured` only changes the flag. Repeating a review that is already in place changes nothing and sends no event. An admin cannot approve or reject their own work (403; another admin must). Rejecting a work in the gallery purges its cached public images here at once (other data centres within 5 minutes). 409 when the work was never made public (reject) or changed during the review (retry).
          */
         put: operations["adminReviewWork"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Runtime settings (admin)
+         * @description Every runtime setting with its current value, default, type, meaning and last change (read from D1 now). A setting never changed has its default (`updatedAt: null`).
+         */
+        get: operations["adminListSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/config/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a runtime setting (admin)
+         * @description Stores `value` and writes an audit row (`settings.update`, before and after) in the same D1 batch. Unknown key: 404 (`details.keys` lists the known ones); a value of the wrong type: 400 naming the type. Every isolate applies it within `SETTINGS_CACHE_SECONDS` (10 s by default). Turning `maintenance` on pauses writes by non-admins (503 MAINTENANCE).
+         */
+        put: operations["adminUpdateSetting"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log (admin)
+         * @description Every admin change (settings, reviews, users, credit grants), newest first: who, what, the changed fields before and after, when. Filter by `actor` (user id), `action`, `targetType`, `targetId` and a time range (`from` inclusive, `to` exclusive). The log is append-only: no route changes or deletes an entry.
+         */
+        get: operations["adminListAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/system/announcement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Announcement and maintenance state
+         * @description What every client shows: the admins' `announcement` (null: none) and whether `maintenance` is on (writes answer 503 MAINTENANCE while it is; reads work). Public, the same for everyone, cacheable for 30 seconds; poll it at start-up and now and then.
+         */
+        get: operations["getAnnouncement"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -2373,6 +2453,90 @@ export interface components {
             featured?: boolean;
             /** @description Required when rejecting; shown to the owner */
             reason?: string;
+        };
+        SettingList: {
+            items: components["schemas"]["Setting"][];
+        };
+        Setting: {
+            /** @example maintenance */
+            key: string;
+            value: components["schemas"]["SettingValue"];
+            default: components["schemas"]["SettingValue"];
+            /**
+             * @description The accepted values, in words
+             * @example boolean
+             */
+            type: string;
+            description: string;
+            /**
+             * @description Last change; null while the default applies
+             * @example 2026-01-15T09:30:00.000Z
+             */
+            updatedAt: string | null;
+            /** @description The admin who made the last change */
+            updatedBy: string | null;
+        };
+        /**
+         * @description A JSON scalar; each setting accepts only its own `type`
+         * @example true
+         */
+        SettingValue: string | number | boolean | null;
+        UpdatedSetting: {
+            setting: components["schemas"]["Setting"];
+            before: components["schemas"]["SettingValue"] & unknown;
+        };
+        /**
+         * @example {
+         *       "value": true
+         *     }
+         */
+        SettingUpdate: {
+            value: components["schemas"]["SettingValue"];
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        AuditEntry: {
+            id: string;
+            /** @description The admin who made the change; null for the system */
+            actorId: string | null;
+            /** @description Their current username, when the account still exists */
+            actorUsername: string | null;
+            /** @example settings.update */
+            action: string;
+            /** @example setting */
+            targetType: string;
+            /** @example maintenance */
+            targetId: string;
+            /**
+             * @description The changed fields before (JSON; null when the target did not exist)
+             * @example false
+             */
+            before?: unknown;
+            /**
+             * @description The changed fields after (JSON)
+             * @example true
+             */
+            after?: unknown;
+            /** @example 2026-01-15T09:30:00.000Z */
+            createdAt: string;
+        };
+        Announcement: {
+            /**
+             * @description A notice to show everyone; null: none
+             * @example Maintenance tonight 02:00–02:30 UTC
+             */
+            announcement: string | null;
+            /** @description True while writes are paused (503 MAINTENANCE); reads keep working */
+            maintenance: boolean;
         };
         /**
          * @example {
@@ -5511,6 +5675,208 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminListSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every setting */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["SettingList"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminUpdateSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingUpdate"];
+            };
+        };
+        responses: {
+            /** @description The setting after the change, and the value before */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["UpdatedSetting"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminListAudit: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                /** @description Only changes by this user id */
+                actor?: string;
+                /** @description Only this action (settings.update, works.review, users.update, credits.grant, packages.update) */
+                action?: string;
+                /** @description Only this kind of target (setting, work, user, package, order) */
+                targetType?: string;
+                /** @description Only this target (a setting key, a work or user id) */
+                targetId?: string;
+                /** @description Changes at or after this instant (ISO 8601) */
+                from?: string;
+                /** @description Changes before this instant (ISO 8601, exclusive) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AuditPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAnnouncement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The announcement and maintenance state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Announcement"];
+                        message?: string;
+                    };
                 };
             };
         };
