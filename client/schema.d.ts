@@ -385,7 +385,7 @@ export interface paths {
         put?: never;
         /**
          * Add credits to an account (admin)
-         * @description One D1 batch: the balance and its ledger row (`admin_grant`, or `purchase` with `orderId`) change together.
+         * @description One D1 batch: the balance and its `admin_grant` ledger row (with `note`) change together. Purchases are credited only by paid orders.
          */
         post: operations["grantCredits"];
         delete?: never;
@@ -1703,7 +1703,7 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "INVALID_MODEL" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USER_EXISTS" | "DUPLICATE_TITLE" | "SESSION_ENDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "INVALID_IMAGE" | "CONTENT_VIOLATION" | "ACCOUNT_LOCKED" | "UPGRADE_REQUIRED" | "RATE_LIMITED" | "SERVER_ERROR" | "CONFIGURATION_ERROR" | "UPSTREAM_ERROR" | "GENERATION_FAILED" | "NOT_CONFIGURED" | "NOT_READY" | "SERVICE_UNAVAILABLE" | "MAINTENANCE";
+            code: "VALIDATION_ERROR" | "INVALID_MODEL" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_SIGNATURE" | "INSUFFICIENT_CREDITS" | "FORBIDDEN" | "ACCOUNT_DISABLED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USER_EXISTS" | "DUPLICATE_TITLE" | "SESSION_ENDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "INVALID_IMAGE" | "CONTENT_VIOLATION" | "ACCOUNT_LOCKED" | "UPGRADE_REQUIRED" | "RATE_LIMITED" | "SERVER_ERROR" | "CONFIGURATION_ERROR" | "UPSTREAM_ERROR" | "GENERATION_FAILED" | "NOT_CONFIGURED" | "NOT_READY" | "SERVICE_UNAVAILABLE" | "MAINTENANCE";
             details?: unknown;
         };
         /**
@@ -1981,23 +1981,25 @@ export interface components {
          * @example {
          *       "userId": "usr_01hx2k9q7v3m",
          *       "amount": 500,
-         *       "orderId": "order_2026_0142"
+         *       "note": "Refund for the outage on 3 May"
          *     }
          */
         CreditGrant: {
             userId: string;
             amount: number;
-            /** @description A payment or order reference; makes the grant a `purchase` */
-            orderId?: string;
+            /** @description Why: kept on the ledger row and in the audit log */
+            note?: string;
         };
         CreditLedgerEntry: {
             id: string;
             /** @description Positive: credited; negative: spent */
             amount: number;
             /** @enum {string} */
-            reason: "signup_bonus" | "task_charge" | "task_refund" | "admin_grant" | "purchase";
+            reason: "signup_bonus" | "task_charge" | "task_refund" | "admin_grant" | "admin_adjust" | "purchase";
             taskId: string | null;
             orderId: string | null;
+            /** @description An admin's reason for a grant or adjustment */
+            note: string | null;
             balanceAfter: number;
             createdAt: string;
         };
@@ -3295,7 +3297,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4244,7 +4246,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4269,7 +4271,7 @@ export interface operations {
             query?: {
                 page?: number;
                 limit?: number;
-                reason?: "signup_bonus" | "task_charge" | "task_refund" | "admin_grant" | "purchase";
+                reason?: "signup_bonus" | "task_charge" | "task_refund" | "admin_grant" | "admin_adjust" | "purchase";
             };
             header?: never;
             path?: never;
@@ -4295,6 +4297,7 @@ export interface operations {
                          *           "reason": "task_charge",
                          *           "taskId": "tsk_01hx2m4b",
                          *           "orderId": null,
+                         *           "note": null,
                          *           "balanceAfter": 96,
                          *           "createdAt": "2026-05-04T09:12:03.000Z"
                          *         },
@@ -4304,6 +4307,7 @@ export interface operations {
                          *           "reason": "signup_bonus",
                          *           "taskId": null,
                          *           "orderId": null,
+                         *           "note": null,
                          *           "balanceAfter": 100,
                          *           "createdAt": "2026-05-01T17:40:11.000Z"
                          *         }
@@ -4475,7 +4479,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4573,7 +4577,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4630,7 +4634,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5592,7 +5596,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5650,7 +5654,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5711,7 +5715,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5769,7 +5773,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5845,7 +5849,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7717,7 +7721,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description FORBIDDEN: signed in but not allowed */
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,3 +1,5 @@
+import { adminRoutes, websocketStatsRoutes } from './features/admin/handlers'
+import { adminStoreRoutes, paymentRoutes, storeRoutes } from './features/payments/handlers'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
@@ -136,6 +138,8 @@ export function createApp() {
   app.route('/api/users', userRoutes)
   app.route('/api/images', imageRoutes)
   app.route('/api/credits', creditRoutes)
+  app.route('/api/credits', storeRoutes)
+  app.route('/api/payments', paymentRoutes)
   app.route('/api/models', modelRoutes)
   app.route('/api/scenes', sceneRoutes)
   app.route('/api/tasks', taskRoutes)
@@ -145,6 +149,9 @@ export function createApp() {
   app.route('/api/admin', adminWorkRoutes)
   app.route('/api/admin', adminSettingsRoutes)
   app.route('/api/admin', auditRoutes)
+  app.route('/api/admin', adminStoreRoutes)
+  app.route('/api/admin', adminRoutes)
+  app.route('/api', websocketStatsRoutes)
   app.route('/api', announcementRoutes)
   app.route('/api', socialRoutes)
   app.route('/api', callbackRoutes)

@@ -13,6 +13,7 @@ export const codeToStatus = {
   INVALID_SIGNATURE: 401,
   INSUFFICIENT_CREDITS: 402,
   FORBIDDEN: 403,
+  ACCOUNT_DISABLED: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -49,6 +50,7 @@ export const ERROR_MEANING: Record<ErrorCode, string> = {
   INVALID_SIGNATURE: 'webhook signature missing, stale or wrong',
   INSUFFICIENT_CREDITS: 'not enough credits; `details` has `required` and `balance`',
   FORBIDDEN: 'signed in but not allowed',
+  ACCOUNT_DISABLED: 'an admin disabled this account; it cannot sign in',
   NOT_FOUND: 'not found, or not yours',
   METHOD_NOT_ALLOWED: 'the route does not take this method',
   CONFLICT: 'conflicts with the current state',
@@ -114,6 +116,7 @@ export const badRequest = (message: string, details?: unknown) => new ApiError('
 export const unauthorized = (message = 'Authentication required') => new ApiError('UNAUTHORIZED', message)
 export const invalidCredentials = (message = 'Invalid login or password') => new ApiError('INVALID_CREDENTIALS', message)
 export const forbidden = (message = 'You are not allowed to do this') => new ApiError('FORBIDDEN', message)
+export const accountDisabled = () => new ApiError('ACCOUNT_DISABLED', 'This account has been disabled')
 export const notFound = (what = 'Resource', details?: unknown) => new ApiError('NOT_FOUND', `${what} not found`, { details })
 export const conflict = (message: string, details?: unknown) => new ApiError('CONFLICT', message, { details })
 export const duplicateTitle = (title: string) =>

@@ -19,7 +19,7 @@ describe('starting credits', () => {
     const records = await callJson('GET', '/api/credits/records', undefined, { token: user.accessToken })
     const { items } = dataOf(records, listCreditRecordsRoute, 200)
     expect(items).toEqual([
-      { id: expect.any(String), amount: 100, reason: 'signup_bonus', taskId: null, orderId: null, balanceAfter: 100, createdAt: expect.any(String) },
+      { id: expect.any(String), amount: 100, reason: 'signup_bonus', taskId: null, orderId: null, note: null, balanceAfter: 100, createdAt: expect.any(String) },
     ])
     expect(new Date(items[0]!.createdAt).toISOString()).toBe(items[0]!.createdAt)
   })

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { debitForTaskStatements, grantStatements, refundTaskStatements } from '../../src/features/credits/service'
+import { adminCreditStatements, debitForTaskStatements, refundTaskStatements } from '../../src/features/credits/service'
 import { newUser } from '../helpers'
 import { creditsOf, envWith, expectLedgerMatchesBalance, ledgerCount, queuedTask } from '../support/generation'
 
@@ -56,17 +56,28 @@ describe('credit statements for other modules’ batches', () => {
     await expectLedgerMatchesBalance(user.id)
   })
 
-  it('grant statements change nothing for an unknown user, and balance and ledger together otherwise', async () => {
-    const [missing] = await env.DB.batch(grantStatements(env, { userId: 'usr_nobody', amount: 50, now: Date.now() }))
+  it('admin credit statements change nothing for an unknown user, and ledger and balance together otherwise', async () => {
+    const [missing] = await env.DB.batch(adminCreditStatements(env, { userId: 'usr_nobody', amount: 50, reason: 'admin_grant', now: Date.now() }))
     expect(missing!.meta.changes).toBe(0)
     const user = await newUser('grant')
-    const results = await env.DB.batch(grantStatements(env, { userId: user.id, amount: 50, orderId: 'order_1', now: Date.now() }))
+    const results = await env.DB.batch(adminCreditStatements(env, { userId: user.id, amount: 50, reason: 'admin_grant', note: 'goodwill', now: Date.now() }))
     expect(results.map((r) => r.meta.changes)).toEqual([1, 1])
     expect(await creditsOf(user.id)).toBe(150)
-    const row = await env.DB.prepare("SELECT reason, balance_after AS balanceAfter FROM credit_ledger WHERE user_id = ?1 AND order_id = 'order_1'")
+    const row = await env.DB.prepare("SELECT reason, note, balance_after AS balanceAfter FROM credit_ledger WHERE user_id = ?1 AND reason = 'admin_grant'")
       .bind(user.id)
       .first()
-    expect(row).toEqual({ reason: 'purchase', balanceAfter: 150 })
+    expect(row).toEqual({ reason: 'admin_grant', note: 'goodwill', balanceAfter: 150 })
+    await expectLedgerMatchesBalance(user.id)
+  })
+
+  it('an adjustment never takes a balance below zero: a debit larger than the balance writes nothing', async () => {
+    const user = await newUser('adjust')
+    const [refused] = await env.DB.batch(adminCreditStatements(env, { userId: user.id, amount: -101, reason: 'admin_adjust', note: 'too much', now: Date.now() }))
+    expect(refused!.meta.changes).toBe(0)
+    expect(await creditsOf(user.id)).toBe(100)
+    const results = await env.DB.batch(adminCreditStatements(env, { userId: user.id, amount: -100, reason: 'admin_adjust', note: 'all of it', now: Date.now() }))
+    expect(results.map((r) => r.meta.changes)).toEqual([1, 1])
+    expect(await creditsOf(user.id)).toBe(0)
     await expectLedgerMatchesBalance(user.id)
   })
 })

@@ -22,6 +22,9 @@ export const users = sqliteTable(
     failedLogins: integer('failed_logins').notNull().default(0),
     lockedUntil: timestamp('locked_until'),
     lastLoginAt: timestamp('last_login_at'),
+    /** Set while an admin has disabled the account: sign-in answers 403 ACCOUNT_DISABLED. */
+    disabledAt: timestamp('disabled_at'),
+    disabledReason: text('disabled_reason'),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
   },

@@ -9,12 +9,14 @@ export * from './generation'
 export * from './images'
 export * from './live'
 export * from './settings'
+export * from './store'
 export * from './works'
 import type { sessions, users } from './accounts'
 import type { scenes, tasks } from './generation'
 import type { images } from './images'
 import type { liveGuests, livePhotos, liveSessions } from './live'
 import type { workComments, works } from './works'
+import type { creditPackages, orders } from './store'
 
 export type User = typeof users.$inferSelect
 export type LiveSession = typeof liveSessions.$inferSelect
@@ -26,3 +28,5 @@ export type Image = typeof images.$inferSelect
 export type Session = typeof sessions.$inferSelect
 export type Work = typeof works.$inferSelect
 export type WorkComment = typeof workComments.$inferSelect
+export type CreditPackage = typeof creditPackages.$inferSelect
+export type Order = typeof orders.$inferSelect

@@ -6,8 +6,8 @@ import { balanceOf, grantCredits, ledgerPage } from './service'
 export const creditRoutes = createRouter()
   .openapi(getBalanceRoute, async (c) => c.json({ success: true as const, data: { balance: await balanceOf(c.env, c.var.user.id) } }, 200))
   .openapi(grantCreditsRoute, async (c) => {
-    const { userId, amount, orderId } = c.req.valid('json')
-    const balance = await grantCredits(c.env, userId, amount, orderId)
+    const { userId, amount, note } = c.req.valid('json')
+    const balance = await grantCredits(c.env, userId, amount, note)
     if (balance === null) throw notFound('User')
     return c.json({ success: true as const, data: { balance } }, 200)
   })

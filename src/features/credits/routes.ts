@@ -20,8 +20,8 @@ export const listCreditRecordsRoute = createRoute({
       paginationSchema(LedgerEntrySchema).openapi({
         example: {
           items: [
-            { id: 'cl_01hx2m4c', amount: -4, reason: 'task_charge', taskId: 'tsk_01hx2m4b', orderId: null, balanceAfter: 96, createdAt: '2026-05-04T09:12:03.000Z' },
-            { id: 'cl_01hx2k9r', amount: 100, reason: 'signup_bonus', taskId: null, orderId: null, balanceAfter: 100, createdAt: '2026-05-01T17:40:11.000Z' },
+            { id: 'cl_01hx2m4c', amount: -4, reason: 'task_charge', taskId: 'tsk_01hx2m4b', orderId: null, note: null, balanceAfter: 96, createdAt: '2026-05-04T09:12:03.000Z' },
+            { id: 'cl_01hx2k9r', amount: 100, reason: 'signup_bonus', taskId: null, orderId: null, note: null, balanceAfter: 100, createdAt: '2026-05-01T17:40:11.000Z' },
           ],
           pagination: { page: 1, limit: 20, total: 2, totalPages: 1, hasNext: false, hasPrev: false },
         },
@@ -35,7 +35,7 @@ export const listCreditRecordsRoute = createRoute({
 export const grantCreditsRoute = createRoute({
   method: 'post', path: '/grant', tags, security: bearerAuth, middleware: [requireAuth, requireAdmin],
   operationId: 'grantCredits', summary: 'Add credits to an account (admin)',
-  description: 'One D1 batch: the balance and its ledger row (`admin_grant`, or `purchase` with `orderId`) change together.',
+  description: 'One D1 batch: the balance and its `admin_grant` ledger row (with `note`) change together. Purchases are credited only by paid orders.',
   request: { body: jsonBody(GrantBody) },
   responses: { 200: ok(BalanceSchema, 'New balance'), ...errors(400, 401, 403, 404) },
 })

@@ -10,6 +10,7 @@ export const LedgerEntrySchema = z
     reason: z.enum(LEDGER_REASONS),
     taskId: z.string().nullable(),
     orderId: z.string().nullable(),
+    note: z.string().nullable().openapi({ description: "An admin's reason for a grant or adjustment" }),
     balanceAfter: z.number().int(),
     createdAt: z.string(),
   })
@@ -21,8 +22,8 @@ export const GrantBody = z
   .object({
     userId: z.string().max(64),
     amount: z.number().int().min(1).max(1_000_000),
-    orderId: z.string().max(100).optional().openapi({ description: 'A payment or order reference; makes the grant a `purchase`' }),
+    note: z.string().trim().min(1).max(200).optional().openapi({ description: 'Why: kept on the ledger row and in the audit log' }),
   })
-  .openapi('CreditGrant', { example: { userId: 'usr_01hx2k9q7v3m', amount: 500, orderId: 'order_2026_0142' } })
+  .openapi('CreditGrant', { example: { userId: 'usr_01hx2k9q7v3m', amount: 500, note: 'Refund for the outage on 3 May' } })
 
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>

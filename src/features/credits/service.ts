@@ -59,35 +59,68 @@ export function refundTaskStatements(env: Env, taskId: string, now: number): [D1
           AND EXISTS (SELECT 1 FROM credit_ledger c WHERE c.task_id = t.id AND c.reason = 'task_charge')
        ON CONFLICT DO NOTHING`,
     ).bind(ledgerId, taskId, now),
-    env.DB.prepare(
-      `UPDATE users SET credits = credits + (SELECT amount FROM credit_ledger WHERE id = ?1), updated_at = ?2
-        WHERE id = (SELECT user_id FROM credit_ledger WHERE id = ?1)`,
-    ).bind(ledgerId, now),
+    creditByLedgerRow(env, ledgerId, now),
   ]
 }
 
 /**
- * A grant (`admin_grant`, or `purchase` with an order reference): [credit, ledger row with the
- * balance after it]. The first result's `changes` is 0 when the user does not exist.
+ * An admin's grant (`admin_grant`, amount > 0) or adjustment (`admin_adjust`, either sign):
+ * [ledger row, balance change]. The ledger row is written first and only when the user exists
+ * and the balance stays ≥ 0 (a debit larger than the balance writes nothing); the balance moves
+ * by exactly the row this batch wrote. The first result's `changes` is 0 when nothing changed.
+ * Put an audit row with `onlyIfPreviousChanged` right after the FIRST statement if you need one.
  */
-export function grantStatements(env: Env, grant: { userId: string; amount: number; orderId?: string | null; now: number }): [D1PreparedStatement, D1PreparedStatement] {
-  const { userId, amount, orderId, now } = grant
+export function adminCreditStatements(
+  env: Env,
+  change: { userId: string; amount: number; reason: 'admin_grant' | 'admin_adjust'; note?: string | null; now: number },
+): [D1PreparedStatement, D1PreparedStatement] {
+  const { userId, amount, reason, note, now } = change
+  const ledgerId = newId('cl')
   return [
-    env.DB.prepare('UPDATE users SET credits = credits + ?2, updated_at = ?3 WHERE id = ?1').bind(userId, amount, now),
+    env.DB.prepare(
+      `INSERT INTO credit_ledger (id, user_id, amount, reason, note, balance_after, created_at)
+       SELECT ?1, id, ?3, ?4, ?5, credits + ?3, ?6 FROM users WHERE id = ?2 AND credits + ?3 >= 0`,
+    ).bind(ledgerId, userId, amount, reason, note ?? null, now),
+    creditByLedgerRow(env, ledgerId, now),
+  ]
+}
+
+/** Moves a balance by the amount of one ledger row written earlier in the same batch (nothing when the row is absent). */
+function creditByLedgerRow(env: Env, ledgerId: string, now: number): D1PreparedStatement {
+  return env.DB.prepare(
+    `UPDATE users SET credits = credits + (SELECT amount FROM credit_ledger WHERE id = ?1), updated_at = ?2
+      WHERE id = (SELECT user_id FROM credit_ledger WHERE id = ?1)`,
+  ).bind(ledgerId, now)
+}
+
+/**
+ * The credit of a paid order, for the batch that moves the order to `paid`: [ledger row,
+ * balance change]. Put them AFTER the guarded status update. The row (`purchase`, credits +
+ * bonus) is written only while the order is `paid`, at most once per order ((order_id, reason)
+ * is unique), and the balance moves only by the row this batch wrote, so a replayed or
+ * concurrent settlement credits nothing. The first result's `changes` tells whether this batch credited.
+ */
+export function purchaseStatements(env: Env, orderId: string, now: number): [D1PreparedStatement, D1PreparedStatement] {
+  const ledgerId = newId('cl')
+  return [
     env.DB.prepare(
       `INSERT INTO credit_ledger (id, user_id, amount, reason, order_id, balance_after, created_at)
-       SELECT ?1, id, ?3, ?4, ?5, credits, ?6 FROM users WHERE id = ?2`,
-    ).bind(newId('cl'), userId, amount, orderId ? 'purchase' : 'admin_grant', orderId ?? null, now),
+       SELECT ?1, o.user_id, o.credits + o.bonus_credits, 'purchase', o.id, u.credits + o.credits + o.bonus_credits, ?3
+         FROM orders o JOIN users u ON u.id = o.user_id
+        WHERE o.id = ?2 AND o.status = 'paid'
+       ON CONFLICT DO NOTHING`,
+    ).bind(ledgerId, orderId, now),
+    creditByLedgerRow(env, ledgerId, now),
   ]
 }
 
 /**
- * Adds credits to an account in one batch (balance and ledger row together) and tells the
+ * Adds credits to an account in one batch (ledger row and balance together) and tells the
  * user's devices. Answers the new balance, or null when there is no such user.
  */
-export async function grantCredits(env: Env, userId: string, amount: number, orderId?: string): Promise<number | null> {
-  const [updated] = await env.DB.batch(grantStatements(env, { userId, amount, orderId, now: Date.now() }))
-  if (!updated || updated.meta.changes === 0) return null
+export async function grantCredits(env: Env, userId: string, amount: number, note?: string | null): Promise<number | null> {
+  const [written] = await env.DB.batch(adminCreditStatements(env, { userId, amount, reason: 'admin_grant', note, now: Date.now() }))
+  if (!written || written.meta.changes === 0) return null
   const balance = await balanceOf(env, userId)
   await publishToUser(env, userId, { type: 'credits.changed', data: { balance } })
   return balance
@@ -113,6 +146,7 @@ export async function ledgerPage(db: Db, userId: string, query: { page: number; 
     reason: r.reason,
     taskId: r.taskId,
     orderId: r.orderId,
+    note: r.note,
     balanceAfter: r.balanceAfter,
     createdAt: r.createdAt.toISOString(),
   }))
