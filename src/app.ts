@@ -1,4 +1,5 @@
 import { adminRoutes, websocketStatsRoutes } from './features/admin/handlers'
+import { editorRoutes } from './features/editor/handlers'
 import { adminStoreRoutes, paymentRoutes, storeRoutes } from './features/payments/handlers'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { cors } from 'hono/cors'
@@ -154,6 +155,7 @@ export function createApp() {
   app.route('/api', websocketStatsRoutes)
   app.route('/api', announcementRoutes)
   app.route('/api', socialRoutes)
+  app.route('/api', editorRoutes)
   app.route('/api', callbackRoutes)
   app.route('/api', hubRoutes)
   app.route('/api/live', liveSessionRoutes)
