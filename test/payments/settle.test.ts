@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { expireOrders } from '../../src/features/payments/orders'
 import { devPayRoute, rechargeRoute, stripeWebhookRoute } from '../../src/features/payments/routes'
 import { settleOrder } from '../../src/features/payments/settle'
-import { dataOf, dbRun, expectError, newUser, type TestUser } from '../helpers'
+import { dataOf, dbFirst, dbRun, expectError, newUser, type TestUser } from '../helpers'
 import { creditsOf, expectLedgerMatchesBalance, mockFetch } from '../support/generation'
 import { rsaPair, type RsaPair, wechatSignedHeaders } from '../support/payments'
 import {
@@ -40,6 +40,31 @@ async function stripeOrder(user: TestUser, pkg: { id: string }) {
 
 const notifyWechat = (body: string, headers: Record<string, string>) => appCall(world.env, 'POST', '/api/payments/wechat/notify', body, { headers })
 const notifyStripe = (body: string, headers: Record<string, string>) => appCall({}, 'POST', '/api/payments/stripe/webhook', body, { headers })
+
+describe('WeChat Pay recharge', () => {
+  it('sends the payer openid and our notify URL, and answers the signed requestPayment parameters', async () => {
+    const user = await newUser('wxpre')
+    await dbRun('UPDATE users SET wechat_open_id = ?2 WHERE id = ?1', user.id, `o_${user.id}`)
+    const { seen } = mockFetch(() => wechatPrepayAnswer(world, 'wx201410272009395522657a690389285100'))
+    const { order } = dataOf(await appCall(world.env, 'POST', '/api/credits/recharge', { packageId: (await insertPackage({ priceCents: 600 })).id, provider: 'wechat' }, { token: user.accessToken }), rechargeRoute, 201)
+    const sent = JSON.parse(seen[0]!.body) as Record<string, unknown>
+    expect(sent).toMatchObject({ out_trade_no: order.id, notify_url: 'https://darkroom.test/api/payments/wechat/notify', amount: { total: 600, currency: 'CNY' }, payer: { openid: `o_${user.id}` } })
+    expect(order.payment).toMatchObject({ provider: 'wechat', prepayId: 'wx201410272009395522657a690389285100', requestPayment: { package: 'prepay_id=wx201410272009395522657a690389285100', signType: 'RSA' } })
+  })
+
+  it('needs the account\'s WeChat openid (400 naming it), and keeps a refused order as failed (502)', async () => {
+    const user = await newUser('wxnoid')
+    const pkg = await insertPackage()
+    const noId = expectError(await appCall(world.env, 'POST', '/api/credits/recharge', { packageId: pkg.id, provider: 'wechat' }, { token: user.accessToken }), 400, 'VALIDATION_ERROR')
+    expect(noId.error).toMatch(/wechat_open_id/)
+    await dbRun('UPDATE users SET wechat_open_id = ?2 WHERE id = ?1', user.id, `o_${user.id}`)
+    mockFetch(() => new Response(JSON.stringify({ code: 'PARAM_ERROR', message: 'bad openid' }), { status: 400 }))
+    const refused = expectError(await appCall(world.env, 'POST', '/api/credits/recharge', { packageId: pkg.id, provider: 'wechat' }, { token: user.accessToken }), 502, 'UPSTREAM_ERROR')
+    expect(refused.error).toMatch(/PARAM_ERROR/)
+    const row = await dbFirst<{ status: string; failure_reason: string }>('SELECT status, failure_reason FROM orders WHERE user_id = ?1', user.id)
+    expect(row).toMatchObject({ status: 'failed', failure_reason: expect.stringMatching(/PARAM_ERROR/) })
+  })
+})
 
 describe('WeChat Pay notifications', () => {
   it('20 identical notifications in parallel plus the dev pay link credit the order exactly once', async () => {
