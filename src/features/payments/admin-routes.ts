@@ -24,7 +24,7 @@ export const adminUpdatePackageRoute = createRoute({
   method: 'put', path: '/packages/{id}', tags, ...admin, operationId: 'adminUpdatePackage', summary: 'Change a credit package (admin)',
   description: `Only the fields sent change. Existing orders keep the terms they were created with. ${AUDITED}`,
   request: { params: PackageIdParam, body: jsonBody(PackageUpdateBody) },
-  responses: { 200: ok(z.object({ package: AdminPackageSchema }), 'Updated'), ...errors(400, 401, 403, 404) },
+  responses: { 200: ok(z.object({ package: AdminPackageSchema }), 'Updated'), ...errors(400, 401, 403, 404, 409) },
 })
 
 export const adminDeletePackageRoute = createRoute({

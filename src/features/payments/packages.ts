@@ -1,7 +1,7 @@
 import { asc, desc, eq } from 'drizzle-orm'
 import { type CreditPackage, creditPackages } from '../../db/schema'
 import type { Db } from '../../env'
-import { notFound } from '../../lib/errors'
+import { conflict, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { auditStatement } from '../audit/service'
 import type { PackageInput, PackageUpdate } from './schemas'
@@ -53,7 +53,7 @@ export async function createPackage(env: Env, actorId: string, input: PackageInp
 /**
  * Changes a package. Orders copied its terms when they were created, so a price change never
  * touches an existing order. The update is guarded by `updated_at` (a concurrent edit loses:
- * the caller reads again and retries once).
+ * it reads again and retries, 409 after three lost races).
  */
 export async function updatePackage(env: Env, db: Db, actorId: string, id: string, patch: PackageUpdate): Promise<CreditPackage> {
   for (let attempt = 0; ; attempt++) {
@@ -70,7 +70,7 @@ export async function updatePackage(env: Env, db: Db, actorId: string, id: strin
       auditStatement(env, { actorId, action: 'packages.update', targetType: 'package', targetId: id, before: previous, after: changed }, { onlyIfPreviousChanged: true }),
     ])
     if ((result?.meta.changes ?? 0) === 1) return after
-    if (attempt >= 2) throw notFound('Package')
+    if (attempt >= 2) throw conflict('The package kept changing while it was being updated: try again')
   }
 }
 
