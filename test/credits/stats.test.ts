@@ -16,6 +16,9 @@ async function ledgerRow(userId: string, amount: number, reason: string, at: num
 
 describe('GET /api/credits/stats', () => {
   it('sums the ledger by direction, reason and day', async () => {
+    // Days are UTC days: never straddle midnight between writing the rows and reading the stats.
+    const toMidnight = DAY - (Date.now() % DAY)
+    if (toMidnight < 15_000) await new Promise((resolve) => setTimeout(resolve, toMidnight + 100))
     const user = await newUser('stats')
     const today = Math.floor(Date.now() / DAY) * DAY
     // newUser's signup bonus (100 today) is already on the ledger.

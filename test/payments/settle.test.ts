@@ -6,6 +6,7 @@ import { devPayRoute, rechargeRoute, stripeWebhookRoute } from '../../src/featur
 import { settleOrder } from '../../src/features/payments/settle'
 import { dataOf, dbFirst, dbRun, expectError, newUser, type TestUser } from '../helpers'
 import { creditsOf, expectLedgerMatchesBalance, mockFetch } from '../support/generation'
+import { closeAll, connect } from '../support/ws-client'
 import { rsaPair, type RsaPair, wechatSignedHeaders } from '../support/payments'
 import {
   appCall, insertPackage, WECHAT, orderRow, purchaseRows, stripeCompleted, stripeSessionAnswer, wechatNotification, wechatPrepayAnswer, type WechatWorld, wechatWorld,
@@ -15,7 +16,10 @@ import {
 // settle function, and whatever arrives (twice, in parallel, late, forged, for another amount)
 // the user is credited exactly once or not at all.
 
-afterEach(() => vi.restoreAllMocks())
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await closeAll()
+})
 
 let world: WechatWorld
 let stranger: RsaPair
@@ -243,10 +247,13 @@ describe('settleOrder', () => {
     expect(order.payment).toEqual({ provider: 'dev', payUrl: `/api/payments/dev/${order.id}/pay`, method: 'POST' })
     expectError(await appCall({}, 'POST', `/api/payments/dev/${order.id}/pay`, undefined, { token: other.accessToken }), 404, 'NOT_FOUND')
     expectError(await appCall({}, 'POST', `/api/payments/dev/${order.id}/pay`), 401, 'UNAUTHORIZED')
+    const socket = await connect(owner.accessToken)
     const answers = await Promise.all(Array.from({ length: 5 }, () => appCall({}, 'POST', `/api/payments/dev/${order.id}/pay`, undefined, { token: owner.accessToken })))
     const results = answers.map((a) => dataOf(a, devPayRoute, 200).result).sort()
     expect(results).toEqual(['already_paid', 'already_paid', 'already_paid', 'already_paid', 'credited'])
     expect(await creditsOf(owner.id)).toBe(before + 6)
+    // The owner's devices hear about the new balance.
+    expect(await socket.waitFor((f) => f.type === 'credits.changed')).toMatchObject({ data: { balance: before + 6 } })
     // Outside development the route does not exist, even for the owner.
     expectError(await appCall({ ENVIRONMENT: 'production' }, 'POST', `/api/payments/dev/${order.id}/pay`, undefined, { token: owner.accessToken }), 404, 'NOT_FOUND')
   })
