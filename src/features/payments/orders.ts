@@ -38,7 +38,7 @@ export async function myOrder(db: Db, userId: string, id: string): Promise<Order
   return order
 }
 
-const description = (p: CreditPackage) => `Darkroom ${p.name}: ${p.credits + p.bonusCredits} credits`
+const description = (p: CreditPackage, o: Order) => `Darkroom ${p.name}: ${o.credits + o.bonusCredits} credits`
 
 /**
  * Creates a `pending` order for a package and registers it with the provider. The row is written
@@ -77,20 +77,26 @@ export async function recharge(env: Env, db: Db, user: AuthUser, body: { package
   ], now)
   const id = newId('ord')
   const expiresAt = now + ORDER_LIFETIME_MS
+  let inserted: boolean
   try {
-    await env.DB.prepare(
+    // The terms are copied from the package as it is at this instant, and only while it is on sale.
+    const result = await env.DB.prepare(
       `INSERT INTO orders (id, user_id, package_id, provider, status, amount_cents, currency, credits, bonus_credits,
          idempotency_key, request_hash, expires_at, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
-    ).bind(id, user.id, pkg.id, body.provider, pkg.priceCents, pkg.currency, pkg.credits, pkg.bonusCredits, key, requestHash, expiresAt, now).run()
+       SELECT ?1, ?2, p.id, ?4, 'pending', p.price_cents, p.currency, p.credits, p.bonus_credits, ?5, ?6, ?7, ?8, ?8
+         FROM credit_packages p WHERE p.id = ?3 AND p.active = 1`,
+    ).bind(id, user.id, pkg.id, body.provider, key, requestHash, expiresAt, now).run()
+    inserted = (result.meta.changes ?? 0) === 1
   } catch (error) {
     // A concurrent request with the same key won the unique index: answer its order.
     if (key && /UNIQUE/i.test(String(error))) return recharge(env, db, user, body, key)
     throw error
   }
+  const order = inserted ? await findOrder(db, id) : undefined
+  if (!order) throw notFound('Package')
   try {
     const payment = await createPayment(env, body.provider, {
-      id, amountCents: pkg.priceCents, currency: pkg.currency, description: description(pkg), expiresAt: new Date(expiresAt), payerOpenId,
+      id, amountCents: order.amountCents, currency: order.currency, description: description(pkg, order), expiresAt: order.expiresAt, payerOpenId,
     })
     await env.DB.prepare('UPDATE orders SET payment = ?2, updated_at = ?3 WHERE id = ?1').bind(id, JSON.stringify(payment), Date.now()).run()
   } catch (error) {
