@@ -33,6 +33,12 @@ export default defineConfig({
           WECHAT_APP_ID: 'wx-test-app',
           WECHAT_APP_SECRET: 'wx-test-secret',
           WECHAT_API_BASE: 'https://wechat.test',
+          // Stripe against a mocked API (test/payments); WeChat Pay keys are made per test file.
+          STRIPE_SECRET_KEY: 'sk_test_darkroom',
+          STRIPE_WEBHOOK_SECRET: 'whsec_test_darkroom_stripe_endpoint',
+          STRIPE_API_BASE: 'https://stripe.test',
+          STRIPE_SUCCESS_URL: 'https://app.example.com/store/success',
+          STRIPE_CANCEL_URL: 'https://app.example.com/store',
           // Settings changed by a test apply to its next request (the cache itself is unit-tested).
           SETTINGS_CACHE_SECONDS: '0',
           CORS_ORIGINS: 'http://localhost:5173,https://app.example.com',

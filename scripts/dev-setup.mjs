@@ -65,6 +65,16 @@ statements.push(
   scene('scn_demo_film', 'Film noir', 'style', '{prompt}, black and white film noir, hard shadows, 1940s', 'color, cartoon', 2, 20, 'High-contrast monochrome mood'),
   scene('scn_demo_wedding', 'Wedding day', 'event', '{prompt} at a {venue} wedding, golden hour, candid documentary photo', 'text, watermark', 3, 30, 'Warm candid wedding scene; needs variables.venue'),
 )
+// Demo credit packages (the dev payment provider pays them offline: POST the order's payUrl).
+const creditPackage = (id, name, credits, bonus, priceCents, currency, badge, order) =>
+  `INSERT OR IGNORE INTO credit_packages (id, name, credits, bonus_credits, price_cents, currency, badge, sort_order, active, created_at, updated_at)
+   VALUES (${q(id)}, ${q(name)}, ${credits}, ${bonus}, ${priceCents}, ${q(currency)}, ${q(badge)}, ${order}, 1, ${now}, ${now});`
+statements.push(
+  creditPackage('pkg_demo_starter', 'Starter', 60, 0, 600, 'CNY', null, 10),
+  creditPackage('pkg_demo_value', 'Value', 300, 30, 2800, 'CNY', 'Popular', 20),
+  creditPackage('pkg_demo_pro', 'Pro', 1000, 200, 8800, 'CNY', 'Best value', 30),
+  creditPackage('pkg_demo_usd', 'Starter (USD)', 100, 0, 999, 'USD', null, 40),
+)
 mkdirSync('.wrangler/demo', { recursive: true })
 writeFileSync('.wrangler/seed.sql', statements.join('\n') + '\n')
 wrangler('d1', 'execute', 'DB', '--local', '--file', '.wrangler/seed.sql')

@@ -5,6 +5,7 @@ import { abandonStaleUploads } from '../features/live/uploads/service'
 import { pruneRateLimits } from '../lib/rate-limit'
 import { pruneWebhookEvents } from '../features/callbacks/deliveries'
 import { failStuckTasks } from '../features/tasks/service'
+import { expireOrders } from '../features/payments/orders'
 import { pruneWorkViews } from '../features/works/social/views-retention'
 import { config } from '../lib/config'
 import { errorText, log } from '../lib/logger'
@@ -32,6 +33,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['prune login networks', () => pruneLoginNetworks(env.DB)],
     ['prune webhook events', () => pruneWebhookEvents(env)],
     ['prune work views', () => pruneWorkViews(env, Date.now())],
+    ['expire unpaid orders', () => expireOrders(env)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

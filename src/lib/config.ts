@@ -60,6 +60,20 @@ const ConfigSchema = z.object({
   WECHAT_API_BASE: baseUrl.transform((url) => url ?? 'https://api.weixin.qq.com'),
   WECHAT_APP_ID: optionalText,
   WECHAT_APP_SECRET: optionalText,
+  /** WeChat Pay API v3 (JSAPI, mini-programs); all of WECHAT_APP_ID and these set = `wechat` available. */
+  WECHAT_PAY_MCH_ID: optionalText,
+  WECHAT_PAY_SERIAL_NO: optionalText,
+  WECHAT_PAY_PRIVATE_KEY: optionalText,
+  WECHAT_PAY_PLATFORM_PUBLIC_KEY: optionalText,
+  WECHAT_PAY_PLATFORM_SERIAL: optionalText,
+  WECHAT_PAY_API_V3_KEY: optionalText,
+  WECHAT_PAY_API_BASE: baseUrl.transform((url) => url ?? 'https://api.mch.weixin.qq.com'),
+  /** Stripe Checkout; all four set = `stripe` available. */
+  STRIPE_SECRET_KEY: optionalText,
+  STRIPE_WEBHOOK_SECRET: optionalText,
+  STRIPE_API_BASE: baseUrl.transform((url) => url ?? 'https://api.stripe.com'),
+  STRIPE_SUCCESS_URL: httpUrl,
+  STRIPE_CANCEL_URL: httpUrl,
   JWT_SECRET: optionalText,
   URL_SIGNING_SECRET: optionalText,
 })

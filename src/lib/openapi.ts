@@ -90,12 +90,22 @@ export const signedUrlOrPublic: Array<Record<string, string[]>> = [{ signedUrl: 
 /** Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export const webhookSignature: Array<Record<string, string[]>> = [{ webhookSignature: [] }]
 
+/** WeChat Pay API v3 notifications: `Wechatpay-Signature` (RSA-SHA256 by the platform key) with its timestamp, nonce and serial headers. */
+export const wechatPaySignature: Array<Record<string, string[]>> = [{ wechatPaySignature: [] }]
+/** Stripe webhooks: `Stripe-Signature` (`t=…,v1=…`, HMAC-SHA256 with the endpoint secret). */
+export const stripeSignature: Array<Record<string, string[]>> = [{ stripeSignature: [] }]
+
 /** The security schemes the requirements above name; registered once on the document. */
 export const SECURITY_SCHEMES = {
   bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
   tokenQuery: { type: 'apiKey', in: 'query', name: 'token', description: 'The same token as a query parameter, for `<img>` tags and WebSockets' },
   signedUrl: { type: 'apiKey', in: 'query', name: 'sig', description: 'A signed URL from an image or photo record (`exp` and `sig`)' },
   webhookSignature: { type: 'apiKey', in: 'header', name: 'webhook-signature', description: 'Standard Webhooks HMAC-SHA256 over `webhook-id.webhook-timestamp.body`' },
+  wechatPaySignature: {
+    type: 'apiKey', in: 'header', name: 'Wechatpay-Signature',
+    description: 'WeChat Pay API v3: base64 RSA-SHA256 over `Wechatpay-Timestamp\\nWechatpay-Nonce\\nbody\\n` by the platform key named by `Wechatpay-Serial`',
+  },
+  stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature', description: 'Stripe: `t=<unix>,v1=<hex HMAC-SHA256 of t.body>` with the endpoint secret' },
 } as const
 
 export const PaginationQuery = z.object({

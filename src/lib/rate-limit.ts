@@ -20,6 +20,9 @@ export const RATE_LIMITS = {
   /** Follows and unfollows per user. */
   followsPerUserMinute: { limit: 30, windowSeconds: 60 },
   followsPerUserDay: { limit: 300, windowSeconds: 86_400 },
+  /** Recharges per user (each one calls WeChat Pay or Stripe); Idempotency-Key replays are not counted. */
+  rechargesPerUserMinute: { limit: 10, windowSeconds: 60 },
+  rechargesPerUserHour: { limit: 60, windowSeconds: 3600 },
 } satisfies Record<string, RateLimitRule>
 
 const UPSERT = `
