@@ -414,6 +414,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/credits/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Credit packages on sale
+         * @description Active packages sorted by `sortOrder`, then price; `providers` lists the payment providers a recharge may use now.
+         */
+        get: operations["listCreditPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/credits/recharge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Buy a credit package
+         * @description Creates a `pending` order (price, currency, credits and bonus copied from the package; payable for 30 minutes) and registers it with the provider; `payment` is what the client pays with. `wechat` needs an account signed in with WeChat (400 otherwise); a provider that is not configured answers 503 NOT_CONFIGURED; a provider that refuses or cannot be reached answers 502 UPSTREAM_ERROR and the order is kept as `failed` with the reason. With `Idempotency-Key` (≤ 100 chars) the same request answers the same order (`Idempotent-Replayed: true`, 200); the same key with another body is 409. At most 10 recharges a minute and 60 an hour per user (429).
+         */
+        post: operations["recharge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/credits/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My orders
+         * @description Newest first, optionally of one status.
+         */
+        get: operations["listOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/credits/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my orders */
+        get: operations["getOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/credits/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My credit statistics
+         * @description From the ledger: totals, net amount per reason, and earned/spent per UTC day for the last 30 days (today last).
+         */
+        get: operations["getCreditStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/wechat/notify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * WeChat Pay notification
+         * @description WeChat Pay API v3 calls this (the `notify_url` of every prepay order). Read as raw bytes (at most 64 KB) and verified before anything is parsed. The signature (platform key, serial, ±5 minutes) is checked, the AES-256-GCM resource decrypted; `TRANSACTION.SUCCESS` settles the order once. Answers WeChat's protocol, not the API envelope: **204 with no body when handled** (credited, already paid, mismatch recorded, unknown order, other events), which stops WeChat's retries; otherwise 4xx/5xx with `{"code":"FAIL","message"}` so WeChat retries (forged or stale: 401; malformed: 400; not configured: 503).
+         */
+        post: operations["wechatPayNotify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/stripe/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe webhook
+         * @description Stripe calls this. Read as raw bytes (at most 64 KB) and verified before anything is parsed. `Stripe-Signature` v1 is checked (5-minute tolerance). `checkout.session.completed` (or `async_payment_succeeded`) with `payment_status: paid` settles the order (`client_reference_id`) once; other events are acknowledged. 200 when handled (credited, already paid, mismatch recorded, unknown order, ignored); 400/401 otherwise so Stripe retries.
+         */
+        post: operations["stripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/dev/{orderId}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay an order (development only)
+         * @description Only where ENVIRONMENT is development or test (404 anywhere else, before anything is checked). Settles a `dev` order of the caller (bearer token of the order's owner: the link is not a bearer of value by itself) through the same settle function as the real providers. `result`: credited | already_paid | not_payable. Others' orders and non-dev orders: 404.
+         */
+        post: operations["devPay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -788,6 +945,74 @@ export interface paths {
          * @description Every admin change (settings, reviews, users, credit grants), newest first: who, what, the changed fields before and after, when. Filter by `actor` (user id), `action`, `targetType`, `targetId` and a time range (`from` inclusive, `to` exclusive). The log is append-only: no route changes or deletes an entry.
          */
         get: operations["adminListAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every credit package (admin)
+         * @description Inactive ones included: active first, then by `sortOrder` and price.
+         */
+        get: operations["adminListPackages"];
+        put?: never;
+        /**
+         * Create a credit package (admin)
+         * @description credits ≥ 1, priceCents ≥ 1 (minor units), currency three upper-case letters (ISO 4217). Written to the audit log in the same D1 batch as the change.
+         */
+        post: operations["adminCreatePackage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/packages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a credit package (admin)
+         * @description Only the fields sent change. Existing orders keep the terms they were created with. Written to the audit log in the same D1 batch as the change.
+         */
+        put: operations["adminUpdatePackage"];
+        post?: never;
+        /**
+         * Delete or deactivate a credit package (admin)
+         * @description A package no order refers to is deleted; one with orders is deactivated instead (`deactivated: true`), never deleted. Written to the audit log in the same D1 batch as the change.
+         */
+        delete: operations["adminDeletePackage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every order (admin)
+         * @description Newest first; filters `status`, `userId`, `provider`, `from`/`to` (creation time, ISO 8601, `to` exclusive).
+         */
+        get: operations["adminListOrders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2003,6 +2228,211 @@ export interface components {
             balanceAfter: number;
             createdAt: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "pkg_01jd2c3v",
+         *           "name": "Starter",
+         *           "credits": 60,
+         *           "bonusCredits": 0,
+         *           "priceCents": 600,
+         *           "currency": "CNY",
+         *           "badge": null
+         *         }
+         *       ],
+         *       "providers": [
+         *         "wechat"
+         *       ]
+         *     }
+         */
+        CreditPackageList: {
+            items: components["schemas"]["CreditPackage"][];
+            /** @description Providers a recharge may use right now (configured; `dev` only in development) */
+            providers: ("wechat" | "stripe" | "dev")[];
+        };
+        /**
+         * @example {
+         *       "id": "pkg_01jd2c3v",
+         *       "name": "Starter",
+         *       "credits": 60,
+         *       "bonusCredits": 0,
+         *       "priceCents": 600,
+         *       "currency": "CNY",
+         *       "badge": null
+         *     }
+         */
+        CreditPackage: {
+            id: string;
+            name: string;
+            credits: number;
+            bonusCredits: number;
+            /** @description Price in minor units (fen, cents) */
+            priceCents: number;
+            /** @description ISO 4217, upper case */
+            currency: string;
+            badge: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "ord_01jd2c5k",
+         *       "packageId": "pkg_01jd2c3v",
+         *       "provider": "stripe",
+         *       "status": "pending",
+         *       "amountCents": 600,
+         *       "currency": "CNY",
+         *       "credits": 60,
+         *       "bonusCredits": 0,
+         *       "payment": {
+         *         "provider": "stripe",
+         *         "sessionId": "cs_test_a1b2",
+         *         "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2"
+         *       },
+         *       "failureReason": null,
+         *       "expiresAt": "2026-11-22T07:30:00.000Z",
+         *       "paidAt": null,
+         *       "createdAt": "2026-11-22T07:00:00.000Z"
+         *     }
+         */
+        Order: {
+            id: string;
+            packageId: string;
+            /** @enum {string} */
+            provider: "wechat" | "stripe" | "dev";
+            /** @enum {string} */
+            status: "pending" | "paid" | "expired" | "failed" | "refunded";
+            amountCents: number;
+            currency: string;
+            credits: number;
+            bonusCredits: number;
+            /**
+             * @description What the client pays with. wechat: `{provider, prepayId, requestPayment:{timeStamp, nonceStr, package, signType, paySign}}` (pass `requestPayment` to `wx.requestPayment`); stripe: `{provider, sessionId, url}` (open `url`); dev: `{provider, payUrl, method}` (POST it with the same bearer token). Null while the provider has not answered or when it failed.
+             * @example {
+             *       "provider": "stripe",
+             *       "sessionId": "cs_test_a1b2",
+             *       "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2"
+             *     }
+             */
+            payment: {
+                [key: string]: unknown;
+            } | null;
+            failureReason: string | null;
+            expiresAt: string;
+            paidAt: string | null;
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "packageId": "pkg_01jd2c3v",
+         *       "provider": "wechat"
+         *     }
+         */
+        Recharge: {
+            packageId: string;
+            /** @enum {string} */
+            provider: "wechat" | "stripe" | "dev";
+        };
+        OrderPage: {
+            items: components["schemas"]["Order"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        /**
+         * @example {
+         *       "balance": 152,
+         *       "earned": 370,
+         *       "spent": 218,
+         *       "refunded": 4,
+         *       "purchased": 330,
+         *       "byReason": {
+         *         "signup_bonus": 100,
+         *         "purchase": 330,
+         *         "task_charge": -222,
+         *         "task_refund": 4
+         *       },
+         *       "last30Days": [
+         *         {
+         *           "date": "2026-11-22",
+         *           "earned": 330,
+         *           "spent": 12
+         *         }
+         *       ]
+         *     }
+         */
+        CreditStats: {
+            balance: number;
+            /** @description Sum of every credit (positive ledger rows), refunds and purchases included */
+            earned: number;
+            /** @description Sum of every debit, as a positive number */
+            spent: number;
+            /** @description Task refunds */
+            refunded: number;
+            /** @description Credits bought (credits + bonus of paid orders) */
+            purchased: number;
+            /** @description Net amount per ledger reason */
+            byReason: {
+                [key: string]: number;
+            };
+            /** @description One entry per UTC day, oldest first, 30 days ending today */
+            last30Days: {
+                date: string;
+                earned: number;
+                spent: number;
+            }[];
+        };
+        /**
+         * @example {
+         *       "code": "FAIL",
+         *       "message": "Wechatpay-Signature does not verify"
+         *     }
+         */
+        WechatPayFail: {
+            /** @enum {string} */
+            code: "FAIL";
+            message: string;
+        };
+        PaymentAck: {
+            /** @enum {boolean} */
+            received: true;
+            /** @example credited */
+            result: string;
+        };
+        /**
+         * @example {
+         *       "orderId": "ord_01jd2c5k",
+         *       "result": "credited",
+         *       "order": {
+         *         "id": "ord_01jd2c5k",
+         *         "packageId": "pkg_01jd2c3v",
+         *         "provider": "dev",
+         *         "status": "paid",
+         *         "amountCents": 600,
+         *         "currency": "CNY",
+         *         "credits": 60,
+         *         "bonusCredits": 0,
+         *         "payment": {
+         *           "provider": "dev",
+         *           "payUrl": "/api/payments/dev/ord_01jd2c5k/pay",
+         *           "method": "POST"
+         *         },
+         *         "failureReason": null,
+         *         "expiresAt": "2026-11-22T07:30:00.000Z",
+         *         "paidAt": "2026-11-22T07:01:00.000Z",
+         *         "createdAt": "2026-11-22T07:00:00.000Z"
+         *       }
+         *     }
+         */
+        DevPayment: {
+            orderId: string;
+            result: string;
+            order: components["schemas"]["Order"] & (Record<string, never> | null);
+        };
         Model: {
             label: string;
             value: string;
@@ -2530,6 +2960,122 @@ export interface components {
             after?: unknown;
             /** @example 2026-01-15T09:30:00.000Z */
             createdAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "pkg_01jd2c3v",
+         *       "name": "Starter",
+         *       "credits": 60,
+         *       "bonusCredits": 0,
+         *       "priceCents": 600,
+         *       "currency": "CNY",
+         *       "badge": null,
+         *       "sortOrder": 10,
+         *       "active": true,
+         *       "createdAt": "2026-11-01T08:00:00.000Z",
+         *       "updatedAt": "2026-11-01T08:00:00.000Z"
+         *     }
+         */
+        AdminCreditPackage: components["schemas"]["CreditPackage"] & {
+            sortOrder: number;
+            active: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "name": "Value",
+         *       "credits": 300,
+         *       "bonusCredits": 30,
+         *       "priceCents": 2800,
+         *       "currency": "CNY",
+         *       "badge": "Popular",
+         *       "sortOrder": 20,
+         *       "active": true
+         *     }
+         */
+        CreditPackageInput: {
+            name: string;
+            credits: number;
+            /** @default 0 */
+            bonusCredits?: number;
+            priceCents: number;
+            /** @example CNY */
+            currency: string;
+            badge?: string | null;
+            /** @default 0 */
+            sortOrder?: number;
+            /** @default true */
+            active?: boolean;
+        };
+        /**
+         * @example {
+         *       "priceCents": 2600,
+         *       "badge": null
+         *     }
+         */
+        CreditPackageUpdate: {
+            name?: string;
+            credits?: number;
+            bonusCredits?: number;
+            priceCents?: number;
+            /** @example CNY */
+            currency?: string;
+            badge?: string | null;
+            sortOrder?: number;
+            active?: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "pkg_01jd2c3v",
+         *       "deleted": false,
+         *       "deactivated": true
+         *     }
+         */
+        CreditPackageDeletion: {
+            id: string;
+            deleted: boolean;
+            deactivated: boolean;
+        };
+        AdminOrderPage: {
+            items: components["schemas"]["AdminOrder"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "ord_01jd2c5k",
+         *       "packageId": "pkg_01jd2c3v",
+         *       "provider": "stripe",
+         *       "status": "pending",
+         *       "amountCents": 600,
+         *       "currency": "CNY",
+         *       "credits": 60,
+         *       "bonusCredits": 0,
+         *       "payment": {
+         *         "provider": "stripe",
+         *         "sessionId": "cs_test_a1b2",
+         *         "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2"
+         *       },
+         *       "failureReason": null,
+         *       "expiresAt": "2026-11-22T07:30:00.000Z",
+         *       "paidAt": null,
+         *       "createdAt": "2026-11-22T07:00:00.000Z",
+         *       "userId": "usr_01hx2k9q7v3m",
+         *       "username": "mei",
+         *       "providerRef": null
+         *     }
+         */
+        AdminOrder: components["schemas"]["Order"] & {
+            userId: string;
+            username: string | null;
+            providerRef: string | null;
         };
         Announcement: {
             /**
@@ -4357,6 +4903,508 @@ export interface operations {
             };
         };
     };
+    listCreditPackages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Packages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CreditPackageList"];
+                        message?: string;
+                    };
+                };
+            };
+        };
+    };
+    recharge: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Recharge"];
+            };
+        };
+        responses: {
+            /** @description Replayed (same Idempotency-Key and body) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            order: components["schemas"]["Order"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description Order created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            order: components["schemas"]["Order"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SERVER_ERROR: unexpected failure; `details.requestId` identifies it in the logs; CONFIGURATION_ERROR: the server is misconfigured (names the variable) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UPSTREAM_ERROR: an upstream service failed; GENERATION_FAILED: the generation provider failed (shown as a task's `errorCode`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed; MAINTENANCE: the service is in maintenance: writes are paused, reads work */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                status?: "pending" | "paid" | "expired" | "failed" | "refunded";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Orders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["OrderPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            order: components["schemas"]["Order"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCreditStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Statistics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CreditStats"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    wechatPayNotify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "EV-2018022511223320873",
+                 *       "create_time": "2026-11-22T13:29:35+08:00",
+                 *       "resource_type": "encrypt-resource",
+                 *       "event_type": "TRANSACTION.SUCCESS",
+                 *       "summary": "支付成功",
+                 *       "resource": {
+                 *         "original_type": "transaction",
+                 *         "algorithm": "AEAD_AES_256_GCM",
+                 *         "ciphertext": "…",
+                 *         "associated_data": "transaction",
+                 *         "nonce": "fdasflkja484"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    id?: string;
+                    create_time?: string;
+                    event_type?: string;
+                    resource_type?: string;
+                    summary?: string;
+                    resource?: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description Handled: WeChat stops retrying */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed notification */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WechatPayFail"];
+                };
+            };
+            /** @description Forged or stale signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WechatPayFail"];
+                };
+            };
+            /** @description Body over 64 KB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WechatPayFail"];
+                };
+            };
+            /** @description Server problem: WeChat retries */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WechatPayFail"];
+                };
+            };
+            /** @description WeChat Pay is not configured */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WechatPayFail"];
+                };
+            };
+        };
+    };
+    stripeWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_1",
+                 *       "type": "checkout.session.completed",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "cs_test_a1b2",
+                 *           "client_reference_id": "ord_01jd2c5k",
+                 *           "payment_status": "paid",
+                 *           "amount_total": 600,
+                 *           "currency": "cny"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    id?: string;
+                    type?: string;
+                    data?: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description Handled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["PaymentAck"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body or file too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SERVER_ERROR: unexpected failure; `details.requestId` identifies it in the logs; CONFIGURATION_ERROR: the server is misconfigured (names the variable) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_CONFIGURED: this feature is not configured on this server; NOT_READY: not ready yet, retry after Retry-After; SERVICE_UNAVAILABLE: a dependency is unavailable; nothing was changed; MAINTENANCE: the service is in maintenance: writes are paused, reads work */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    devPay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Settled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["DevPayment"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listModels: {
         parameters: {
             query?: never;
@@ -5800,7 +6848,7 @@ export interface operations {
                 limit?: number;
                 /** @description Only changes by this user id */
                 actor?: string;
-                /** @description Only this action (settings.update, works.review, users.update, credits.grant, packages.update) */
+                /** @description Only this action (settings.update, works.review, users.update, credits.grant, packages.update, packages.create, packages.delete, packages.deactivate) */
                 action?: string;
                 /** @description Only this kind of target (setting, work, user, package, order) */
                 targetType?: string;
@@ -5827,6 +6875,303 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: components["schemas"]["AuditPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminListPackages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Packages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["AdminCreditPackage"][];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminCreatePackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditPackageInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            package: components["schemas"]["AdminCreditPackage"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminUpdatePackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditPackageUpdate"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            package: components["schemas"]["AdminCreditPackage"];
+                        };
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminDeletePackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted or deactivated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CreditPackageDeletion"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminListOrders: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                status?: "pending" | "paid" | "expired" | "failed" | "refunded";
+                userId?: string;
+                provider?: "wechat" | "stripe" | "dev";
+                /** @description Created at or after (ISO 8601) */
+                from?: string;
+                /** @description Created before (ISO 8601, exclusive) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Orders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AdminOrderPage"];
                         message?: string;
                     };
                 };
