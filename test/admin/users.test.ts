@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { adminListUsersRoute, adminUpdateUserRoute } from '../../src/features/admin/routes'
+import { updateUser } from '../../src/features/admin/users'
 import { adminLoginRoute, loginRoute, refreshTokensRoute } from '../../src/features/auth/routes'
 import { callJson, dataOf, dbFirst, dbRun, expectError, login, newUser, type TestUser } from '../helpers'
 import { creditsOf, expectLedgerMatchesBalance, makeAdmin } from '../support/generation'
@@ -147,6 +148,95 @@ describe('disabling and enabling an account', () => {
   })
 })
 
+interface LedgerNote { amount: number; reason: string; note: string | null; balance_after: number }
+const ledgerNotes = async (userId: string) =>
+  (await env.DB.prepare("SELECT amount, reason, note, balance_after FROM credit_ledger WHERE user_id = ?1 AND reason LIKE 'admin_%' ORDER BY created_at, id").bind(userId).all<LedgerNote>()).results
+
+describe('credits through the console', () => {
+  it('adjusts up and down with a reason: ledger row with the note, audit row, balance, credits.changed', async () => {
+    const user = await newUser('credits')
+    const socket = await connect(user.accessToken)
+    const up = dataOf(await put(user.id, { creditsDelta: 50, reason: 'Goodwill for the outage' }), adminUpdateUserRoute, 200)
+    expect(up.credits).toBe(150)
+    await socket.waitForType('credits.changed', (f) => f.data.balance === 150)
+    const down = dataOf(await put(user.id, { creditsDelta: -120, reason: 'Chargeback' }), adminUpdateUserRoute, 200)
+    expect(down.credits).toBe(30)
+    expect(await ledgerNotes(user.id)).toEqual([
+      { amount: 50, reason: 'admin_adjust', note: 'Goodwill for the outage', balance_after: 150 },
+      { amount: -120, reason: 'admin_adjust', note: 'Chargeback', balance_after: 30 },
+    ])
+    const audits = await auditRows(user.id, 'credits.adjust')
+    expect(audits.map((r) => [r.actor_id, JSON.parse(r.before), JSON.parse(r.after)])).toEqual([
+      [admin.id, { credits: 100 }, { creditsDelta: 50, reason: 'Goodwill for the outage' }],
+      [admin.id, { credits: 150 }, { creditsDelta: -120, reason: 'Chargeback' }],
+    ])
+    await expectLedgerMatchesBalance(user.id)
+  })
+
+  it('refuses to go below 0 (409, nothing written), and a reason is required', async () => {
+    const user = await newUser('overdraft')
+    const refused = expectError(await put(user.id, { creditsDelta: -101, reason: 'too much' }), 409, 'CONFLICT')
+    expect(refused.details).toMatchObject({ balance: 100 })
+    expectError(await put(user.id, { creditsDelta: -5 }), 400, 'VALIDATION_ERROR')
+    expect(await creditsOf(user.id)).toBe(100)
+    expect(await ledgerNotes(user.id)).toEqual([])
+    expect(await auditRows(user.id, 'credits.adjust')).toEqual([])
+  })
+
+  it('parallel debits never overdraw: each applies or answers 409, the ledger explains the balance', async () => {
+    const user = await newUser('racedebit')
+    const results = await Promise.all(Array.from({ length: 5 }, () => put(user.id, { creditsDelta: -30, reason: 'race' })))
+    const ok = results.filter((r) => r.status === 200).length
+    for (const r of results) if (r.status !== 200) expectError(r, 409, 'CONFLICT')
+    expect(ok).toBe(3)
+    expect(await creditsOf(user.id)).toBe(10)
+    expect(await auditRows(user.id, 'credits.adjust')).toHaveLength(3)
+    await expectLedgerMatchesBalance(user.id)
+  })
+
+  it('a role change with credits is all or nothing: an overdraft leaves the role as it was', async () => {
+    const user = await newUser('combo')
+    // The balance is short when the console reads it: refused before any write.
+    await dbRun('UPDATE users SET credits = 0 WHERE id = ?1', user.id)
+    expectError(await put(user.id, { role: 'admin', creditsDelta: -10, reason: 'combo' }), 409, 'CONFLICT')
+    expect((await dbFirst<{ role: string }>('SELECT role FROM users WHERE id = ?1', user.id))?.role).toBe('user')
+    expect(await auditRows(user.id, 'users.update')).toEqual([])
+    const both = dataOf(await put(user.id, { role: 'admin', creditsDelta: 10, reason: 'promotion bonus' }), adminUpdateUserRoute, 200)
+    expect(both).toMatchObject({ role: 'admin', credits: 10 })
+    expect(await auditRows(user.id, 'users.update')).toHaveLength(1)
+    expect(await auditRows(user.id, 'credits.adjust')).toHaveLength(1)
+  })
+
+  it('a combined change whose debit fails inside the batch rolls back its role change too (service level)', async () => {
+    // The balance drops between the console's read and its batch (as a concurrent debit would):
+    // the ledger guard writes nothing, and the role change in the same batch must not land alone.
+    const user = await newUser('racecombo')
+    const DB = {
+      prepare: (query: string) => env.DB.prepare(query),
+      batch: async (statements: D1PreparedStatement[]) => {
+        await env.DB.prepare('UPDATE users SET credits = 0 WHERE id = ?1').bind(user.id).run()
+        return env.DB.batch(statements)
+      },
+    } as unknown as D1Database
+    await expect(updateUser({ ...env, DB }, admin.id, user.id, { role: 'admin', creditsDelta: -60, reason: 'combo' })).rejects.toMatchObject({ code: 'CONFLICT' })
+    expect(await dbFirst('SELECT role, credits FROM users WHERE id = ?1', user.id)).toEqual({ role: 'user', credits: 0 })
+    expect(await auditRows(user.id, 'users.update')).toEqual([])
+    expect(await auditRows(user.id, 'credits.adjust')).toEqual([])
+  })
+
+  it('POST /api/credits/grant writes a credits.grant audit row in its batch (none for an unknown user)', async () => {
+    const user = await newUser('granted')
+    const res = await callJson('POST', '/api/credits/grant', { userId: user.id, amount: 25, note: 'Contest prize' }, { token: admin.accessToken })
+    expect(res.status).toBe(200)
+    expect(await creditsOf(user.id)).toBe(125)
+    const [row] = await auditRows(user.id, 'credits.grant')
+    expect(row?.actor_id).toBe(admin.id)
+    expect(JSON.parse(row!.after)).toEqual({ amount: 25, note: 'Contest prize' })
+    expectError(await callJson('POST', '/api/credits/grant', { userId: 'usr_nobody', amount: 5 }, { token: admin.accessToken }), 404, 'NOT_FOUND')
+    expect(await auditRows('usr_nobody', 'credits.grant')).toEqual([])
+  })
+})
+
 describe('the last active admin (runs last: it changes who is admin)', () => {
   it('two parallel demotions of the only two admins leave exactly one, and the loser writes no audit row', async () => {
     // Make a and b the only active admins (the file's admin is demoted by a, through the API).
@@ -158,9 +248,12 @@ describe('the last active admin (runs last: it changes who is admin)', () => {
     dataOf(await put(admin.id, { role: 'user' }, a.accessToken), adminUpdateUserRoute, 200)
 
     const results = await Promise.all([put(b.id, { role: 'user' }, a.accessToken), put(a.id, { role: 'user' }, b.accessToken)])
-    expect(results.map((r) => r.status).sort()).toEqual([200, 409])
-    const loser = expectError(results.find((r) => r.status === 409)!, 409, 'CONFLICT')
-    expect(loser.error).toMatch(/last active admin/)
+    // The loser is refused by the SQL guard (409), or, when the winner committed before the loser's
+    // request was authenticated, it is no admin any more (403).
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1)
+    const loser = results.find((r) => r.status !== 200)!
+    if (loser.status === 409) expect(expectError(loser, 409, 'CONFLICT').error).toMatch(/last active admin/)
+    else expectError(loser, 403, 'FORBIDDEN')
     const admins = await env.DB.prepare("SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL").all<{ id: string }>()
     expect(admins.results).toHaveLength(1)
     expect((await auditRows(a.id, 'users.update')).length + (await auditRows(b.id, 'users.update')).length).toBe(1)
@@ -171,6 +264,23 @@ describe('the last active admin (runs last: it changes who is admin)', () => {
     expectError(await put(survivor.id, { isActive: false }, survivor.accessToken), 403, 'FORBIDDEN')
   })
 
+  it('the guard lives in the UPDATE: two demotions that both passed their reads leave one admin (service level)', async () => {
+    // Called below the HTTP layer so that both callers are still admins when they read: whichever
+    // batch runs second finds no other active admin inside its own UPDATE and changes nothing.
+    const e = await newUser('adm_e')
+    const f = await newUser('adm_f')
+    await dbRun("UPDATE users SET role = 'user' WHERE role = 'admin'")
+    await makeAdmin(e.id)
+    await makeAdmin(f.id)
+    const outcomes = await Promise.allSettled([updateUser(env, e.id, f.id, { role: 'user' }), updateUser(env, f.id, e.id, { role: 'user' })])
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
+    const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult
+    expect(refused.reason).toMatchObject({ code: 'CONFLICT' })
+    expect(String(refused.reason.message)).toMatch(/last active admin/)
+    const n = await dbFirst<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL")
+    expect(n?.n).toBe(1)
+  })
+
   it('disabling and demoting each other at once also leaves one active admin', async () => {
     const c = await newUser('adm_c')
     const d = await newUser('adm_d')
@@ -178,9 +288,9 @@ describe('the last active admin (runs last: it changes who is admin)', () => {
     await makeAdmin(c.id)
     await makeAdmin(d.id)
     const results = await Promise.all([put(d.id, { isActive: false }, c.accessToken), put(c.id, { role: 'user' }, d.accessToken)])
-    // One wins; the other loses the guard (409) or, when d was already disabled, d's token is dead (401).
+    // One wins; the other loses the guard (409), or its caller is already disabled (401) or demoted (403).
     expect(results.filter((r) => r.status === 200)).toHaveLength(1)
-    for (const r of results) expect([200, 401, 409]).toContain(r.status)
+    for (const r of results) expect([200, 401, 403, 409]).toContain(r.status)
     const n = await dbFirst<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL")
     expect(n?.n).toBe(1)
   })
