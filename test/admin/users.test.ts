@@ -6,9 +6,11 @@ import { adminLoginRoute, loginRoute, refreshTokensRoute } from '../../src/featu
 import { callJson, dataOf, dbFirst, dbRun, expectError, login, newUser, type TestUser } from '../helpers'
 import { creditsOf, expectLedgerMatchesBalance, makeAdmin } from '../support/generation'
 import { closeAll, closeCode, connect, expectAlive } from '../support/ws-client'
+import { closeAllSockets, connectLive, createSession, viewerToken } from '../support/live'
 
 afterEach(() => {
   closeAll()
+  closeAllSockets()
   vi.restoreAllMocks()
 })
 
@@ -128,6 +130,19 @@ describe('disabling and enabling an account', () => {
     expect((await callJson('POST', '/api/auth/wechat/login', { code: 'code-c' })).status).toBe(200)
     dataOf(await put(other.id, { isActive: true }), adminUpdateUserRoute, 200)
     dataOf(await callJson('POST', '/api/auth/admin/login', { login: other.username, password: other.password }), adminLoginRoute, 200)
+  })
+
+  it("also closes the user's photographer sockets on their live sessions", async () => {
+    const owner = await newUser('liveowner')
+    const session = await createSession(owner.accessToken)
+    const console_ = await connectLive(session.id, owner.accessToken)
+    const guest = await connectLive(session.id, await viewerToken(session.id, session.accessCode))
+    dataOf(await put(owner.id, { isActive: false }), adminUpdateUserRoute, 200)
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('owner socket not closed')), 5000))
+    expect((await Promise.race([console_.closed, timeout])).code).toBe(4401)
+    // Guests are not the disabled user: they keep watching.
+    guest.ws.send(JSON.stringify({ type: 'ping' }))
+    await guest.waitFor((e) => e.type === 'pong', 'pong')
   })
 
   it('an admin cannot disable themself or change their own role', async () => {
