@@ -16,12 +16,13 @@ export interface SessionRow {
   role: 'user' | 'admin'
   revokedAt: number | null
   expiresAt: number | null
+  disabledAt?: number | null
 }
 
 /**
  * Resolves an access token into the caller: signature and claims, then one D1 read that
- * checks the user still exists and the session was not revoked (logout, password change,
- * refresh-token reuse) or expired.
+ * checks the user still exists and is not disabled, and the session was not revoked (logout,
+ * password change, refresh-token reuse, disabled account) or expired.
  */
 export async function authenticate(env: Env, token: string): Promise<AuthUser> {
   return (await authenticateToken(env, token)).user
@@ -51,7 +52,7 @@ export async function authenticateToken(env: Env, token: string): Promise<{ user
  */
 export function sessionStatement(env: Env, claims: AccessClaims): D1PreparedStatement {
   return env.DB.prepare(
-    `SELECT u.id, u.username, u.role, s.revoked_at AS revokedAt, s.expires_at AS expiresAt
+    `SELECT u.id, u.username, u.role, s.revoked_at AS revokedAt, s.expires_at AS expiresAt, u.disabled_at AS disabledAt
        FROM users u JOIN sessions s ON s.user_id = u.id
       WHERE u.id = ?1 AND s.id = ?2`,
   ).bind(claims.userId, claims.sessionId)
@@ -59,7 +60,9 @@ export function sessionStatement(env: Env, claims: AccessClaims): D1PreparedStat
 
 /** The caller from the row `sessionStatement` read; 401 when the user or the session is gone. */
 export function sessionUser(row: SessionRow | null, claims: AccessClaims): AuthUser {
-  if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= Date.now())) {
+  // A disabled account's sessions are revoked with it; checking the flag too closes the gap of a
+  // sign-in that raced the disabling.
+  if (!row || row.revokedAt !== null || (row.disabledAt ?? null) !== null || (row.expiresAt !== null && row.expiresAt <= Date.now())) {
     throw unauthorized('Session has ended, sign in again')
   }
   return { id: row.id, username: row.username, role: row.role, sessionId: claims.sessionId }

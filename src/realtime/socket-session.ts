@@ -80,7 +80,10 @@ export function closeExpired(sockets: WebSocket[], now: number): WebSocket[] {
  * here, and any later one reaches the registered socket through `closeSessionSockets`.
  */
 export async function sessionStillLive(env: Env, session: SocketSession): Promise<boolean> {
-  const row = await env.DB.prepare('SELECT 1 AS live FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3')
+  const row = await env.DB.prepare(
+    `SELECT 1 AS live FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3 AND u.disabled_at IS NULL`,
+  )
     .bind(session.sessionId, session.userId, Date.now())
     .first<{ live: number }>()
   return row !== null

@@ -5,7 +5,17 @@ import { PaginationQuery, paginationSchema } from '../../lib/openapi'
  * What an admin change can be: `<area>.<verb>`. Writers use these names; the API answers any
  * string so rows written by a newer deploy still list.
  */
-export const AUDIT_ACTIONS = ['settings.update', 'works.review', 'users.update', 'credits.grant', 'packages.update', 'packages.create', 'packages.delete', 'packages.deactivate'] as const
+export const AUDIT_ACTIONS = [
+  'settings.update',
+  'works.review',
+  'users.update',
+  'credits.grant',
+  'credits.adjust',
+  'packages.create',
+  'packages.update',
+  'packages.delete',
+  'packages.deactivate',
+] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 export const AUDIT_TARGET_TYPES = ['setting', 'work', 'user', 'package', 'order'] as const
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number]

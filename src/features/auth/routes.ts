@@ -44,9 +44,9 @@ export const loginRoute = createRoute({
   operationId: 'login', security: noAuth,
   tags,
   summary: 'Sign in',
-  description: LOGIN_HELP,
+  description: `${LOGIN_HELP} A disabled account answers 403 ACCOUNT_DISABLED (only with the right password).`,
   request: { body: jsonBody(LoginBody) },
-  responses: { 200: ok(TokensSchema, 'Signed in'), ...errors(400, 401, 423, 429) },
+  responses: { 200: ok(TokensSchema, 'Signed in'), ...errors(400, 401, 403, 423, 429) },
 })
 
 export const adminLoginRoute = createRoute({
@@ -55,7 +55,7 @@ export const adminLoginRoute = createRoute({
   operationId: 'adminLogin', security: noAuth,
   tags,
   summary: 'Sign in as an administrator',
-  description: `${LOGIN_HELP} Non-admins get 403.`,
+  description: `${LOGIN_HELP} Non-admins get 403 FORBIDDEN, a disabled account 403 ACCOUNT_DISABLED.`,
   request: { body: jsonBody(LoginBody) },
   responses: { 200: ok(TokensSchema, 'Signed in'), ...errors(400, 401, 403, 423, 429) },
 })
@@ -69,11 +69,11 @@ export const wechatLoginRoute = createRoute({
   description:
     'Exchanges the `wx.login()` code at WeChat jscode2session server-side, then finds or creates the ' +
     'user by openid. 401 for an invalid code, 502 when WeChat is unreachable (nothing is created), ' +
-    '503 when the server has no WeChat credentials.',
+    '503 when the server has no WeChat credentials, 403 ACCOUNT_DISABLED when an admin disabled the account.',
   request: { body: jsonBody(WechatLoginBody) },
   responses: {
     200: ok(WechatTokensSchema, 'Signed in'),
-    ...errors(400, 401, 429, 502, 503),
+    ...errors(400, 401, 403, 429, 502, 503),
   },
 })
 
@@ -87,9 +87,10 @@ export const refreshTokensRoute = createRoute({
     'Answers a new token pair; the presented refresh token stops working. A retry (lost response, two tabs) ' +
     'with the same token within 30 seconds of its rotation, while its successor is still unused, answers the SAME ' +
     'new refresh token and a fresh access token. Any other reuse of a rotated refresh token revokes the whole ' +
-    'session (every token of that sign-in) and closes its sockets.',
+    'session (every token of that sign-in) and closes its sockets. A disabled account answers 403 ACCOUNT_DISABLED ' +
+    '(its sessions were revoked when it was disabled and stay revoked after it is enabled again: sign in anew).',
   request: { body: jsonBody(RefreshBody) },
-  responses: { 200: ok(TokensSchema, 'New tokens'), ...errors(400, 401) },
+  responses: { 200: ok(TokensSchema, 'New tokens'), ...errors(400, 401, 403) },
 })
 
 export const logoutRoute = createRoute({

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { users, type User } from '../../db/schema'
 import { signupCredits, signupLedgerInsert } from '../credits/service'
 import type { Db } from '../../env'
-import { badRequest, forbidden, invalidCredentials, userExists } from '../../lib/errors'
+import { accountDisabled, badRequest, forbidden, invalidCredentials, userExists } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import { requireSecret } from '../../lib/locality'
 import { networkOf } from '../../lib/network'
@@ -128,6 +128,8 @@ export async function checkCredentials(
   if (!check.valid) throw await recordFailure(env, attempt)
   // The right password proves this network, admin or not.
   await recordSuccess(env, attempt)
+  // Only the right password learns that the account is disabled (nobody else can probe for it).
+  if (user.disabledAt) throw accountDisabled()
   if (opts.adminOnly && user.role !== 'admin') throw forbidden('This account is not an administrator')
 
   const [updated] = await db
@@ -170,6 +172,7 @@ export async function signInWithWechat(env: Env, db: Db, code: string, client: C
   await hitRateLimits(env.DB, [[`login:ip:${networkOf(client.ip)}`, RATE_LIMITS.loginPerIp]])
   const openId = await exchangeWechatCode(env, code)
   const { user, created } = await findOrCreateWechatUser(env, db, openId)
+  if (user.disabledAt) throw accountDisabled()
   const tokens = await startSession(env, db, user, { rememberMe: true, userAgent: client.userAgent })
   return { ...tokens, isNewUser: created }
 }

@@ -3,7 +3,7 @@ import { refreshTokens, sessions, type User } from '../../db/schema'
 import type { Db } from '../../env'
 import { tokenLifetimes } from '../../lib/config'
 import { requireSecret } from '../../lib/locality'
-import { unauthorized } from '../../lib/errors'
+import { accountDisabled, unauthorized } from '../../lib/errors'
 import { newId, sha256Hex, toBase64Url } from '../../lib/ids'
 import { newRefreshToken, signAccessToken } from '../../lib/tokens'
 import { closeSessionSockets } from '../../realtime/revoke'
@@ -66,6 +66,7 @@ interface RefreshRow {
   revokedAt: number | null
   expiresAt: number
   userId: string
+  disabledAt: number | null
 }
 
 /** How long a rotated refresh token may be presented again and get the same successor. */
@@ -87,8 +88,8 @@ async function successorToken(env: Env, presented: string): Promise<string> {
 const ROW_QUERY = `
   SELECT t.used_at AS usedAt, t.replaced_by AS replacedBy, n.used_at AS successorUsedAt,
          s.id AS sessionId, s.remember_me AS rememberMe, s.revoked_at AS revokedAt,
-         s.expires_at AS expiresAt, s.user_id AS userId
-    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+         s.expires_at AS expiresAt, s.user_id AS userId, u.disabled_at AS disabledAt
+    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
     LEFT JOIN refresh_tokens n ON n.token_hash = t.replaced_by
    WHERE t.token_hash = ?1`
 
@@ -108,6 +109,8 @@ export async function rotateRefreshToken(env: Env, db: Db, presented: string) {
   const row = await env.DB.prepare(ROW_QUERY).bind(oldHash).first<RefreshRow>()
   const now = Date.now()
   if (!row) throw unauthorized('Invalid refresh token')
+  // Before the revocation check: disabling revokes every session, and the client must learn why.
+  if (row.disabledAt !== null) throw accountDisabled()
   if (row.revokedAt !== null) throw unauthorized('Session has ended, sign in again')
   if (row.expiresAt <= now) throw unauthorized('Refresh token expired, sign in again')
   const refreshToken = await successorToken(env, presented)
@@ -181,6 +184,18 @@ export async function revokeAllSessions(env: Env, userId: string, reason: string
     .run()
   await closeSessionSockets(env, userId, 'all', reason)
   return result.meta.changes
+}
+
+/**
+ * `revokeAllSessions` as a statement for the caller's own batch (an admin disabling the account):
+ * it revokes only while the user is disabled, so put it after the guarded UPDATE that disables.
+ * Close the sockets afterwards with `closeSessionSockets(env, userId, 'all', reason)`.
+ */
+export function revokeAllSessionsIfDisabledStatement(env: Env, userId: string, reason: string, now: number): D1PreparedStatement {
+  return env.DB.prepare(
+    `UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2
+      WHERE user_id = ?3 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM users WHERE id = ?3 AND disabled_at IS NOT NULL)`,
+  ).bind(now, reason, userId)
 }
 
 /** Deletes sessions that ended more than a week ago (cron sweep). */

@@ -35,7 +35,7 @@ export const listCreditRecordsRoute = createRoute({
 export const grantCreditsRoute = createRoute({
   method: 'post', path: '/grant', tags, security: bearerAuth, middleware: [requireAuth, requireAdmin],
   operationId: 'grantCredits', summary: 'Add credits to an account (admin)',
-  description: 'One D1 batch: the balance and its `admin_grant` ledger row (with `note`) change together. Purchases are credited only by paid orders.',
+  description: 'One D1 batch: the balance, its `admin_grant` ledger row (with `note`) and a `credits.grant` audit row change together. Purchases are credited only by paid orders.',
   request: { body: jsonBody(GrantBody) },
   responses: { 200: ok(BalanceSchema, 'New balance'), ...errors(400, 401, 403, 404) },
 })

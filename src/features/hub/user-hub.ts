@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import { closeQuietly } from '../../lib/sockets'
+import { SocketCounter } from '../../realtime/socket-counts'
 import {
   authFrameToken,
   CLOSE_UNAUTHORIZED,
@@ -32,6 +33,8 @@ interface PendingEvent {
 export class UserHub extends DurableObject<Env> {
   /** Coalesced events waiting for their window to end, by key (in memory: see `publishCoalesced`). */
   private readonly pending = new Map<string, PendingEvent>()
+  /** Reports the open socket count to the global registry (`/api/websocket/stats`). */
+  private readonly counter = new SocketCounter('user')
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -122,11 +125,18 @@ export class UserHub extends DurableObject<Env> {
     await this.scheduleExpiry(closeExpired(this.ctx.getWebSockets(), Date.now()))
   }
 
+  /**
+   * Re-arms the expiry alarm and reports the open sockets to the registry: runs on every connect,
+   * close, revocation, re-authentication and alarm, so the row is current (one D1 write when the
+   * count changed) and refreshed at least once per access-token lifetime while sockets are open.
+   */
   private async scheduleExpiry(sockets = this.ctx.getWebSockets()) {
     const live = sockets.filter((s) => s.readyState === 1) // OPEN
     const next = earliestExpiry(live)
     if (next === null) await this.ctx.storage.deleteAlarm()
     else await this.ctx.storage.setAlarm(next)
+    const userId = this.ctx.id.name ?? (live[0] ? socketSession(live[0])?.userId : undefined)
+    if (userId) await this.counter.report(this.env, userId, { devices: live.length })
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {

@@ -4,6 +4,7 @@ import { errorText, log } from '../../../lib/logger'
 import { closeQuietly } from '../../../lib/sockets'
 import { frameText, RoomLog, type StoredEvent } from '../../../realtime/room-log'
 import { FrameBudget, SOCKET_CAPS } from '../../../realtime/room-sockets'
+import { openCount, SocketCounter } from '../../../realtime/socket-counts'
 import { withUrls } from '../photos/dto'
 import { deleteSessionPage } from '../sessions/cleanup'
 import { hasEnded } from '../shared/ended'
@@ -27,6 +28,7 @@ export class LiveRoom extends DurableObject<Env> {
   private context: RoomContext | undefined
   private delivery: Promise<void> = Promise.resolve()
   private readonly budget = new FrameBudget()
+  private readonly counter = new SocketCounter('live') // the socket registry, reported from the presence alarm
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -96,7 +98,7 @@ export class LiveRoom extends DurableObject<Env> {
       this.enqueue(() => this.replay(socket, role, after, seq))
     }
     if (a.expiresAt) await this.schedule(a.expiresAt)
-    if (role === 'guest') await this.schedule(Date.now() + PRESENCE_DELAY_MS)
+    await this.schedule(Date.now() + PRESENCE_DELAY_MS)
   }
 
   private async replay(socket: WebSocket, role: 'owner' | 'guest', after: number, through: number) {
@@ -126,8 +128,7 @@ export class LiveRoom extends DurableObject<Env> {
   }
 
   private enqueue(task: () => Promise<void>) {
-    this.delivery = this.delivery.then(task).catch((error: unknown) => log.error('live delivery failed', { error: errorText(error) }))
-    return this.delivery
+    return (this.delivery = this.delivery.then(task).catch((error: unknown) => log.error('live delivery failed', { error: errorText(error) })))
   }
 
   /**
@@ -187,15 +188,14 @@ export class LiveRoom extends DurableObject<Env> {
   /** The session was deleted: close every socket, forget the log, delete its photos in pages. */
   async destroy(): Promise<void> {
     for (const socket of this.ctx.getWebSockets()) closeQuietly(socket, 4404, 'Live session deleted')
+    await this.counter.report(this.env, this.sessionId, {})
     await this.log.clear()
     this.context = undefined
     await this.ctx.storage.put('deleting', true)
     await this.ctx.storage.setAlarm(Date.now())
   }
 
-  private sendFrame(socket: WebSocket, frame: LiveFrame) {
-    this.sendText(socket, JSON.stringify(frame))
-  }
+  private sendFrame = (socket: WebSocket, frame: LiveFrame) => this.sendText(socket, JSON.stringify(frame))
 
   private sendText(socket: WebSocket, text: string) {
     try {
@@ -292,6 +292,7 @@ export class LiveRoom extends DurableObject<Env> {
       const text = JSON.stringify(frame)
       for (const role of ['owner', 'guest'] as const) for (const socket of this.socketsOf(role)) this.sendText(socket, text)
     }
+    await this.counter.report(this.env, this.sessionId, { owners: openCount(this.socketsOf('owner')), guests: openCount(this.socketsOf('guest')) })
     const next = nextDeadline(this.ctx.getWebSockets(), context && !ended ? context.endsAt : null, now)
     if (next !== null) await this.ctx.storage.setAlarm(next)
   }
