@@ -75,7 +75,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description `login` is a username or email (`username` / `email` are accepted too). Guessing protection (shared with `PUT /api/users/password`): each account and network (IPv4 address, IPv6 /64) gets 3 failed attempts, then an exponential backoff (30 s, doubling, at most 15 minutes) answered 429 with Retry-After, and 423 ACCOUNT_LOCKED from the 10th consecutive failure; only that network is held back, never for longer than 15 minutes. A network where the account signed in within 60 days is not affected by failures elsewhere. When an account sees 20 failures in 15 minutes, unknown networks get no free attempts and 10 attempts a minute between them. Each network may also make 5 attempts a minute across all accounts. The owner gets a `security.login_failures` event on `/api/ws`. The access token lives 15 minutes; the refresh token 24 hours, or 30 days with `rememberMe`.
+         * @description `login` is a username or email (`username` / `email` are accepted too). Guessing protection (shared with `PUT /api/users/password`): each account and network (IPv4 address, IPv6 /64) gets 3 failed attempts, then an exponential backoff (30 s, doubling, at most 15 minutes) answered 429 with Retry-After, and 423 ACCOUNT_LOCKED from the 10th consecutive failure; only that network is held back, never for longer than 15 minutes. A network where the account signed in within 60 days is not affected by failures elsewhere. When an account sees 20 failures in 15 minutes, unknown networks get no free attempts and 10 attempts a minute between them. Each network may also make 5 attempts a minute across all accounts. The owner gets a `security.login_failures` event on `/api/ws`. The access token lives 15 minutes; the refresh token 24 hours, or 30 days with `rememberMe`. A disabled account answers 403 ACCOUNT_DISABLED (only with the right password).
          */
         post: operations["login"];
         delete?: never;
@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in as an administrator
-         * @description `login` is a username or email (`username` / `email` are accepted too). Guessing protection (shared with `PUT /api/users/password`): each account and network (IPv4 address, IPv6 /64) gets 3 failed attempts, then an exponential backoff (30 s, doubling, at most 15 minutes) answered 429 with Retry-After, and 423 ACCOUNT_LOCKED from the 10th consecutive failure; only that network is held back, never for longer than 15 minutes. A network where the account signed in within 60 days is not affected by failures elsewhere. When an account sees 20 failures in 15 minutes, unknown networks get no free attempts and 10 attempts a minute between them. Each network may also make 5 attempts a minute across all accounts. The owner gets a `security.login_failures` event on `/api/ws`. The access token lives 15 minutes; the refresh token 24 hours, or 30 days with `rememberMe`. Non-admins get 403.
+         * @description `login` is a username or email (`username` / `email` are accepted too). Guessing protection (shared with `PUT /api/users/password`): each account and network (IPv4 address, IPv6 /64) gets 3 failed attempts, then an exponential backoff (30 s, doubling, at most 15 minutes) answered 429 with Retry-After, and 423 ACCOUNT_LOCKED from the 10th consecutive failure; only that network is held back, never for longer than 15 minutes. A network where the account signed in within 60 days is not affected by failures elsewhere. When an account sees 20 failures in 15 minutes, unknown networks get no free attempts and 10 attempts a minute between them. Each network may also make 5 attempts a minute across all accounts. The owner gets a `security.login_failures` event on `/api/ws`. The access token lives 15 minutes; the refresh token 24 hours, or 30 days with `rememberMe`. Non-admins get 403 FORBIDDEN, a disabled account 403 ACCOUNT_DISABLED.
          */
         post: operations["adminLogin"];
         delete?: never;
@@ -115,7 +115,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in from a WeChat mini-program
-         * @description Exchanges the `wx.login()` code at WeChat jscode2session server-side, then finds or creates the user by openid. 401 for an invalid code, 502 when WeChat is unreachable (nothing is created), 503 when the server has no WeChat credentials.
+         * @description Exchanges the `wx.login()` code at WeChat jscode2session server-side, then finds or creates the user by openid. 401 for an invalid code, 502 when WeChat is unreachable (nothing is created), 503 when the server has no WeChat credentials, 403 ACCOUNT_DISABLED when an admin disabled the account.
          */
         post: operations["wechatLogin"];
         delete?: never;
@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a refresh token
-         * @description Answers a new token pair; the presented refresh token stops working. A retry (lost response, two tabs) with the same token within 30 seconds of its rotation, while its successor is still unused, answers the SAME new refresh token and a fresh access token. Any other reuse of a rotated refresh token revokes the whole session (every token of that sign-in) and closes its sockets.
+         * @description Answers a new token pair; the presented refresh token stops working. A retry (lost response, two tabs) with the same token within 30 seconds of its rotation, while its successor is still unused, answers the SAME new refresh token and a fresh access token. Any other reuse of a rotated refresh token revokes the whole session (every token of that sign-in) and closes its sockets. A disabled account answers 403 ACCOUNT_DISABLED (its sessions were revoked when it was disabled and stay revoked after it is enabled again: sign in anew).
          */
         post: operations["refreshTokens"];
         delete?: never;
@@ -385,7 +385,7 @@ export interface paths {
         put?: never;
         /**
          * Add credits to an account (admin)
-         * @description One D1 batch: the balance and its `admin_grant` ledger row (with `note`) change together. Purchases are credited only by paid orders.
+         * @description One D1 batch: the balance, its `admin_grant` ledger row (with `note`) and a `credits.grant` audit row change together. Purchases are credited only by paid orders.
          */
         post: operations["grantCredits"];
         delete?: never;
@@ -1013,6 +1013,106 @@ export interface paths {
          * @description Newest first; filters `status`, `userId`, `provider`, `from`/`to` (creation time, ISO 8601, `to` exclusive).
          */
         get: operations["adminListOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/stats/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dashboard numbers (admin)
+         * @description Users (total, new today and in 7 days, active in 7 days = a password sign-in or a task in the last 7 × 24 h, disabled, active admins), tasks by status and today, credits issued and spent (from the ledger), orders by status and revenue of paid orders per currency, works awaiting review, live sessions running, sockets connected (see `GET /api/websocket/stats`). "Today" starts at 00:00 UTC. Read in one D1 batch.
+         */
+        get: operations["adminOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accounts (admin)
+         * @description Newest first. `search` matches part of the username or email (case-insensitive); filter by `role` and `status`.
+         */
+        get: operations["adminListUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change an account (admin)
+         * @description Send any of `role`, `isActive`, `creditsDelta` (with `reason`, the ledger note). Every change and its audit row (`users.update` with role and isActive before and after, `credits.adjust`) land in one D1 batch, all or nothing, guarded by the state read just before: of two concurrent edits of one account the later answers 409. `isActive: false` disables the account: every session is revoked (refresh tokens and access tokens stop working), its sockets close with 4401, and its sign-ins (password, admin, WeChat) and refreshes answer 403 ACCOUNT_DISABLED until `isActive: true`. You cannot disable yourself or change your own role (403). The last active admin can never be demoted or disabled (409), also when two admins demote each other at once. A balance never goes below 0 (409). Nothing to change answers the account as it is.
+         */
+        put: operations["adminUpdateUser"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every user's generation tasks (admin)
+         * @description Newest first; filter by `status`, `userId`, `provider` and creation time (`from` inclusive, `to` exclusive).
+         */
+        get: operations["adminListTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/websocket/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Connected WebSockets (admin)
+         * @description Every user hub and live room reports its socket counts to D1 when they change: user devices at once on connect and close, live owners and guests within about a second (coalesced by the room presence alarm). Rooms not heard from for `staleAfterSeconds` (longer than any token lifetime; open rooms report at least that often) are left out.
+         */
+        get: operations["adminWebsocketStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3077,6 +3177,299 @@ export interface components {
             username: string | null;
             providerRef: string | null;
         };
+        /**
+         * @example {
+         *       "users": {
+         *         "total": 1520,
+         *         "newToday": 12,
+         *         "new7d": 95,
+         *         "active7d": 410,
+         *         "disabled": 3,
+         *         "admins": 2
+         *       },
+         *       "tasks": {
+         *         "total": 48210,
+         *         "today": 730,
+         *         "byStatus": {
+         *           "queued": 4,
+         *           "running": 6,
+         *           "succeeded": 46900,
+         *           "failed": 1200,
+         *           "canceled": 100
+         *         }
+         *       },
+         *       "credits": {
+         *         "issued": 412000,
+         *         "spent": 190000,
+         *         "byReason": {
+         *           "signup_bonus": 152000,
+         *           "task_charge": -196000,
+         *           "task_refund": 6000,
+         *           "admin_grant": 1000,
+         *           "admin_adjust": -50,
+         *           "purchase": 259000
+         *         }
+         *       },
+         *       "orders": {
+         *         "total": 640,
+         *         "byStatus": {
+         *           "pending": 5,
+         *           "paid": 600,
+         *           "expired": 30,
+         *           "failed": 4,
+         *           "refunded": 1
+         *         },
+         *         "revenue": [
+         *           {
+         *             "currency": "CNY",
+         *             "amountCents": 1290000,
+         *             "orders": 600,
+         *             "todayCents": 19800
+         *           }
+         *         ]
+         *       },
+         *       "works": {
+         *         "pendingReview": 7
+         *       },
+         *       "live": {
+         *         "running": 2
+         *       },
+         *       "sockets": {
+         *         "connected": 1287,
+         *         "userSockets": 212,
+         *         "liveOwners": 3,
+         *         "liveGuests": 1072
+         *       },
+         *       "generatedAt": "2026-05-04T09:30:00.000Z"
+         *     }
+         */
+        AdminOverview: {
+            users: {
+                total: number;
+                newToday: number;
+                new7d: number;
+                /** @description Signed in with a password or created a task in the last 7 × 24 h */
+                active7d: number;
+                disabled: number;
+                admins: number;
+            };
+            tasks: {
+                total: number;
+                today: number;
+                byStatus: {
+                    queued?: number;
+                    running?: number;
+                    succeeded?: number;
+                    failed?: number;
+                    canceled?: number;
+                };
+            };
+            credits: {
+                /** @description Credits added: sign-up bonuses, grants, purchases, positive adjustments */
+                issued: number;
+                /** @description Task charges minus their refunds */
+                spent: number;
+                /** @description Net amount per ledger reason */
+                byReason: {
+                    signup_bonus?: number;
+                    task_charge?: number;
+                    task_refund?: number;
+                    admin_grant?: number;
+                    admin_adjust?: number;
+                    purchase?: number;
+                };
+            };
+            orders: {
+                total: number;
+                byStatus: {
+                    pending?: number;
+                    paid?: number;
+                    expired?: number;
+                    failed?: number;
+                    refunded?: number;
+                };
+                /** @description Paid orders per currency */
+                revenue: {
+                    currency: string;
+                    amountCents: number;
+                    orders: number;
+                    todayCents: number;
+                }[];
+            };
+            works: {
+                pendingReview: number;
+            };
+            live: {
+                /** @description Live sessions in status `live` that have not ended */
+                running: number;
+            };
+            sockets: {
+                connected: number;
+                userSockets: number;
+                liveOwners: number;
+                liveGuests: number;
+            };
+            /** Format: date-time */
+            generatedAt: string;
+        };
+        AdminUserPage: {
+            items: components["schemas"]["AdminUser"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "usr_01hx2k9q7v3mabcdefghjkmnpq",
+         *       "username": "ada",
+         *       "email": "ada@example.com",
+         *       "role": "user",
+         *       "status": "active",
+         *       "isActive": true,
+         *       "credits": 96,
+         *       "wechat": false,
+         *       "disabledAt": null,
+         *       "disabledReason": null,
+         *       "createdAt": "2026-03-01T09:30:00.000Z",
+         *       "lastLoginAt": "2026-03-02T18:04:11.000Z"
+         *     }
+         */
+        AdminUser: {
+            id: string;
+            username: string;
+            email: string | null;
+            /** @enum {string} */
+            role: "user" | "admin";
+            /** @enum {string} */
+            status: "active" | "disabled";
+            isActive: boolean;
+            credits: number;
+            /** @description Signs in with WeChat */
+            wechat: boolean;
+            /** Format: date-time */
+            disabledAt: string | null;
+            disabledReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Last password sign-in (refreshes and WeChat sign-ins do not set it)
+             */
+            lastLoginAt: string | null;
+        };
+        /**
+         * @example {
+         *       "isActive": false,
+         *       "reason": "Chargeback fraud"
+         *     }
+         */
+        AdminUserUpdate: {
+            /** @enum {string} */
+            role?: "user" | "admin";
+            /** @description false disables the account: every session is revoked and its sockets close */
+            isActive?: boolean;
+            /** @description Added to (or, negative, taken from) the balance as an `admin_adjust` ledger row; never below 0 */
+            creditsDelta?: number;
+            /** @description Required with `creditsDelta` (the ledger note); kept as the disable reason */
+            reason?: string;
+        };
+        AdminTaskPage: {
+            items: components["schemas"]["AdminTask"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "tsk_01hx2m4b",
+         *       "userId": "usr_01hx2k9q7v3mabcdefghjkmnpq",
+         *       "username": "ada",
+         *       "status": "failed",
+         *       "provider": "replicate",
+         *       "model": "sdxl",
+         *       "cost": 4,
+         *       "attempts": 2,
+         *       "error": "Provider timed out",
+         *       "errorCode": "GENERATION_FAILED",
+         *       "createdAt": "2026-05-04T09:12:03.000Z",
+         *       "startedAt": "2026-05-04T09:12:04.000Z",
+         *       "finishedAt": "2026-05-04T09:27:04.000Z"
+         *     }
+         */
+        AdminTask: {
+            id: string;
+            userId: string;
+            username: string | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            provider: string;
+            model: string;
+            cost: number;
+            attempts: number;
+            error: string | null;
+            /** @enum {string|null} */
+            errorCode: "GENERATION_FAILED" | "CONTENT_VIOLATION" | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+        };
+        /**
+         * @example {
+         *       "total": 1287,
+         *       "userSockets": 212,
+         *       "usersConnected": 170,
+         *       "liveOwners": 3,
+         *       "liveGuests": 1072,
+         *       "liveRooms": 3,
+         *       "topLiveSessions": [
+         *         {
+         *           "sessionId": "live_01hx3a",
+         *           "title": "Lee & Kim wedding",
+         *           "viewers": 801,
+         *           "owners": 1
+         *         }
+         *       ],
+         *       "staleAfterSeconds": 46800,
+         *       "generatedAt": "2026-05-04T09:30:00.000Z"
+         *     }
+         */
+        SocketStats: {
+            /** @description Every socket below */
+            total: number;
+            /** @description Devices on `/api/ws` */
+            userSockets: number;
+            /** @description Users with at least one device connected */
+            usersConnected: number;
+            /** @description Photographer sockets on live sessions */
+            liveOwners: number;
+            /** @description Guest (viewer) sockets on live sessions */
+            liveGuests: number;
+            /** @description Live sessions with at least one socket */
+            liveRooms: number;
+            topLiveSessions: {
+                sessionId: string;
+                title: string | null;
+                viewers: number;
+                owners: number;
+            }[];
+            /** @description Rooms not heard from for this long are left out */
+            staleAfterSeconds: number;
+            /** Format: date-time */
+            generatedAt: string;
+        };
         Announcement: {
             /**
              * @description A notice to show everyone; null: none
@@ -3778,6 +4171,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description ACCOUNT_LOCKED: too many failed sign-ins from this network, see Retry-After */
             423: {
                 headers: {
@@ -3917,6 +4319,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests, see Retry-After */
             429: {
                 headers: {
@@ -3984,6 +4395,15 @@ export interface operations {
             };
             /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6848,7 +7268,7 @@ export interface operations {
                 limit?: number;
                 /** @description Only changes by this user id */
                 actor?: string;
-                /** @description Only this action (settings.update, works.review, users.update, credits.grant, packages.update, packages.create, packages.delete, packages.deactivate) */
+                /** @description Only this action (settings.update, works.review, users.update, credits.grant, credits.adjust, packages.create, packages.update, packages.delete, packages.deactivate) */
                 action?: string;
                 /** @description Only this kind of target (setting, work, user, package, order) */
                 targetType?: string;
@@ -7183,6 +7603,290 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Overview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AdminOverview"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                /** @description Part of the username or email (case-insensitive) */
+                search?: string;
+                role?: "user" | "admin";
+                /** @description `disabled`: an admin disabled the account */
+                status?: "active" | "disabled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of accounts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AdminUserPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminUserUpdate"];
+            };
+        };
+        responses: {
+            /** @description The account after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AdminUser"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminListTasks: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+                status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                userId?: string;
+                provider?: string;
+                /** @description Created at or after (ISO 8601) */
+                from?: string;
+                /** @description Created before (ISO 8601, exclusive) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of tasks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AdminTaskPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminWebsocketStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Socket counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["SocketStats"];
+                        message?: string;
+                    };
                 };
             };
             /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
