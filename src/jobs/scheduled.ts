@@ -8,6 +8,7 @@ import { failStuckTasks } from '../features/tasks/service'
 import { expireOrders } from '../features/payments/orders'
 import { pruneWorkViews } from '../features/works/social/views-retention'
 import { config } from '../lib/config'
+import { pruneStaleSocketCounts } from '../realtime/socket-counts'
 import { errorText, log } from '../lib/logger'
 
 function taskTimeoutSeconds(env: Env): number {
@@ -33,6 +34,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['prune login networks', () => pruneLoginNetworks(env.DB)],
     ['prune webhook events', () => pruneWebhookEvents(env)],
     ['prune work views', () => pruneWorkViews(env, Date.now())],
+    ['prune stale socket counts', () => pruneStaleSocketCounts(env)],
     ['expire unpaid orders', () => expireOrders(env)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))

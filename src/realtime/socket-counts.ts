@@ -60,3 +60,9 @@ export class SocketCounter {
 
 /** How many of `sockets` are open (closing ones still listed during a close handler are not). */
 export const openCount = (sockets: WebSocket[]) => sockets.filter((socket) => socket.readyState === 1).length
+
+/** Deletes rows readers already ignore (objects reset without their close events). Cron. */
+export async function pruneStaleSocketCounts(env: Env, now = Date.now()): Promise<number> {
+  const result = await env.DB.prepare('DELETE FROM socket_counts WHERE updated_at < ?1').bind(now - STALE_AFTER_MS).run()
+  return result.meta.changes
+}

@@ -1,4 +1,6 @@
+import { env } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { pruneStaleSocketCounts, STALE_AFTER_MS } from '../../src/realtime/socket-counts'
 import { adminUpdateUserRoute, websocketStatsRoute } from '../../src/features/admin/routes'
 import { callJson, dataOf, newUser, type TestUser } from '../helpers'
 import { makeAdmin } from '../support/generation'
@@ -56,5 +58,19 @@ describe('GET /api/websocket/stats', () => {
     ])
     guests[0]!.close()
     await eventually(async () => (await stats()).liveGuests === 2, 'the guest who left to be counted out')
+  })
+})
+
+describe('pruneStaleSocketCounts (cron)', () => {
+  it('deletes only rows older than STALE_AFTER_MS: an object reset without its close events stops being counted', async () => {
+    const now = Date.now()
+    const insert = (room: string, updatedAt: number) =>
+      env.DB.prepare("INSERT INTO socket_counts (room, kind, target_id, devices, owners, guests, updated_at) VALUES (?1, 'user', ?1, 1, 0, 0, ?2)").bind(room, updatedAt).run()
+    await insert('user:prune-old', now - STALE_AFTER_MS - 1)
+    await insert('user:prune-fresh', now - STALE_AFTER_MS + 60_000)
+    expect(await pruneStaleSocketCounts(env, now)).toBe(1)
+    const left = await env.DB.prepare("SELECT room FROM socket_counts WHERE room LIKE 'user:prune-%'").all<{ room: string }>()
+    expect(left.results.map((r) => r.room)).toEqual(['user:prune-fresh'])
+    await env.DB.prepare("DELETE FROM socket_counts WHERE room LIKE 'user:prune-%'").run()
   })
 })

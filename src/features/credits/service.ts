@@ -114,18 +114,6 @@ export function purchaseStatements(env: Env, orderId: string, now: number): [D1P
   ]
 }
 
-/**
- * Adds credits to an account in one batch (ledger row and balance together) and tells the
- * user's devices. Answers the new balance, or null when there is no such user.
- */
-export async function grantCredits(env: Env, userId: string, amount: number, note?: string | null): Promise<number | null> {
-  const [written] = await env.DB.batch(adminCreditStatements(env, { userId, amount, reason: 'admin_grant', note, now: Date.now() }))
-  if (!written || written.meta.changes === 0) return null
-  const balance = await balanceOf(env, userId)
-  await publishToUser(env, userId, { type: 'credits.changed', data: { balance } })
-  return balance
-}
-
 export async function balanceOf(env: Env, userId: string): Promise<number> {
   const row = await env.DB.prepare('SELECT credits FROM users WHERE id = ?1').bind(userId).first<{ credits: number }>()
   return row?.credits ?? 0
