@@ -1,6 +1,7 @@
 import { conflict, forbidden, notFound } from '../../lib/errors'
 import { paginate } from '../../lib/openapi'
 import { auditStatement } from '../audit/service'
+import { accountStateStatement } from '../auth/account-state'
 import { revokeAllSessionsIfDisabledStatement } from '../auth/sessions'
 import { adminCreditStatements, publishBalance } from '../credits/service'
 import { closeSessionSockets } from '../../realtime/revoke'
@@ -116,11 +117,13 @@ export async function updateUser(env: Env, actorId: string, userId: string, chan
   const removesAdmin = accountChanges && before.role === 'admin' && wasActive && (role !== 'admin' || !active)
   if (accountChanges) {
     statements.push(
-      env.DB.prepare(
-        `UPDATE users SET role = ?2, disabled_at = ?3, disabled_reason = ?4, updated_at = ?5
-          WHERE id = ?1 AND role = ?6 AND (disabled_at IS NULL) = ?7
-            ${removesAdmin ? "AND EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id != ?1)" : ''}`,
-      ).bind(userId, role, active ? null : wasActive ? now : before.disabled_at, active ? null : (changes.reason ?? before.disabled_reason), now, before.role, wasActive ? 1 : 0),
+      accountStateStatement(env, {
+        userId, role, now,
+        disabledAt: active ? null : wasActive ? now : before.disabled_at,
+        disabledReason: active ? null : (changes.reason ?? before.disabled_reason),
+        expected: { role: before.role, active: wasActive },
+        keepAnotherAdmin: removesAdmin,
+      }),
     )
     if (both) statements.push(abortUnlessPreviousChanged(env))
     statements.push(
