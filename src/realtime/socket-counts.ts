@@ -50,13 +50,33 @@ export class SocketCounter {
 
   constructor(private readonly kind: 'user' | 'live') {}
 
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private chain: Promise<void> = Promise.resolve()
+
   /** Reports `tally` unless it equals the last report and that one is fresher than REFRESH_MS. */
   async report(env: Env, targetId: string, tally: SocketTally, now = Date.now()): Promise<void> {
     const key = `${tally.devices ?? 0}:${tally.owners ?? 0}:${tally.guests ?? 0}`
     if (this.last && this.last.key === key && now - this.last.at < REFRESH_MS) return
     if (await reportSockets(env, this.kind, targetId, tally, now)) this.last = { key, at: now }
   }
+
+  /**
+   * Reports the tally as it is REPORT_DELAY_MS from now, without making the caller wait: a burst
+   * of connects and closes (a reconnect storm, a flapping phone) costs one D1 write per object
+   * per delay, and a socket's handshake never waits on D1. Reports run one after another, so an
+   * older count can never land after a newer one.
+   */
+  reportSoon(env: Env, targetId: string, tally: () => SocketTally): void {
+    if (this.timer !== null) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.chain = this.chain.then(() => this.report(env, targetId, tally()))
+    }, REPORT_DELAY_MS)
+  }
 }
+
+/** How long a user hub gathers socket changes before reporting them (one write per burst). */
+export const REPORT_DELAY_MS = 500
 
 /** How many of `sockets` are open (closing ones still listed during a close handler are not). */
 export const openCount = (sockets: WebSocket[]) => sockets.filter((socket) => socket.readyState === 1).length

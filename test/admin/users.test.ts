@@ -290,8 +290,10 @@ describe('the last active admin (runs last: it changes who is admin)', () => {
     const outcomes = await Promise.allSettled([updateUser(env, e.id, f.id, { role: 'user' }), updateUser(env, f.id, e.id, { role: 'user' })])
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
     const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult
-    expect(refused.reason).toMatchObject({ code: 'CONFLICT' })
-    expect(String(refused.reason.message)).toMatch(/last active admin/)
+    // The loser was demoted by the winner, so it is refused as no longer an admin (both guards
+    // live in the UPDATE; either one alone would leave one admin).
+    expect(refused.reason).toMatchObject({ code: 'FORBIDDEN' })
+    expect(String(refused.reason.message)).toMatch(/no longer an active admin/)
     const n = await dbFirst<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL")
     expect(n?.n).toBe(1)
   })

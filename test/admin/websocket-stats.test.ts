@@ -27,9 +27,11 @@ describe('GET /api/websocket/stats', () => {
     expect(await stats()).toMatchObject({ total: 0, userSockets: 0, usersConnected: 0, liveRooms: 0, topLiveSessions: [] })
     const user = await newUser('wsuser')
     const phone = await connect(user.accessToken)
-    // The hub reports before it answers the upgrade: no waiting needed.
+    // The hub reports off the handshake, within REPORT_DELAY_MS.
+    await eventually(async () => (await stats()).userSockets === 1, 'the first device to be counted')
     expect(await stats()).toMatchObject({ total: 1, userSockets: 1, usersConnected: 1 })
     const laptop = await connect(user.accessToken)
+    await eventually(async () => (await stats()).userSockets === 2, 'the second device to be counted')
     expect(await stats()).toMatchObject({ userSockets: 2, usersConnected: 1 })
     laptop.ws.close(1000, 'bye')
     await eventually(async () => (await stats()).userSockets === 1, 'the closed device to be counted out')

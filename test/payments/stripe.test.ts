@@ -27,7 +27,7 @@ const config: StripeConfig = {
   cancelUrl: 'https://app.example.com/credits?canceled=1',
 }
 
-const order: PaymentOrder = { id: 'ord_01jd0000000000000000000000', amountCents: 999, currency: 'USD', description: 'Darkroom 100 credits + 20 bonus' }
+const order: PaymentOrder = { id: 'ord_01jd0000000000000000000000', amountCents: 999, currency: 'USD', description: 'Darkroom 100 credits + 20 bonus', expiresAt: new Date('2026-11-22T08:30:00.400Z') }
 const fetcher = (input: string, init: RequestInit) => fetch(input, init)
 
 const completed = (session: Record<string, unknown> = {}, type = 'checkout.session.completed') =>
@@ -169,6 +169,8 @@ describe('createCheckoutSession', () => {
         'line_items%5B0%5D%5Bquantity%5D=1',
         'success_url=https%3A%2F%2Fapp.example.com%2Fcredits%3Fpaid%3D%7BCHECKOUT_SESSION_ID%7D',
         'cancel_url=https%3A%2F%2Fapp.example.com%2Fcredits%3Fcanceled%3D1',
+        // The session closes two minutes after the order expires (Stripe's minimum is 30 minutes).
+        `expires_at=${Math.ceil(Date.parse('2026-11-22T08:30:00.400Z') / 1000) + 120}`,
       ].join('&'),
     )
     const form = new URLSearchParams(req.body)

@@ -31,7 +31,9 @@ export const adminUpdateUserRoute = createRoute({
   description:
     'Send any of `role`, `isActive`, `creditsDelta` (with `reason`, the ledger note). Every change and its audit row ' +
     '(`users.update` with role and isActive before and after, `credits.adjust`) land in one D1 batch, all or nothing, guarded by ' +
-    'the state read just before: of two concurrent edits of one account the later answers 409. `isActive: false` disables the ' +
+    'the state read just before: of two concurrent role or status edits of one account the later answers 409. A `creditsDelta` is ' +
+    'not compare-and-set: each request applies once (never below 0), so do not resend one whose answer you lost without ' +
+    'checking the ledger first. Enabling an account also revokes any session that began while it was disabled. `isActive: false` disables the ' +
     'account: every session is revoked (refresh tokens and access tokens stop working), its sockets close with 4401, and its ' +
     'sign-ins (password, admin, WeChat) and refreshes answer 403 ACCOUNT_DISABLED until `isActive: true`. ' +
     'You cannot disable yourself or change your own role (403). The last active admin can never be demoted or disabled (409), ' +

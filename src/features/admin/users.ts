@@ -2,7 +2,7 @@ import { conflict, forbidden, notFound } from '../../lib/errors'
 import { paginate } from '../../lib/openapi'
 import { auditStatement } from '../audit/service'
 import { accountStateStatement } from '../auth/account-state'
-import { revokeAllSessionsIfDisabledStatement } from '../auth/sessions'
+import { revokeAllSessionsIfDisabledStatement, revokeAllSessionsIfEnabledStatement } from '../auth/sessions'
 import { adminCreditStatements, publishBalance } from '../credits/service'
 import { closeSessionSockets } from '../../realtime/revoke'
 import type { AdminUserChanges, AdminUserDto } from './schemas'
@@ -82,7 +82,8 @@ async function readUser(env: Env, userId: string): Promise<UserRow | null> {
  * changes the account and moves credits, so neither half can land without the other.
  */
 function abortUnlessPreviousChanged(env: Env): D1PreparedStatement {
-  return env.DB.prepare('SELECT CASE WHEN changes() = 0 THEN abs(-9223372036854775807 - 1) ELSE 0 END AS ok')
+  // The argument depends on changes(), so it can never be folded into a constant and evaluated early.
+  return env.DB.prepare('SELECT abs((-9223372036854775807 - 1) + (changes() != 0)) AS ok')
 }
 
 const LAST_ADMIN = 'The last active admin cannot be demoted or disabled: make another admin first'
@@ -123,6 +124,7 @@ export async function updateUser(env: Env, actorId: string, userId: string, chan
         disabledReason: active ? null : (changes.reason ?? before.disabled_reason),
         expected: { role: before.role, active: wasActive },
         keepAnotherAdmin: removesAdmin,
+        actorId,
       }),
     )
     if (both) statements.push(abortUnlessPreviousChanged(env))
@@ -134,6 +136,8 @@ export async function updateUser(env: Env, actorId: string, userId: string, chan
       }, { onlyIfPreviousChanged: true }),
     )
     if (!active && wasActive) statements.push(revokeAllSessionsIfDisabledStatement(env, userId, 'account_disabled', now))
+    // A sign-in that raced the disabling may have left a session behind: it must not come back to life.
+    if (active && !wasActive) statements.push(revokeAllSessionsIfEnabledStatement(env, userId, 'account_enabled', now))
   }
   if (delta !== undefined) {
     const [ledger, balance] = adminCreditStatements(env, { userId, amount: delta, reason: 'admin_adjust', note: changes.reason, now })
@@ -154,9 +158,9 @@ export async function updateUser(env: Env, actorId: string, userId: string, chan
   } catch (error) {
     // Only the deliberate abort (see abortUnlessPreviousChanged) means a lost guard.
     if (!both || !/integer overflow/i.test(`${String(error)} ${String((error as Error).cause ?? '')}`)) throw error
-    throw await explainLoss(env, userId, before, removesAdmin)
+    throw await explainLoss(env, actorId, userId, before, removesAdmin, delta !== undefined)
   }
-  if ((results[0]?.meta.changes ?? 0) === 0) throw await explainLoss(env, userId, before, removesAdmin)
+  if ((results[0]?.meta.changes ?? 0) === 0) throw await explainLoss(env, actorId, userId, before, removesAdmin, delta !== undefined)
 
   if (!active && wasActive) await closeSessionSockets(env, userId, 'all', 'account_disabled')
   if (delta !== undefined) await publishBalance(env, userId)
@@ -169,7 +173,9 @@ export async function updateUser(env: Env, actorId: string, userId: string, chan
  * Why a guarded change did not apply: the user is gone, someone changed the account first, it
  * would have removed the last active admin, or the balance would have gone below 0.
  */
-async function explainLoss(env: Env, userId: string, before: UserRow, removesAdmin: boolean) {
+async function explainLoss(env: Env, actorId: string, userId: string, before: UserRow, removesAdmin: boolean, movesCredits: boolean) {
+  const actor = await readUser(env, actorId)
+  if (!actor || actor.role !== 'admin' || actor.disabled_at !== null) return forbidden('You are no longer an active admin')
   const now = await readUser(env, userId)
   if (!now) return notFound('User')
   if (now.role !== before.role || (now.disabled_at === null) !== (before.disabled_at === null)) {
@@ -179,5 +185,6 @@ async function explainLoss(env: Env, userId: string, before: UserRow, removesAdm
     const other = await env.DB.prepare("SELECT 1 AS x FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id != ?1 LIMIT 1").bind(userId).first()
     if (!other) return conflict(LAST_ADMIN)
   }
+  if (!movesCredits) return conflict('The account changed while you were editing it: reload and try again', { current: toAdminUser(now) })
   return conflict(`Credits cannot go below 0: the balance is ${now.credits}`, { balance: now.credits })
 }

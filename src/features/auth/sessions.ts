@@ -198,6 +198,18 @@ export function revokeAllSessionsIfDisabledStatement(env: Env, userId: string, r
   ).bind(now, reason, userId)
 }
 
+/**
+ * For the batch that enables an account, after its guarded UPDATE: revokes every open session of
+ * the user, but only if the account is enabled now (the UPDATE applied). All sessions were revoked
+ * when it was disabled, so any open one began while it was disabled (a sign-in that raced it).
+ */
+export function revokeAllSessionsIfEnabledStatement(env: Env, userId: string, reason: string, now: number): D1PreparedStatement {
+  return env.DB.prepare(
+    `UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2
+      WHERE user_id = ?3 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM users WHERE id = ?3 AND disabled_at IS NULL)`,
+  ).bind(now, reason, userId)
+}
+
 /** Deletes sessions that ended more than a week ago (cron sweep). */
 export async function pruneSessions(d1: D1Database, now = Date.now()) {
   await d1

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import { closeQuietly } from '../../lib/sockets'
-import { SocketCounter } from '../../realtime/socket-counts'
+import { openCount, SocketCounter } from '../../realtime/socket-counts'
 import {
   authFrameToken,
   CLOSE_UNAUTHORIZED,
@@ -127,8 +127,9 @@ export class UserHub extends DurableObject<Env> {
 
   /**
    * Re-arms the expiry alarm and reports the open sockets to the registry: runs on every connect,
-   * close, revocation, re-authentication and alarm, so the row is current (one D1 write when the
-   * count changed) and refreshed at least once per access-token lifetime while sockets are open.
+   * close, revocation, re-authentication and alarm, so the row follows within REPORT_DELAY_MS
+   * (one D1 write per burst, off the handshake) and is refreshed at least once per access-token
+   * lifetime while sockets are open.
    */
   private async scheduleExpiry(sockets = this.ctx.getWebSockets()) {
     const live = sockets.filter((s) => s.readyState === 1) // OPEN
@@ -136,7 +137,7 @@ export class UserHub extends DurableObject<Env> {
     if (next === null) await this.ctx.storage.deleteAlarm()
     else await this.ctx.storage.setAlarm(next)
     const userId = this.ctx.id.name ?? (live[0] ? socketSession(live[0])?.userId : undefined)
-    if (userId) await this.counter.report(this.env, userId, { devices: live.length })
+    if (userId) this.counter.reportSoon(this.env, userId, () => ({ devices: openCount(this.ctx.getWebSockets()) }))
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm'
 import { type CreditPackage, type Order, orders } from '../../db/schema'
 import type { AuthUser, Db } from '../../env'
-import { ApiError, badRequest, conflict, notFound } from '../../lib/errors'
+import { ApiError, badRequest, configurationError, conflict, notFound, upstreamError } from '../../lib/errors'
 import { newId, sha256Hex } from '../../lib/ids'
 import { errorText, log } from '../../lib/logger'
 import { pageRows } from '../../lib/pager'
@@ -100,13 +100,23 @@ export async function recharge(env: Env, db: Db, user: AuthUser, body: { package
     })
     await env.DB.prepare('UPDATE orders SET payment = ?2, updated_at = ?3 WHERE id = ?1').bind(id, JSON.stringify(payment), Date.now()).run()
   } catch (error) {
-    const reason = (error instanceof ApiError ? error.message : 'Payment provider failed').slice(0, 300)
+    // The provider's own words (which may name keys or merchant settings) go to the log only;
+    // the payer and the order see what happened and that nothing was charged.
+    const shown = userFacing(error, body.provider)
     log.warn('recharge: provider failed', { orderId: id, provider: body.provider, error: errorText(error) })
     await env.DB.prepare("UPDATE orders SET status = 'failed', failure_reason = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'pending'")
-      .bind(id, reason, Date.now()).run()
-    throw error
+      .bind(id, shown.message, Date.now()).run()
+    throw shown
   }
   return { order: (await findOrder(db, id))!, replayed: false }
+}
+
+/** What a payer is told when the provider call of a recharge fails (details stay in the log). */
+function userFacing(error: unknown, provider: ProviderName): ApiError {
+  if (!(error instanceof ApiError)) return upstreamError(`The ${provider} payment could not be started; nothing was charged. Try again later.`)
+  if (error.code === 'UPSTREAM_ERROR') return upstreamError(`The ${provider} payment service did not accept the order; nothing was charged. Try again later.`)
+  if (error.code === 'CONFIGURATION_ERROR') return configurationError(`The ${provider} payment is not set up correctly on this server`)
+  return error
 }
 
 /** A page of the user's orders, newest first. */

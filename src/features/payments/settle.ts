@@ -13,6 +13,13 @@ export interface SettledPayment {
 }
 
 /**
+ * A Stripe payment counts for an order only when it is the Checkout Session this server created
+ * for it (stored in `payment.sessionId` at recharge): a Payment Link or another session that
+ * merely carries the order id in `client_reference_id` can neither pay nor fail the order.
+ */
+const OUR_SESSION = "(provider <> 'stripe' OR json_extract(payment, '$.sessionId') = ?5)"
+
+/**
  * - `credited`: this call paid the order and credited the user.
  * - `already_paid`: paid before (a replay, a concurrent delivery): nothing more credited.
  * - `mismatch`: amount or currency differ from the order: nothing credited, the order is now `failed`.
@@ -35,12 +42,12 @@ export async function settleOrder(env: Env, payment: SettledPayment, now = Date.
   const [, credit, , mismatch] = await env.DB.batch([
     env.DB.prepare(
       `UPDATE orders SET status = 'paid', provider_ref = ?5, paid_at = ?6, updated_at = ?6, failure_reason = NULL
-        WHERE id = ?1 AND provider = ?2 AND status IN ('pending', 'expired') AND amount_cents = ?3 AND currency = ?4`,
+        WHERE id = ?1 AND provider = ?2 AND status IN ('pending', 'expired') AND amount_cents = ?3 AND currency = ?4 AND ${OUR_SESSION}`,
     ).bind(orderId, provider, amountCents, currency, providerRef, now),
     ...purchaseStatements(env, orderId, now),
     env.DB.prepare(
       `UPDATE orders SET status = 'failed', failure_reason = ?5 || ' (' || amount_cents || ' ' || currency || ')', provider_ref = ?6, updated_at = ?7
-        WHERE id = ?1 AND provider = ?2 AND status IN ('pending', 'expired') AND (amount_cents <> ?3 OR currency <> ?4)`,
+        WHERE id = ?1 AND provider = ?2 AND status IN ('pending', 'expired') AND (amount_cents <> ?3 OR currency <> ?4) AND ${OUR_SESSION.replace('?5', '?6')}`,
     ).bind(orderId, provider, amountCents, currency, reason, providerRef, now),
   ])
   if ((credit?.meta.changes ?? 0) === 1) {
@@ -66,6 +73,16 @@ export async function settleOrder(env: Env, payment: SettledPayment, now = Date.
     return 'unknown'
   }
   if (order.status === 'paid') return 'already_paid'
-  log.warn('payment for an order that cannot be paid', { orderId, provider, status: order.status })
+  if (order.status === 'failed' || order.status === 'refunded') {
+    // Real money arrived for an order we will not credit (after a mismatch, or a failed
+    // recharge): keep the provider's reference on the order, where admins see it, for a refund.
+    await env.DB.prepare(
+      `UPDATE orders SET failure_reason = COALESCE(failure_reason, '') || ?3, updated_at = ?5
+        WHERE id = ?1 AND provider = ?2 AND instr(COALESCE(failure_reason, ''), ?4) = 0`,
+    ).bind(orderId, provider, ` | paid later: ${amountCents} ${currency} (${providerRef})`, providerRef, now).run()
+    log.error('payment for an order that cannot be paid: refund it', { orderId, provider, status: order.status })
+  } else {
+    log.warn('payment that does not belong to this order', { orderId, provider, status: order.status })
+  }
   return 'not_payable'
 }

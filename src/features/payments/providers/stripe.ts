@@ -86,7 +86,7 @@ export async function verifyStripeSignature(
 
 /** The form body of a one-item Checkout Session paying `order`. */
 export function checkoutSessionForm(config: StripeConfig, order: PaymentOrder): URLSearchParams {
-  return new URLSearchParams([
+  const form = new URLSearchParams([
     ['mode', 'payment'],
     ['client_reference_id', order.id],
     ['metadata[orderId]', order.id],
@@ -97,7 +97,13 @@ export function checkoutSessionForm(config: StripeConfig, order: PaymentOrder): 
     ['success_url', config.successUrl],
     ['cancel_url', config.cancelUrl],
   ])
+  // Stripe's shortest session is 30 minutes from its creation, a moment after the order's; two
+  // minutes more keeps it valid, and a payment after the order expired is still credited.
+  if (order.expiresAt) form.set('expires_at', String(Math.ceil(order.expiresAt.getTime() / 1000) + STRIPE_EXPIRY_SLACK_SECONDS))
+  return form
 }
+
+export const STRIPE_EXPIRY_SLACK_SECONDS = 120
 
 const clip = (text: unknown) => (typeof text === 'string' ? text.slice(0, 200) : '')
 const record = (value: unknown): Record<string, unknown> | null =>
