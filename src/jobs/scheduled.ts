@@ -6,6 +6,7 @@ import { pruneRateLimits } from '../lib/rate-limit'
 import { pruneWebhookEvents } from '../features/callbacks/deliveries'
 import { failStuckTasks } from '../features/tasks/service'
 import { pruneWorkViews } from '../features/works/social/views-retention'
+import { purgeDeletedSessions } from '../features/editor/sessions/purge'
 import { config } from '../lib/config'
 import { errorText, log } from '../lib/logger'
 
@@ -32,6 +33,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['prune login networks', () => pruneLoginNetworks(env.DB)],
     ['prune webhook events', () => pruneWebhookEvents(env)],
     ['prune work views', () => pruneWorkViews(env, Date.now())],
+    ['purge deleted chat sessions', () => purgeDeletedSessions(env)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

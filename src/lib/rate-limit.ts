@@ -20,6 +20,12 @@ export const RATE_LIMITS = {
   /** Follows and unfollows per user. */
   followsPerUserMinute: { limit: 30, windowSeconds: 60 },
   followsPerUserDay: { limit: 300, windowSeconds: 86_400 },
+  /** AI editor: chat sessions created per user (a burst limit and a daily budget). */
+  chatSessionsPerUserMinute: { limit: 10, windowSeconds: 60 },
+  chatSessionsPerUserDay: { limit: 200, windowSeconds: 86_400 },
+  /** AI editor: messages posted or edited per user. */
+  chatMessagesPerUserMinute: { limit: 30, windowSeconds: 60 },
+  chatMessagesPerUserDay: { limit: 2_000, windowSeconds: 86_400 },
 } satisfies Record<string, RateLimitRule>
 
 const UPSERT = `
