@@ -170,7 +170,7 @@ export async function deleteMessage(env: Env, userId: string, messageId: string,
     .bind(target.session_id, target.seq)
     .all<{ id: string }>()
   const d1 = env.DB
-  const [removed, session] = await batchFreeingUnheldImages(
+  const [, removed, session] = await batchFreeingUnheldImages(
     env,
     held.map((h) => h.id),
     [
