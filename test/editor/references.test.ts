@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { deleteMessageRoute, editMessageRoute } from '../../src/features/editor/messages/routes'
 import { purgeDeletedSessions } from '../../src/features/editor/sessions/purge'
-import { callJson, dataOf, expectError, newUser } from '../helpers'
+import { call, callJson, dataOf, expectError, newUser } from '../helpers'
 import { imageKeys } from '../support/images'
 import { imageRefs, insertImage, newSession, postMessage } from './support'
 
@@ -37,6 +37,29 @@ describe('messages hold their images', () => {
     dataOf(await callJson('DELETE', `/api/messages/${m.id}`, undefined, t), deleteMessageRoute, 200)
     expect(await imageRefs(img)).toBeNull()
     expect(await imageKeys(user.id, img)).toEqual([])
+  })
+
+  it("the message's own image URLs keep serving after a library delete, and end with the message", async () => {
+    const user = await newUser('ref')
+    const t = { token: user.accessToken }
+    const img = await insertImage(user.id)
+    const s = await newSession(user.accessToken)
+    const m = (await postMessage(user.accessToken, s.id, { text: 'look', imageIds: [img] })).message
+    const other = (await postMessage(user.accessToken, s.id, { text: 'no image' })).message
+    const { thumb, original } = m.images[0]!.variants
+    expect((await callJson('DELETE', `/api/images/${img}`, undefined, t)).status).toBe(200)
+    // The library URL is gone, the message's are not (no token needed: the URL is signed).
+    expect((await call('GET', `/api/images/${img}/thumb`, undefined, t)).status).toBe(404)
+    expect((await call('GET', thumb)).status).toBe(200)
+    const full = await call('GET', original)
+    expect(full.status).toBe(200)
+    expect(full.headers.get('Cache-Control')).toMatch(/^private/)
+    // The signature binds message, image and variant: moved to another message or variant, or unsigned, it is 404.
+    expect((await call('GET', thumb.replace(m.id, other.id))).status).toBe(404)
+    expect((await call('GET', thumb.replace('/thumb?', '/preview?'))).status).toBe(404)
+    expect((await call('GET', thumb.split('?')[0]!, undefined, t)).status).toBe(404)
+    dataOf(await callJson('DELETE', `/api/messages/${m.id}`, undefined, t), deleteMessageRoute, 200)
+    expect((await call('GET', thumb)).status).toBe(404)
   })
 
   it('parallel deletes of one message release once', async () => {

@@ -43,10 +43,14 @@ export const ChatImageSchema = z
     variants: z.object({
       thumb: z.string().openapi({ description: 'Signed URL, longest side ≤ 256, WebP' }),
       preview: z.string().openapi({ description: 'Signed URL, longest side ≤ 1600, WebP' }),
-      original: z.string().openapi({ description: 'Signed URL' }),
+      original: z.string().openapi({ description: 'Signed URL, metadata-free' }),
     }),
   })
-  .openapi('ChatImage', { description: "An image of a message, with the image's signed variant URLs (as `GET /api/images/{id}`)" })
+  .openapi('ChatImage', {
+    description:
+      "An image of a message with the message's own signed URLs (`/api/messages/{id}/images/{imageId}/{variant}`): they work " +
+      'while the message holds the image, even after it was deleted from the library, and end with the message.',
+  })
 
 export const ChatMessageSchema = z
   .object({
@@ -86,9 +90,9 @@ export const ChatMessageSchema = z
           height: 3000,
           thumbhash: '1QcSHQRnh493V4dIh4eXh1h4kJUI',
           variants: {
-            thumb: '/api/images/img_2b7x9q4m1k/thumb?exp=1772409600&sig=Qm9vdGg',
-            preview: '/api/images/img_2b7x9q4m1k/preview?exp=1772409600&sig=UHJldmlldw',
-            original: '/api/images/img_2b7x9q4m1k/original?exp=1772409600&sig=T3JpZ2luYWw',
+            thumb: '/api/messages/msg_0k2m9q1x3z8f3k2m9q1x5v7b/images/img_2b7x9q4m1k/thumb?exp=1772409600&sig=Qm9vdGg',
+            preview: '/api/messages/msg_0k2m9q1x3z8f3k2m9q1x5v7b/images/img_2b7x9q4m1k/preview?exp=1772409600&sig=UHJldmlldw',
+            original: '/api/messages/msg_0k2m9q1x3z8f3k2m9q1x5v7b/images/img_2b7x9q4m1k/original?exp=1772409600&sig=T3JpZ2luYWw',
           },
         },
       ],

@@ -1,7 +1,8 @@
 import { createRouter } from '../../../lib/openapi'
 import { publishMessageEvent, publishSessionEvent } from '../shared/events'
 import { listMessages } from './reads'
-import { createMessageRoute, deleteMessageRoute, editMessageRoute, listMessagesRoute } from './routes'
+import { serveMessageImage } from './images'
+import { createMessageRoute, deleteMessageRoute, editMessageRoute, getMessageImageRoute, listMessagesRoute } from './routes'
 import { createMessage, deleteMessage, editMessage } from './service'
 
 /** Chat messages (`/api/sessions/{id}/messages`, `/api/messages/{id}`). Per-route middleware only; events after the answer. */
@@ -30,4 +31,9 @@ export const chatMessageRoutes = createRouter()
     const { message, ids, session } = await deleteMessage(c.env, c.var.user.id, c.req.valid('param').id)
     c.executionCtx.waitUntil(publishMessageEvent(c.env, c.var.user.id, 'message.deleted', message, session))
     return c.json({ success: true as const, data: { deleted: true as const, id: message.id, ids, session }, message: 'Message deleted' }, 200)
+  })
+  .openapi(getMessageImageRoute, async (c) => {
+    const { id, imageId, variant } = c.req.valid('param')
+    const { exp, sig } = c.req.valid('query')
+    return serveMessageImage(c.env, c.var.db, c.req.raw, { messageId: id, imageId, variant, exp, sig })
   })

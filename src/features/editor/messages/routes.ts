@@ -2,7 +2,9 @@ import { createRoute } from '@hono/zod-openapi'
 import { requireAuth } from '../../../lib/auth'
 import { bearerAuth, errors, jsonBody, ok } from '../../../lib/openapi'
 import { ChatMessageIdParam, ChatSessionIdParam } from '../shared/schemas'
-import { CreateMessageBody, EditMessageBody, MessageDeletedSchema, MessageListQuery, MessagePageSchema, MessageResultSchema } from './schemas'
+import {
+  CreateMessageBody, EditMessageBody, MessageDeletedSchema, MessageImageParams, MessageImageQuery, MessageListQuery, MessagePageSchema, MessageResultSchema,
+} from './schemas'
 
 const tags = ['Editor']
 const auth = { security: bearerAuth, middleware: [requireAuth] }
@@ -53,4 +55,21 @@ export const deleteMessageRoute = createRoute({
     '`message.deleted`. ' + MINE,
   request: { params: ChatMessageIdParam },
   responses: { 200: ok(MessageDeletedSchema, 'Deleted'), ...errors(401, 404) },
+})
+
+export const getMessageImageRoute = createRoute({
+  method: 'get', path: '/messages/{id}/images/{imageId}/{variant}', operationId: 'getChatMessageImage', tags, security: [{ signedUrl: [] }],
+  summary: 'Image of a message',
+  description:
+    "Only with the signed URL in the message's `images[].variants` (`exp`, `sig`; valid 6–12 hours, re-read the message " +
+    'for fresh ones). Works while the message holds the image, also after the image was deleted from your library; 404 ' +
+    'once the message or its session is deleted, and for anything else. Thumb and preview are WebP; the original is ' +
+    'metadata-free (Range, ETag/If-None-Match). Private caching.',
+  request: { params: MessageImageParams, query: MessageImageQuery },
+  responses: {
+    200: { description: 'Image bytes', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+    206: { description: 'Partial content (Range, original only)' },
+    304: { description: 'Not modified' },
+    ...errors(400, 404, 416),
+  },
 })

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { ChatMessageSchema, ChatSessionSchema } from '../../hub/chat-shapes'
-import { CHAT_LIMITS, ChatParams, ChatText, OffsetPageQuery, PaginationBlock } from '../shared/schemas'
+import { MESSAGE_IMAGE_VARIANTS } from '../shared/rows'
+import { CHAT_LIMITS, ChatMessageIdParam, ChatParams, ChatText, OffsetPageQuery, PaginationBlock } from '../shared/schemas'
 
 const ImageIds = z
   .array(z.string().min(1).max(64))
@@ -52,3 +53,13 @@ export const MessageDeletedSchema = z
     session: ChatSessionSchema,
   })
   .openapi('ChatMessageDeleted')
+
+export const MessageImageParams = ChatMessageIdParam.extend({
+  imageId: z.string().min(1).max(64).openapi({ param: { name: 'imageId', in: 'path' }, example: 'img_2b7x9q4m1k' }),
+  variant: z.enum(MESSAGE_IMAGE_VARIANTS).openapi({ param: { name: 'variant', in: 'path' }, example: 'thumb' }),
+})
+
+export const MessageImageQuery = z.object({
+  exp: z.string().max(20).optional().openapi({ description: 'Signed URL expiry (unix seconds), as in the message\'s `images[].variants`' }),
+  sig: z.string().max(128).optional().openapi({ description: 'Signed URL signature, as in the message\'s `images[].variants`' }),
+})

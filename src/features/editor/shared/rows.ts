@@ -81,31 +81,43 @@ interface ImageRow {
   thumbhash: string | null
 }
 
-const VARIANTS = ['thumb', 'preview', 'original'] as const
+export const MESSAGE_IMAGE_VARIANTS = ['thumb', 'preview', 'original'] as const
+export type MessageImageVariant = (typeof MESSAGE_IMAGE_VARIANTS)[number]
+
+/** What a message image URL signs: the message, the image and the variant. */
+export const messageImageResource = (messageId: string, imageId: string, variant: MessageImageVariant) => `chat-image:${messageId}:${imageId}:${variant}`
 
 /**
- * The API shape of `rows`, with their images (one D1 read for all of them) and the images'
- * signed variant URLs. An image id whose row is gone is left out of `images` (never the case
- * while the message holds it).
+ * The API shape of `rows`, with their images (one D1 read for all of them) and each message's
+ * own signed image URLs (`/api/messages/{id}/images/{imageId}/{variant}`: they keep working while
+ * the message holds the image, even after it left the library). An image id whose row is gone is
+ * left out of `images` (never the case while the message holds it).
  */
 export async function toMessageDtos(env: Env, rows: readonly MessageRow[]): Promise<ChatMessageDto[]> {
   const ids = [...new Set(rows.flatMap((r) => parseJson<string[]>(r.image_ids, [])))]
-  const images = new Map<string, ChatMessageDto['images'][number]>()
+  const images = new Map<string, ImageRow>()
   if (ids.length > 0) {
     const { results } = await env.DB.prepare('SELECT id, mime, width, height, thumbhash FROM images WHERE id IN (SELECT value FROM json_each(?1))')
       .bind(JSON.stringify(ids))
       .all<ImageRow>()
-    const exp = stableExpiry()
-    await Promise.all(
-      results.map(async (img) => {
-        const [thumb, preview, original] = await Promise.all(
-          VARIANTS.map(async (v) => `/api/images/${img.id}/${v}?${await signResource(env, `image:${img.id}:${v}`, exp)}`),
-        )
-        images.set(img.id, { ...img, variants: { thumb: thumb!, preview: preview!, original: original! } })
+    for (const img of results) images.set(img.id, img)
+  }
+  const exp = stableExpiry()
+  const imagesOf = (messageId: string, imageIds: string[]) =>
+    Promise.all(
+      imageIds.flatMap((id) => {
+        const img = images.get(id)
+        if (!img) return []
+        return [
+          Promise.all(
+            MESSAGE_IMAGE_VARIANTS.map(
+              async (v) => `/api/messages/${messageId}/images/${id}/${v}?${await signResource(env, messageImageResource(messageId, id, v), exp)}`,
+            ),
+          ).then(([thumb, preview, original]) => ({ ...img, variants: { thumb: thumb!, preview: preview!, original: original! } })),
+        ]
       }),
     )
-  }
-  return rows.map((row) => {
+  return Promise.all(rows.map(async (row) => {
     const imageIds = parseJson<string[]>(row.image_ids, [])
     return {
       id: row.id,
@@ -116,7 +128,7 @@ export async function toMessageDtos(env: Env, rows: readonly MessageRow[]): Prom
       text: row.text,
       params: parseJson<Record<string, unknown> | null>(row.params, null),
       imageIds,
-      images: imageIds.flatMap((id) => images.get(id) ?? []),
+      images: await imagesOf(row.id, imageIds),
       taskId: row.task_id,
       status: row.status,
       error: row.error,
@@ -126,5 +138,5 @@ export async function toMessageDtos(env: Env, rows: readonly MessageRow[]): Prom
       updatedAt: new Date(row.updated_at).toISOString(),
       deletedAt: isoOrNull(row.deleted_at),
     }
-  })
+  }))
 }
