@@ -43,7 +43,7 @@ export async function getSession(env: Env, userId: string, sessionId: string): P
 /** One page of the user's live sessions, newest activity first (last message, else creation), and the total, in one batch. */
 export async function listSessions(env: Env, userId: string, query: SessionListInput) {
   const { offset, page } = offsetOf(query)
-  const search = query.search ? sessionSearchCondition(query.search, 2) : null
+  const search = query.search ? sessionSearchCondition(query.search, 1, 2) : null
   const where = `s.user_id = ?1 AND s.deleted_at IS NULL${search ? ` AND ${search.sql}` : ''}`
   const params = [userId, ...(search?.params ?? [])]
   const n = params.length

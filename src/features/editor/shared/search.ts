@@ -18,8 +18,11 @@ export interface SessionSearch {
 
 const escapeLike = (term: string) => term.replace(/[\\%_]/gu, (c) => `\\${c}`)
 
-/** The condition selecting sessions that match `query`, or null when it has no terms (do not filter). */
-export function sessionSearchCondition(query: string, firstParam: number): SessionSearch | null {
+/**
+ * The condition selecting sessions that match `query`, or null when it has no terms (do not
+ * filter). `userParam` is the parameter holding the user id (narrows the message subquery).
+ */
+export function sessionSearchCondition(query: string, userParam: number, firstParam: number): SessionSearch | null {
   const terms = searchTerms(query)
   if (terms.length === 0) return null
   const long = terms.filter((t) => [...t].length >= 3)
@@ -38,7 +41,7 @@ export function sessionSearchCondition(query: string, firstParam: number): Sessi
     const texts = [`chat_messages_fts MATCH ${match}`, ...like('text')].join(' AND ')
     return {
       sql: `(s.seq IN (SELECT rowid FROM chat_sessions_fts WHERE ${titles})
-        OR s.id IN (SELECT m.session_id FROM chat_messages m WHERE ${current} AND m.fts_id IN (SELECT rowid FROM chat_messages_fts WHERE ${texts})))`,
+        OR s.id IN (SELECT m.session_id FROM chat_messages m WHERE m.user_id = ?${userParam} AND ${current} AND m.fts_id IN (SELECT rowid FROM chat_messages_fts WHERE ${texts})))`,
       params,
     }
   }
