@@ -49,6 +49,8 @@ describe('POST /api/sessions/:id/messages', () => {
       { text: 'ok', params: ['not', 'an', 'object'] },
       { text: 'bell \u0007' },
       { text: 42 },
+      // Generation is the next part of the editor: refused rather than silently dropped.
+      { text: 'ok', generate: { model: 'sdxl' } },
     ]) {
       expectError(await post(body), 400, 'VALIDATION_ERROR')
     }
