@@ -126,7 +126,7 @@ export async function editMessage(env: Env, userId: string, messageId: string, i
   if (target.role !== 'user') throw forbidden('Only your own user messages can be edited')
   const alreadyEdited = () => conflict('This version was already edited: edit the current version', { currentId: target.current_id })
   if (target.superseded_by !== null) throw alreadyEdited()
-  if (input.text === '' && JSON.parse(target.image_ids).length === 0) throw emptyMessage()
+  if (input.text === '' && (JSON.parse(target.image_ids) as string[]).length === 0) throw emptyMessage()
   await countMessageHit(env, userId, now)
   const id = newId('msg')
   const keepParams = input.params === undefined ? 1 : 0
