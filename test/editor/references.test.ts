@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { deleteMessageRoute, editMessageRoute } from '../../src/features/editor/messages/routes'
 import { purgeDeletedSessions } from '../../src/features/editor/sessions/purge'
+import { handleScheduled } from '../../src/jobs/scheduled'
 import { call, callJson, dataOf, expectError, newUser } from '../helpers'
 import { imageKeys } from '../support/images'
 import { imageRefs, insertImage, newSession, postMessage } from './support'
@@ -123,6 +124,19 @@ describe('deleted sessions: kept 30 days, then purged by the cron', () => {
     // Its search rows went with it.
     const fts = await env.DB.prepare("SELECT COUNT(*) AS n FROM chat_sessions_fts WHERE chat_sessions_fts MATCH '\"Purge me\"'").first<{ n: number }>()
     expect(fts!.n).toBe(0)
+  })
+
+  it('the cron sweep runs the purge: a session deleted 31 days ago is gone after one sweep', async () => {
+    const user = await newUser('prg')
+    const img = await insertImage(user.id)
+    const s = await newSession(user.accessToken)
+    await postMessage(user.accessToken, s.id, { imageIds: [img] })
+    await callJson('DELETE', `/api/sessions/${s.id}`, undefined, { token: user.accessToken })
+    // Back-date the deletion rather than the clock: the sweep purges with the real now.
+    await env.DB.prepare('UPDATE chat_sessions SET deleted_at = ?2 WHERE id = ?1').bind(s.id, Date.now() - 31 * DAY_MS).run()
+    await handleScheduled({} as ScheduledController, env)
+    expect(await env.DB.prepare('SELECT id FROM chat_sessions WHERE id = ?1').bind(s.id).first()).toBeNull()
+    expect(await imageRefs(img)).toEqual({ refs: 1, hidden: 0 })
   })
 
   it('overlapping purges of the same sessions release each reference once', async () => {
