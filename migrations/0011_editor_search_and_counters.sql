@@ -5,17 +5,19 @@
 -- `chat_sessions_fts` holds titles (rowid = `chat_sessions.seq`); `chat_messages_fts` holds the text
 -- of current messages only (rowid = `chat_messages.fts_id`): a version replaced by an edit, a deleted
 -- message or an empty text has no row. Short terms are matched with LIKE (features/editor/shared/search.ts).
-CREATE VIRTUAL TABLE `chat_sessions_fts` USING fts5(`title`, tokenize = 'trigram');
+-- Both tables carry the owner's user id (`owner`), and every query matches it, so a search reads
+-- the index entries of that user's rows, not every user's matches.
+CREATE VIRTUAL TABLE `chat_sessions_fts` USING fts5(`owner`, `title`, tokenize = 'trigram');
 --> statement-breakpoint
-CREATE VIRTUAL TABLE `chat_messages_fts` USING fts5(`text`, tokenize = 'trigram');
+CREATE VIRTUAL TABLE `chat_messages_fts` USING fts5(`owner`, `text`, tokenize = 'trigram');
 --> statement-breakpoint
 CREATE TRIGGER `chat_sessions_fts_insert` AFTER INSERT ON `chat_sessions` WHEN new.`title` IS NOT NULL BEGIN
-  INSERT INTO `chat_sessions_fts` (`rowid`, `title`) VALUES (new.`seq`, new.`title`);
+  INSERT INTO `chat_sessions_fts` (`rowid`, `owner`, `title`) VALUES (new.`seq`, new.`user_id`, new.`title`);
 END;
 --> statement-breakpoint
 CREATE TRIGGER `chat_sessions_fts_update` AFTER UPDATE OF `title` ON `chat_sessions` BEGIN
   DELETE FROM `chat_sessions_fts` WHERE `rowid` = old.`seq`;
-  INSERT INTO `chat_sessions_fts` (`rowid`, `title`) SELECT new.`seq`, new.`title` WHERE new.`title` IS NOT NULL;
+  INSERT INTO `chat_sessions_fts` (`rowid`, `owner`, `title`) SELECT new.`seq`, new.`user_id`, new.`title` WHERE new.`title` IS NOT NULL;
 END;
 --> statement-breakpoint
 CREATE TRIGGER `chat_sessions_fts_delete` AFTER DELETE ON `chat_sessions` BEGIN
@@ -24,13 +26,13 @@ END;
 --> statement-breakpoint
 CREATE TRIGGER `chat_messages_fts_insert` AFTER INSERT ON `chat_messages`
   WHEN new.`superseded_by` IS NULL AND new.`deleted_at` IS NULL AND new.`text` != '' BEGIN
-  INSERT INTO `chat_messages_fts` (`rowid`, `text`) VALUES (new.`fts_id`, new.`text`);
+  INSERT INTO `chat_messages_fts` (`rowid`, `owner`, `text`) VALUES (new.`fts_id`, new.`user_id`, new.`text`);
 END;
 --> statement-breakpoint
 CREATE TRIGGER `chat_messages_fts_update` AFTER UPDATE OF `text`, `superseded_by`, `deleted_at` ON `chat_messages` BEGIN
   DELETE FROM `chat_messages_fts` WHERE `rowid` = old.`fts_id`;
-  INSERT INTO `chat_messages_fts` (`rowid`, `text`)
-    SELECT new.`fts_id`, new.`text` WHERE new.`superseded_by` IS NULL AND new.`deleted_at` IS NULL AND new.`text` != '';
+  INSERT INTO `chat_messages_fts` (`rowid`, `owner`, `text`)
+    SELECT new.`fts_id`, new.`user_id`, new.`text` WHERE new.`superseded_by` IS NULL AND new.`deleted_at` IS NULL AND new.`text` != '';
 END;
 --> statement-breakpoint
 CREATE TRIGGER `chat_messages_fts_delete` AFTER DELETE ON `chat_messages` BEGIN

@@ -26,6 +26,8 @@ export const RATE_LIMITS = {
   /** AI editor: messages posted or edited per user. */
   chatMessagesPerUserMinute: { limit: 30, windowSeconds: 60 },
   chatMessagesPerUserDay: { limit: 2_000, windowSeconds: 86_400 },
+  /** AI editor: session searches per user (each reads the search index). */
+  chatSearchesPerUserMinute: { limit: 60, windowSeconds: 60 },
 } satisfies Record<string, RateLimitRule>
 
 const UPSERT = `

@@ -75,4 +75,15 @@ describe('rate limits', () => {
     expect(answers.filter((a) => a.status === 201)).toHaveLength(10)
     expectMinuteLimited(answers, 2)
   })
+
+  it('60 searches a minute per user; listing without search is not limited', async () => {
+    await awayFromWindowEdge(60_000)
+    const user = await newUser('lim')
+    const answers = await Promise.all(
+      Array.from({ length: 62 }, () => callJson('GET', '/api/sessions?search=portrait', undefined, { token: user.accessToken })),
+    )
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(60)
+    expectMinuteLimited(answers, 2)
+    expect((await callJson('GET', '/api/sessions', undefined, { token: user.accessToken })).status).toBe(200)
+  })
 })

@@ -48,6 +48,8 @@ describe('POST /api/sessions/:id/messages', () => {
       { text: 'ok', params: { blob: 'x'.repeat(9000) } },
       { text: 'ok', params: ['not', 'an', 'object'] },
       { text: 'bell \u0007' },
+      // A lone surrogate would be stored as U+FFFD (and could pass the length limit): refused.
+      { text: 'broken \ud800 text' },
       { text: 42 },
       // Generation is the next part of the editor: refused rather than silently dropped.
       { text: 'ok', generate: { model: 'sdxl' } },

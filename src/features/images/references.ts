@@ -113,12 +113,19 @@ export function holdMessageImagesStatement(env: Env, messageId: string): D1Prepa
   ).bind(messageId)
 }
 
-/** Drops one reference per not-deleted message row matching `rows` (a condition on alias `m`) that holds each image. */
+/**
+ * Drops one reference per not-deleted message row matching `rows` (a condition on alias `m`) that
+ * holds each image. The holders are counted once, grouped by image (not once per image), so a
+ * session of many thousands of messages is released in one pass over its rows.
+ */
 function releaseChatRows(env: Env, rows: string, ...params: unknown[]): D1PreparedStatement {
-  const held = `FROM chat_messages m, json_each(m.image_ids) j WHERE m.deleted_at IS NULL AND ${rows}`
   return env.DB.prepare(
-    `UPDATE images SET ref_count = ref_count - (SELECT COUNT(*) ${held} AND j.value = images.id)
-      WHERE id IN (SELECT j.value ${held})`,
+    `UPDATE images SET ref_count = images.ref_count - held.n
+       FROM (SELECT j.value AS image_id, COUNT(*) AS n
+               FROM chat_messages m, json_each(m.image_ids) j
+              WHERE m.deleted_at IS NULL AND ${rows}
+              GROUP BY j.value) AS held
+      WHERE images.id = held.image_id`,
   ).bind(...params)
 }
 

@@ -1,4 +1,5 @@
 import { batchFreeingUnheldImages, releaseSessionImagesStatement } from '../../images/references'
+import { errorText, log } from '../../../lib/logger'
 import { CHAT_PURGE_AFTER_DAYS } from '../shared/schemas'
 
 const DAY_MS = 86_400_000
@@ -20,23 +21,33 @@ export async function purgeDeletedSessions(env: Env, now = Date.now()): Promise<
     .all<{ id: string }>()
   let purged = 0
   for (const { id } of due) {
-    const { results: held } = await env.DB.prepare(
-      'SELECT DISTINCT j.value AS id FROM chat_messages m, json_each(m.image_ids) j WHERE m.session_id = ?1 AND m.deleted_at IS NULL',
-    )
-      .bind(id)
-      .all<{ id: string }>()
-    const [, , gone] = await batchFreeingUnheldImages(
-      env,
-      held.map((h) => h.id),
-      [
-        releaseSessionImagesStatement(env, id, cutoff),
-        env.DB.prepare(
-          'DELETE FROM chat_messages WHERE session_id = ?1 AND EXISTS (SELECT 1 FROM chat_sessions WHERE id = ?1 AND deleted_at IS NOT NULL AND deleted_at < ?2)',
-        ).bind(id, cutoff),
-        env.DB.prepare('DELETE FROM chat_sessions WHERE id = ?1 AND deleted_at IS NOT NULL AND deleted_at < ?2 RETURNING id').bind(id, cutoff),
-      ],
-    )
-    if ((gone?.results.length ?? 0) > 0) purged += 1
+    try {
+      if (await purgeSession(env, id, cutoff)) purged += 1
+    } catch (error) {
+      // One session that cannot be purged (D1 limits, a bad row) must not hold up the others.
+      log.error('chat session purge failed', { sessionId: id, error: errorText(error) })
+    }
   }
   return purged
+}
+
+/** Purges one session (see purgeDeletedSessions); answers whether this call deleted it. */
+async function purgeSession(env: Env, id: string, cutoff: number): Promise<boolean> {
+  const { results: held } = await env.DB.prepare(
+    'SELECT DISTINCT j.value AS id FROM chat_messages m, json_each(m.image_ids) j WHERE m.session_id = ?1 AND m.deleted_at IS NULL',
+  )
+    .bind(id)
+    .all<{ id: string }>()
+  const [, , gone] = await batchFreeingUnheldImages(
+    env,
+    held.map((h) => h.id),
+    [
+      releaseSessionImagesStatement(env, id, cutoff),
+      env.DB.prepare(
+        'DELETE FROM chat_messages WHERE session_id = ?1 AND EXISTS (SELECT 1 FROM chat_sessions WHERE id = ?1 AND deleted_at IS NOT NULL AND deleted_at < ?2)',
+      ).bind(id, cutoff),
+      env.DB.prepare('DELETE FROM chat_sessions WHERE id = ?1 AND deleted_at IS NOT NULL AND deleted_at < ?2 RETURNING id').bind(id, cutoff),
+    ],
+  )
+  return (gone?.results.length ?? 0) > 0
 }

@@ -14,9 +14,9 @@ export const listSessionsRoute = createRoute({
     'Newest activity first (the newest current message, else the creation). Page with `limit` and `offset` (the seed\'s ' +
     'style) or `page`; `offset` wins when both are given. `search`: every word must occur in the title or in one current ' +
     'message (full text with trigrams: Chinese, Japanese and Korean as well as Latin text; words of 1–2 characters match ' +
-    'as substrings, at most the first two of them are used). Deleted sessions never appear.',
+    'as substrings, at most the first two of them are used); 60 searches a minute per user. Deleted sessions never appear.',
   request: { query: SessionListQuery },
-  responses: { 200: ok(SessionPageSchema, 'One page of sessions'), ...errors(400, 401) },
+  responses: { 200: ok(SessionPageSchema, 'One page of sessions'), ...errors(400, 401, 429) },
 })
 
 export const createSessionRoute = createRoute({

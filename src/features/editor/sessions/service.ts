@@ -43,7 +43,11 @@ export async function getSession(env: Env, userId: string, sessionId: string): P
 /** One page of the user's live sessions, newest activity first (last message, else creation), and the total, in one batch. */
 export async function listSessions(env: Env, userId: string, query: SessionListInput) {
   const { offset, page } = offsetOf(query)
-  const search = query.search ? sessionSearchCondition(query.search, 1, 2) : null
+  if (query.search) {
+    // Search reads the FTS index: limited per user like other costly reads that are cheap to repeat.
+    await hitRateLimits(env.DB, [[`chat-search:minute:${userId}`, RATE_LIMITS.chatSearchesPerUserMinute]])
+  }
+  const search = query.search ? sessionSearchCondition(query.search, userId, 1, 2) : null
   const where = `s.user_id = ?1 AND s.deleted_at IS NULL${search ? ` AND ${search.sql}` : ''}`
   const params = [userId, ...(search?.params ?? [])]
   const n = params.length

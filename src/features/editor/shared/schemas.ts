@@ -19,6 +19,9 @@ const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/u
 
 const length = (text: string) => [...text].length
 
+/** A lone UTF-16 surrogate cannot be stored as UTF-8 (it would come back as U+FFFD). */
+const LONE_SURROGATE = /\p{Cs}/u
+
 /** A session title: trimmed, 1..100 characters, one line. */
 export const ChatTitle = z
   .string()
@@ -26,6 +29,7 @@ export const ChatTitle = z
   .refine((t) => t.length > 0, 'Title must not be empty')
   .refine((t) => length(t) <= CHAT_LIMITS.title, `Title must be at most ${CHAT_LIMITS.title} characters`)
   .refine((t) => !/[\u0000-\u001F\u007F]/u.test(t), 'Title must be one line without control characters')
+  .refine((t) => !LONE_SURROGATE.test(t), 'Title must be well-formed Unicode')
   .openapi({ type: 'string', minLength: 1, maxLength: CHAT_LIMITS.title, example: 'Sunset edits' })
 
 /** Message text: CRLF/CR become LF, trimmed, ≤ 4000 characters, no control characters but tab and newline. */
@@ -34,6 +38,7 @@ export const ChatText = z
   .transform((t) => t.replace(/\r\n?/gu, '\n').trim())
   .refine((t) => length(t) <= CHAT_LIMITS.text, `Text must be at most ${CHAT_LIMITS.text} characters`)
   .refine((t) => !FORBIDDEN_CONTROL.test(t), 'Text must not contain control characters (tabs and newlines are fine)')
+  .refine((t) => !LONE_SURROGATE.test(t), 'Text must be well-formed Unicode')
   .openapi({
     type: 'string',
     maxLength: CHAT_LIMITS.text,

@@ -22,7 +22,7 @@ const escapeLike = (term: string) => term.replace(/[\\%_]/gu, (c) => `\\${c}`)
  * The condition selecting sessions that match `query`, or null when it has no terms (do not
  * filter). `userParam` is the parameter holding the user id (narrows the message subquery).
  */
-export function sessionSearchCondition(query: string, userParam: number, firstParam: number): SessionSearch | null {
+export function sessionSearchCondition(query: string, userId: string, userParam: number, firstParam: number): SessionSearch | null {
   const terms = searchTerms(query)
   if (terms.length === 0) return null
   const long = terms.filter((t) => [...t].length >= 3)
@@ -32,13 +32,17 @@ export function sessionSearchCondition(query: string, userParam: number, firstPa
     params.push(value)
     return `?${firstParam + params.length - 1}`
   }
-  const match = long.length > 0 ? next(long.map((t) => `"${t}"`).join(' ')) : null
+  // The owner phrase keeps FTS5 inside this user's rows (see migration 0011's `owner` column).
+  const phrase = (text: string) => `"${text.replace(/"/gu, '""')}"`
+  const matchFor = (column: string) => [`owner : ${phrase(userId)}`, ...long.map((t) => `${column} : ${phrase(t)}`)].join(' AND ')
+  const titleMatch = long.length > 0 ? next(matchFor('title')) : null
+  const textMatch = long.length > 0 ? next(matchFor('text')) : null
   const likes = short.map((t) => next(`%${escapeLike(t)}%`))
   const like = (column: string) => likes.map((p) => `${column} LIKE ${p} ESCAPE '\\'`)
   const current = 'm.superseded_by IS NULL AND m.deleted_at IS NULL'
-  if (match) {
-    const titles = [`chat_sessions_fts MATCH ${match}`, ...like('title')].join(' AND ')
-    const texts = [`chat_messages_fts MATCH ${match}`, ...like('text')].join(' AND ')
+  if (titleMatch && textMatch) {
+    const titles = [`chat_sessions_fts MATCH ${titleMatch}`, ...like('title')].join(' AND ')
+    const texts = [`chat_messages_fts MATCH ${textMatch}`, ...like('text')].join(' AND ')
     return {
       sql: `(s.seq IN (SELECT rowid FROM chat_sessions_fts WHERE ${titles})
         OR s.id IN (SELECT m.session_id FROM chat_messages m WHERE m.user_id = ?${userParam} AND ${current} AND m.fts_id IN (SELECT rowid FROM chat_messages_fts WHERE ${texts})))`,
