@@ -7,6 +7,7 @@ import { pruneWebhookEvents } from '../features/callbacks/deliveries'
 import { failStuckTasks } from '../features/tasks/service'
 import { expireOrders } from '../features/payments/orders'
 import { pruneWorkViews } from '../features/works/social/views-retention'
+import { purgeDeletedSessions } from '../features/editor/sessions/purge'
 import { config } from '../lib/config'
 import { pruneStaleSocketCounts } from '../realtime/socket-counts'
 import { errorText, log } from '../lib/logger'
@@ -36,6 +37,7 @@ export async function handleScheduled(_controller: ScheduledController, env: Env
     ['prune work views', () => pruneWorkViews(env, Date.now())],
     ['prune stale socket counts', () => pruneStaleSocketCounts(env)],
     ['expire unpaid orders', () => expireOrders(env)],
+    ['purge deleted chat sessions', () => purgeDeletedSessions(env)],
   ]
   const results = await Promise.allSettled(steps.map(([, run]) => run()))
   results.forEach((result, i) => {

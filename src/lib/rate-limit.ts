@@ -23,6 +23,14 @@ export const RATE_LIMITS = {
   /** Recharges per user (each one calls WeChat Pay or Stripe); Idempotency-Key replays are not counted. */
   rechargesPerUserMinute: { limit: 10, windowSeconds: 60 },
   rechargesPerUserHour: { limit: 60, windowSeconds: 3600 },
+  /** AI editor: chat sessions created per user (a burst limit and a daily budget). */
+  chatSessionsPerUserMinute: { limit: 10, windowSeconds: 60 },
+  chatSessionsPerUserDay: { limit: 200, windowSeconds: 86_400 },
+  /** AI editor: messages posted or edited per user. */
+  chatMessagesPerUserMinute: { limit: 30, windowSeconds: 60 },
+  chatMessagesPerUserDay: { limit: 2_000, windowSeconds: 86_400 },
+  /** AI editor: session searches per user (each reads the search index). */
+  chatSearchesPerUserMinute: { limit: 60, windowSeconds: 60 },
 } satisfies Record<string, RateLimitRule>
 
 const UPSERT = `

@@ -5,6 +5,7 @@
 export * from './accounts'
 export * from './audit'
 export * from './credits'
+export * from './editor'
 export * from './generation'
 export * from './images'
 export * from './live'
@@ -18,6 +19,7 @@ import type { images } from './images'
 import type { liveGuests, livePhotos, liveSessions } from './live'
 import type { workComments, works } from './works'
 import type { creditPackages, orders } from './store'
+import type { chatMessages, chatSessions } from './editor'
 
 export type User = typeof users.$inferSelect
 export type LiveSession = typeof liveSessions.$inferSelect
@@ -31,3 +33,5 @@ export type Work = typeof works.$inferSelect
 export type WorkComment = typeof workComments.$inferSelect
 export type CreditPackage = typeof creditPackages.$inferSelect
 export type Order = typeof orders.$inferSelect
+export type ChatSession = typeof chatSessions.$inferSelect
+export type ChatMessage = typeof chatMessages.$inferSelect

@@ -1,4 +1,6 @@
 import { createRouter } from '../../lib/openapi'
+import { chatMessageRoutes } from './messages/handlers'
+import { chatSessionRoutes } from './sessions/handlers'
 
-/** The AI image editor under `/api`: chat sessions and messages (issue 11, being built). */
-export const editorRoutes = createRouter()
+/** The AI image editor under `/api`: chat sessions and their messages (issue 11). */
+export const editorRoutes = createRouter().route('/', chatSessionRoutes).route('/', chatMessageRoutes)

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { TASK_ERROR_CODES } from '../../db/schema'
+import { ChatMessageSchema, ChatSessionSchema } from './chat-shapes'
 
 /**
  * The frames of the user event stream (`/api/ws`), declared once: the hub and every publisher
@@ -71,6 +72,20 @@ export const UserFollowedEvent = event(
   z.object({ followersCount: z.number().int(), by: Actor.openapi({ description: 'The latest follower' }) }),
 )
 
+/**
+ * The AI editor's chat sessions and messages, sent to every device of their owner. An edit is
+ * `message.updated` carrying the new version (its `editedOf` is the id it replaces); message
+ * events also carry the session with its counters after the change.
+ */
+const sessionEvent = <T extends string>(type: T) => event(type, z.object({ session: ChatSessionSchema }))
+const messageEvent = <T extends string>(type: T) => event(type, z.object({ message: ChatMessageSchema, session: ChatSessionSchema }))
+export const SessionCreatedEvent = sessionEvent('session.created')
+export const SessionUpdatedEvent = sessionEvent('session.updated')
+export const SessionDeletedEvent = sessionEvent('session.deleted')
+export const MessageCreatedEvent = messageEvent('message.created')
+export const MessageUpdatedEvent = messageEvent('message.updated')
+export const MessageDeletedEvent = messageEvent('message.deleted')
+
 export const UserEventSchema = z
   .discriminatedUnion('type', [
     ConnectedEvent,
@@ -85,6 +100,12 @@ export const UserEventSchema = z
     WorkCommentedEvent,
     WorkReviewedEvent,
     UserFollowedEvent,
+    SessionCreatedEvent,
+    SessionUpdatedEvent,
+    SessionDeletedEvent,
+    MessageCreatedEvent,
+    MessageUpdatedEvent,
+    MessageDeletedEvent,
   ])
   .openapi('UserEvent', { description: 'A server frame on `/api/ws`: `{type, data, ts}`' })
 
@@ -109,6 +130,12 @@ export type UserEvent = Extract<
       | 'work.commented'
       | 'work.reviewed'
       | 'user.followed'
+      | 'session.created'
+      | 'session.updated'
+      | 'session.deleted'
+      | 'message.created'
+      | 'message.updated'
+      | 'message.deleted'
   }
 >
 

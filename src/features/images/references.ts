@@ -95,3 +95,63 @@ export async function batchFreeingUnheldImages(env: Env, imageIds: readonly stri
   if (keys.length > 0) await env.MEDIA.delete(keys)
   return results.slice(0, results.length - 1)
 }
+
+/*
+ * Chat messages of the AI editor hold one reference on each image of their `image_ids` (a JSON
+ * array of distinct ids) for as long as the message row is not deleted; every version of an
+ * edited message is a row of its own and holds its own references. The hold is taken in the
+ * batch that inserts the row, guarded by the row's own random id (a lost race inserts nothing and
+ * takes nothing). A release runs before the statement that marks the rows deleted (or deletes
+ * them), counting only rows not yet deleted, so repeated or racing deletes release once.
+ */
+
+/** Takes the references of chat message `messageId` on its images; put it after the INSERT of the message. */
+export function holdMessageImagesStatement(env: Env, messageId: string): D1PreparedStatement {
+  return env.DB.prepare(
+    `UPDATE images SET ref_count = ref_count + 1
+      WHERE id IN (SELECT value FROM json_each((SELECT image_ids FROM chat_messages WHERE id = ?1 AND deleted_at IS NULL)))`,
+  ).bind(messageId)
+}
+
+/**
+ * Drops one reference per not-deleted message row matching `rows` (a condition on alias `m`) that
+ * holds each image. The holders are counted once, grouped by image (not once per image), so a
+ * session of many thousands of messages is released in one pass over its rows.
+ */
+function releaseChatRows(env: Env, rows: string, ...params: unknown[]): D1PreparedStatement {
+  return env.DB.prepare(
+    `UPDATE images SET ref_count = images.ref_count - held.n
+       FROM (SELECT j.value AS image_id, COUNT(*) AS n
+               FROM chat_messages m, json_each(m.image_ids) j
+              WHERE m.deleted_at IS NULL AND ${rows}
+              GROUP BY j.value) AS held
+      WHERE images.id = held.image_id`,
+  ).bind(...params)
+}
+
+/**
+ * Drops the references of every version of the message at `seq` in session `sessionId` (the
+ * user's, in a session not deleted); put it before the statement marking those versions deleted.
+ */
+export function releaseMessageImagesStatement(env: Env, sessionId: string, seq: number, userId: string): D1PreparedStatement {
+  return releaseChatRows(
+    env,
+    'm.session_id = ?1 AND m.seq = ?2 AND m.user_id = ?3 AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = ?1 AND s.deleted_at IS NULL)',
+    sessionId,
+    seq,
+    userId,
+  )
+}
+
+/**
+ * Drops the references of every message of session `sessionId` while it is soft-deleted since
+ * before `deletedBefore` and still exists; put it before the statements deleting its messages and it.
+ */
+export function releaseSessionImagesStatement(env: Env, sessionId: string, deletedBefore: number): D1PreparedStatement {
+  return releaseChatRows(
+    env,
+    'm.session_id = ?1 AND EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = ?1 AND s.deleted_at IS NOT NULL AND s.deleted_at < ?2)',
+    sessionId,
+    deletedBefore,
+  )
+}
