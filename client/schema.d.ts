@@ -1309,6 +1309,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My chat sessions
+         * @description Newest activity first (the newest current message, else the creation). Page with `limit` and `offset` (the seed's style) or `page`; `offset` wins when both are given. `search`: every word must occur in the title or in one current message (full text with trigrams: Chinese, Japanese and Korean as well as Latin text; words of 1–2 characters match as substrings, at most the first two of them are used); 60 searches a minute per user. Deleted sessions never appear.
+         */
+        get: operations["listChatSessions"];
+        put?: never;
+        /**
+         * Start a chat session
+         * @description Without a title the first message titles it (its first line, cut at a word, at most 60 characters; "Image edit" when it has only images); a title given here or by rename is never replaced. At most 10 sessions a minute and 200 a day per user (429 RATE_LIMITED with Retry-After). Your other devices get `session.created` on `/api/ws`.
+         */
+        post: operations["createChatSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One chat session
+         * @description With `messageCount` and `lastMessageAt`, exact after every change. Your own sessions only: someone else's, a deleted or an unknown one is 404.
+         */
+        get: operations["getChatSession"];
+        /**
+         * Rename a chat session
+         * @description 1 to 100 characters, one line. From then on messages never change the title. Devices get `session.updated`. Your own sessions only: someone else's, a deleted or an unknown one is 404.
+         */
+        put: operations["renameChatSession"];
+        post?: never;
+        /**
+         * Delete a chat session
+         * @description A soft delete: the session and its messages are hidden from every route at once (404), and devices get `session.deleted`. Its messages keep their images for 30 days; then the cron purges the session and releases them (an image nothing else holds is freed). Answers the session with `deletedAt`. Your own sessions only: someone else's, a deleted or an unknown one is 404.
+         */
+        delete: operations["deleteChatSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sessions/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A session's messages
+         * @description Oldest first (`seq`). Page with `limit` and `offset` (or `page`), or follow with `after=<seq>`: only messages with a greater `seq`, and `nextAfter` to pass next time (an edit keeps its message's `seq`, so `after` returns new messages, not edits: those arrive as `message.updated` on `/api/ws`). Current versions only, unless `includeEdits=true` adds the versions replaced by edits (use `offset` paging then). Deleted messages never appear. Someone else's, a deleted or an unknown session or message is 404.
+         */
+        get: operations["listChatMessages"];
+        put?: never;
+        /**
+         * Post a message
+         * @description A user message: `text` (≤ 4,000 characters) and/or up to 8 of your own `imageIds` (someone else's, a deleted or an unknown image is 404, listed in `details.errors`); neither is 400. `params`: a free JSON object (≤ 8 KB). The message holds its images: they stay stored while it (or any other holder) exists. The first message titles an untitled session (its first line, cut at a word, ≤ 60 characters; "Image edit" without text). `messageCount` and `lastMessageAt` change in the same transaction. Devices get `message.created` (and `session.updated` when titled). Posts and edits count together: at most 30 a minute and 2,000 a day per user (429 RATE_LIMITED with Retry-After). Someone else's, a deleted or an unknown session or message is 404.
+         */
+        post: operations["createChatMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edit a message
+         * @description Answers a new version of the message: same `seq` and images, `version + 1`, `editedOf` = the id edited. The edited version leaves the default lists (readable with `includeEdits=true`, with `supersededBy`). Only your user messages (an assistant reply is 403) and only the current version: a version already replaced is 409 CONFLICT with `details.currentId`. An edit to empty text is 400 unless the message has images. Devices get `message.updated`. Posts and edits count together: at most 30 a minute and 2,000 a day per user (429 RATE_LIMITED with Retry-After). Someone else's, a deleted or an unknown session or message is 404.
+         */
+        put: operations["editChatMessage"];
+        post?: never;
+        /**
+         * Delete a message
+         * @description Any version's id deletes the message with all its versions: their text, parameters and image links are erased at once and their image references released (an image nothing else holds, such as your library, is freed). Devices get `message.deleted`. Someone else's, a deleted or an unknown session or message is 404.
+         */
+        delete: operations["deleteChatMessage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/{id}/images/{imageId}/{variant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Image of a message
+         * @description Only with the signed URL in the message's `images[].variants` (`exp`, `sig`; valid 6–12 hours, re-read the message for fresh ones). Works while the message holds the image, also after the image was deleted from your library; 404 once the message or its session is deleted, and for anything else. Thumb and preview are WebP; the original is metadata-free (Range, ETag/If-None-Match). Private caching.
+         */
+        get: operations["getChatMessageImage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/callbacks/{provider}": {
         parameters: {
             query?: never;
@@ -1915,6 +2035,193 @@ export interface components {
              * @description When the server sent the frame
              */
             ts: string;
+        } | {
+            /** @enum {string} */
+            type: "session.created";
+            data: {
+                session: components["schemas"]["ChatSession"];
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "session.updated";
+            data: {
+                session: components["schemas"]["ChatSession"];
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "session.deleted";
+            data: {
+                session: components["schemas"]["ChatSession"];
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "message.created";
+            data: {
+                message: components["schemas"]["ChatMessage"];
+                session: components["schemas"]["ChatSession"];
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "message.updated";
+            data: {
+                message: components["schemas"]["ChatMessage"];
+                session: components["schemas"]["ChatSession"];
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        } | {
+            /** @enum {string} */
+            type: "message.deleted";
+            data: {
+                message: components["schemas"]["ChatMessage"];
+                session: components["schemas"]["ChatSession"];
+            };
+            /**
+             * Format: date-time
+             * @description When the server sent the frame
+             */
+            ts: string;
+        };
+        /**
+         * @example {
+         *       "id": "chs_0k2m9q1x3z4b7n4k8p0w2c5d",
+         *       "title": "Make the sky a warm sunset",
+         *       "titleSetByUser": false,
+         *       "messageCount": 4,
+         *       "lastMessageAt": "2026-03-01T10:05:00.000Z",
+         *       "createdAt": "2026-03-01T10:00:00.000Z",
+         *       "updatedAt": "2026-03-01T10:00:01.000Z",
+         *       "deletedAt": null
+         *     }
+         */
+        ChatSession: {
+            id: string;
+            /** @description Null until you name it or the first message titles it */
+            title: string | null;
+            /** @description You chose the title (create or rename): messages never change it */
+            titleSetByUser: boolean;
+            /** @description Current messages: not deleted, not replaced by an edit */
+            messageCount: number;
+            /** @description When the newest current message was written (an edit counts); null when none */
+            lastMessageAt: string | null;
+            createdAt: string;
+            /** @description Last change of the session itself (title, deletion) */
+            updatedAt: string;
+            /** @description Set on the answer of DELETE and in `session.deleted` events; never on a live session */
+            deletedAt: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "msg_0k2m9q1x3z8f3k2m9q1x5v7b",
+         *       "sessionId": "chs_0k2m9q1x3z4b7n4k8p0w2c5d",
+         *       "seq": 1,
+         *       "version": 1,
+         *       "role": "user",
+         *       "text": "Make the sky a warm sunset",
+         *       "params": {
+         *         "strength": 0.6
+         *       },
+         *       "imageIds": [
+         *         "img_2b7x9q4m1k"
+         *       ],
+         *       "images": [
+         *         {
+         *           "id": "img_2b7x9q4m1k",
+         *           "mime": "image/jpeg",
+         *           "width": 4000,
+         *           "height": 3000,
+         *           "thumbhash": "1QcSHQRnh493V4dIh4eXh1h4kJUI",
+         *           "variants": {
+         *             "thumb": "/api/messages/msg_0k2m9q1x3z8f3k2m9q1x5v7b/images/img_2b7x9q4m1k/thumb?exp=1772409600&sig=Qm9vdGg",
+         *             "preview": "/api/messages/msg_0k2m9q1x3z8f3k2m9q1x5v7b/images/img_2b7x9q4m1k/preview?exp=1772409600&sig=UHJldmlldw",
+         *             "original": "/api/messages/msg_0k2m9q1x3z8f3k2m9q1x5v7b/images/img_2b7x9q4m1k/original?exp=1772409600&sig=T3JpZ2luYWw"
+         *           }
+         *         }
+         *       ],
+         *       "taskId": null,
+         *       "status": "none",
+         *       "error": null,
+         *       "editedOf": null,
+         *       "supersededBy": null,
+         *       "createdAt": "2026-03-01T10:05:00.000Z",
+         *       "updatedAt": "2026-03-01T10:05:00.000Z",
+         *       "deletedAt": null
+         *     }
+         */
+        ChatMessage: {
+            /** @description This version of the message */
+            id: string;
+            sessionId: string;
+            /** @description Place in the session from 1, shared by every version of one message; `after=` pages by it */
+            seq: number;
+            /** @description 1 for the original, +1 for each edit */
+            version: number;
+            /** @enum {string} */
+            role: "user" | "assistant" | "system";
+            /** @description Plain text (may be empty when the message has images): render as text, never as HTML */
+            text: string;
+            params: {
+                [key: string]: unknown;
+            } | null;
+            imageIds: string[];
+            /** @description The images of `imageIds`, in that order */
+            images: components["schemas"]["ChatImage"][];
+            taskId: string | null;
+            /**
+             * @description `none` for user messages; an assistant reply goes `pending` → `done` | `failed`
+             * @enum {string}
+             */
+            status: "none" | "pending" | "done" | "failed";
+            error: string | null;
+            /** @description The id of the version this one replaces (null for an original) */
+            editedOf: string | null;
+            /** @description The id of the version that replaced this one (null while current) */
+            supersededBy: string | null;
+            /** @description When this version was written */
+            createdAt: string;
+            updatedAt: string;
+            /** @description Set on the answer of DELETE and in `message.deleted` events */
+            deletedAt: string | null;
+        };
+        /** @description An image of a message with the message's own signed URLs (`/api/messages/{id}/images/{imageId}/{variant}`): they work while the message holds the image, even after it was deleted from the library, and end with the message. */
+        ChatImage: {
+            id: string;
+            mime: string;
+            width: number;
+            height: number;
+            /** @description ThumbHash placeholder, base64 */
+            thumbhash: string | null;
+            variants: {
+                /** @description Signed URL, longest side ≤ 256, WebP */
+                thumb: string;
+                /** @description Signed URL, longest side ≤ 1600, WebP */
+                preview: string;
+                /** @description Signed URL, metadata-free */
+                original: string;
+            };
         };
         UserClientFrame: {
             /** @enum {string} */
@@ -3634,6 +3941,128 @@ export interface components {
             /** @description Whether you follow this user (false when anonymous or yourself) */
             isFollowing: boolean;
             createdAt: string;
+        };
+        ChatSessionPage: {
+            items: components["schemas"]["ChatSession"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+        };
+        ChatSessionResult: {
+            session: components["schemas"]["ChatSession"];
+        };
+        /**
+         * @example {
+         *       "title": "Sunset edits"
+         *     }
+         */
+        ChatSessionCreate: {
+            /**
+             * @description Omit to let the first message title it
+             * @example Sunset edits
+             */
+            title?: string;
+        };
+        /**
+         * @example {
+         *       "title": "Harbour retouch"
+         *     }
+         */
+        ChatSessionRename: {
+            /** @example Sunset edits */
+            title: string;
+        };
+        ChatMessagePage: {
+            items: components["schemas"]["ChatMessage"][];
+            pagination: {
+                page: number;
+                limit: number;
+                total: number;
+                totalPages: number;
+                hasNext: boolean;
+                hasPrev: boolean;
+            };
+            /** @description The `seq` to pass as `after` for what comes next (the last item's, else the cursor given, else 0) */
+            nextAfter: number;
+        };
+        ChatMessageResult: {
+            message: components["schemas"]["ChatMessage"];
+            session: components["schemas"]["ChatSession"];
+        };
+        /**
+         * @example {
+         *       "text": "Make the sky a warm sunset",
+         *       "imageIds": [
+         *         "img_2b7x9q4m1k"
+         *       ],
+         *       "params": {
+         *         "strength": 0.6
+         *       }
+         *     }
+         */
+        ChatMessageCreate: {
+            /**
+             * @description Only `user`: assistant replies come from generations
+             * @enum {string}
+             */
+            role?: "user";
+            /**
+             * @description Plain text, at most 4,000 characters after trimming; newlines kept. Stored as sent, never interpreted as HTML.
+             * @example Make the sky a warm sunset
+             */
+            text?: string;
+            /**
+             * @description Up to 8 of your own images (from `POST /api/images/upload`); repeats count once
+             * @example [
+             *       "img_2b7x9q4m1k"
+             *     ]
+             */
+            imageIds?: string[];
+            /**
+             * @description Free parameters (a JSON object of at most 8 KB), kept as sent
+             * @example {
+             *       "strength": 0.6
+             *     }
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** @description Not available yet (the next part of the editor): any value is refused with 400, never silently ignored */
+            generate?: unknown;
+        };
+        /**
+         * @example {
+         *       "text": "Make the sky a cool blue dusk"
+         *     }
+         */
+        ChatMessageEdit: {
+            /**
+             * @description Plain text, at most 4,000 characters after trimming; newlines kept. Stored as sent, never interpreted as HTML.
+             * @example Make the sky a warm sunset
+             */
+            text: string;
+            /**
+             * @description Replaces the parameters (null clears them); omit to keep them
+             * @example {
+             *       "strength": 0.6
+             *     }
+             */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        ChatMessageDeleted: {
+            /** @enum {boolean} */
+            deleted: true;
+            id: string;
+            /** @description Every version deleted (the message and its edit history) */
+            ids: string[];
+            session: components["schemas"]["ChatSession"];
         };
         /**
          * @example {
@@ -8489,6 +8918,601 @@ export interface operations {
             };
             /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listChatSessions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Rows to skip; wins over `page` */
+                offset?: number | null;
+                /** @description Used when `offset` is absent */
+                page?: number;
+                /** @description Words that must all occur in the title or in one current message (full text, any language) */
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatSessionPage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ChatSessionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatSessionResult"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatSessionResult"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    renameChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatSessionRename"];
+            };
+        };
+        responses: {
+            /** @description Renamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatSessionResult"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatSessionResult"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listChatMessages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Rows to skip; wins over `page` */
+                offset?: number | null;
+                /** @description Used when `offset` is absent */
+                page?: number;
+                /** @description Only messages with a greater `seq` (a cursor; wins over offset and page) */
+                after?: number | null;
+                /** @description Also the versions replaced by edits (each in `seq`, then `version` order); default: current versions only */
+                includeEdits?: "true" | "false" | "1" | "0";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatMessagePage"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createChatMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatMessageCreate"];
+            };
+        };
+        responses: {
+            /** @description The message and the session after it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatMessageResult"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    editChatMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatMessageEdit"];
+            };
+        };
+        responses: {
+            /** @description The new version and the session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatMessageResult"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN: signed in but not allowed; ACCOUNT_DISABLED: an admin disabled this account; it cannot sign in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT: conflicts with the current state; USER_EXISTS: username or email already registered; DUPLICATE_TITLE: another of your works already has this title */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteChatMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ChatMessageDeleted"];
+                        message?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: missing, invalid or expired credentials; INVALID_CREDENTIALS: wrong login, password or access code; INVALID_SIGNATURE: webhook signature missing, stale or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getChatMessageImage: {
+        parameters: {
+            query?: {
+                /** @description Signed URL expiry (unix seconds), as in the message's `images[].variants` */
+                exp?: string;
+                /** @description Signed URL signature, as in the message's `images[].variants` */
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                imageId: string;
+                variant: "thumb" | "preview" | "original";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Image bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description Partial content (Range, original only) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_ERROR: invalid input; `details` names each failing field; INVALID_MODEL: the model is not one of `GET /api/models` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RANGE_NOT_SATISFIABLE: the Range lies outside the object */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };
