@@ -73,9 +73,11 @@ describe('maintenance mode', () => {
     expect(await taskRow(task.id)).toMatchObject({ status: 'running', progress: 30 })
   })
 
-  it('on: payment notification paths are not blocked (they reach their route, here a 404 until payments exist)', async () => {
+  it('on: payment notifications reach their route (money already paid must settle); a user cannot start a recharge', async () => {
+    const user = await newUser('mtpay') // registration is a write: before maintenance
     await maintenanceOn()
-    const r = await callJson('POST', '/api/payments/stripe/webhook', {})
-    expect(r.status).not.toBe(503)
+    // Unsigned, so the Stripe route itself refuses it: proof it was not stopped by maintenance.
+    expectError(await callJson('POST', '/api/payments/stripe/webhook', {}), 401, 'INVALID_SIGNATURE')
+    expectError(await callJson('POST', '/api/credits/recharge', { packageId: 'pkg_any', provider: 'dev' }, { token: user.accessToken }), 503, 'MAINTENANCE')
   })
 })
