@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createSceneRoute, deleteSceneRoute, getSceneRoute, listScenesRoute, updateSceneRoute } from '../../src/features/scenes/routes'
 import type { SceneDto } from '../../src/features/scenes/schemas'
@@ -82,6 +83,24 @@ describe('scene administration', () => {
     expectError(await callJson('GET', `/api/scenes/${scene.id}`), 404, 'NOT_FOUND')
     // Creating still defaults to active, sortOrder 0.
     expect(await createScene()).toMatchObject({ active: true, sortOrder: 0 })
+  })
+
+  it('every scene change writes its audit row (who, before, after); a delete of nothing writes none', async () => {
+    const scene = await createScene({ cost: 3 })
+    dataOf(await callJson('PUT', `/api/scenes/${scene.id}`, { cost: 5 }, { token: admin.accessToken }), updateSceneRoute, 200)
+    dataOf(await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, { token: admin.accessToken }), deleteSceneRoute, 200)
+    expectError(await callJson('DELETE', `/api/scenes/${scene.id}`, undefined, { token: admin.accessToken }), 404, 'NOT_FOUND')
+    const { results } = await env.DB.prepare('SELECT actor_id, action, before, after FROM audit_log WHERE target_id = ?1 ORDER BY created_at, rowid')
+      .bind(scene.id)
+      .all<{ actor_id: string; action: string; before: string | null; after: string | null }>()
+    expect(results.map((r) => [r.actor_id, r.action])).toEqual([
+      [admin.id, 'scenes.create'],
+      [admin.id, 'scenes.update'],
+      [admin.id, 'scenes.delete'],
+    ])
+    expect(JSON.parse(results[1]!.before!)).toEqual({ cost: 3 })
+    expect(JSON.parse(results[1]!.after!)).toEqual({ cost: 5 })
+    expect(JSON.parse(results[2]!.before!)).toMatchObject({ id: scene.id, cost: 5 })
   })
 
   it('deletes a scene: it disappears from the list and detail, and a second delete is 404', async () => {

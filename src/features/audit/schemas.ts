@@ -15,9 +15,12 @@ export const AUDIT_ACTIONS = [
   'packages.update',
   'packages.delete',
   'packages.deactivate',
+  'scenes.create',
+  'scenes.update',
+  'scenes.delete',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
-export const AUDIT_TARGET_TYPES = ['setting', 'work', 'user', 'package', 'order'] as const
+export const AUDIT_TARGET_TYPES = ['setting', 'work', 'user', 'package', 'order', 'scene'] as const
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number]
 
 /** One change to record: who (null: the system), what, on which target, and the changed fields before and after. */

@@ -23,6 +23,12 @@ export function auditStatement(env: Env, entry: AuditEntry, options: { onlyIfPre
   ).bind(newId('aud'), entry.actorId, entry.action, entry.targetType, entry.targetId, json(entry.before), json(entry.after), Date.now())
 }
 
+/** A drizzle query as a prepared D1 statement, to share an `env.DB.batch([...])` with `auditStatement`. */
+export function d1Statement(env: Env, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql: text, params } = query.toSQL()
+  return env.DB.prepare(text).bind(...params)
+}
+
 /** Records one change on its own (when it cannot share the change's batch). */
 export async function recordAudit(env: Env, entry: AuditEntry): Promise<void> {
   await auditStatement(env, entry).run()

@@ -14,15 +14,15 @@ export const sceneRoutes = createRouter()
     return c.json({ success: true as const, data: { scene: toSceneDto(scene) } }, 200)
   })
   .openapi(createSceneRoute, async (c) => {
-    const scene = await createScene(c.var.db, c.req.valid('json'))
+    const scene = await createScene(c.env, c.var.db, c.req.valid('json'), c.var.user.id)
     return c.json({ success: true as const, data: { scene: toSceneDto(scene) } }, 201)
   })
   .openapi(updateSceneRoute, async (c) => {
-    const scene = await updateScene(c.var.db, c.req.valid('param').id, c.req.valid('json'))
+    const scene = await updateScene(c.env, c.var.db, c.req.valid('param').id, c.req.valid('json'), c.var.user.id)
     if (!scene) throw notFound('Scene')
     return c.json({ success: true as const, data: { scene: toSceneDto(scene) } }, 200)
   })
   .openapi(deleteSceneRoute, async (c) => {
-    if (!(await deleteScene(c.var.db, c.req.valid('param').id))) throw notFound('Scene')
+    if (!(await deleteScene(c.env, c.var.db, c.req.valid('param').id, c.var.user.id))) throw notFound('Scene')
     return c.json({ success: true as const, data: { deleted: true as const } }, 200)
   })

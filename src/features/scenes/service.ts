@@ -3,6 +3,7 @@ import { scenes, type Scene } from '../../db/schema'
 import type { Db } from '../../env'
 import { badRequest } from '../../lib/errors'
 import { newId } from '../../lib/ids'
+import { auditStatement, d1Statement } from '../audit/service'
 import type { SceneDto, SceneInputBody, SceneUpdateBody } from './schemas'
 
 /** `{name}` placeholders of a template, in order, without duplicates. */
@@ -62,20 +63,41 @@ export async function findActiveScene(db: Db, id: string): Promise<Scene | undef
   return db.query.scenes.findFirst({ where: (s, { and, eq }) => and(eq(s.id, id), eq(s.active, true)) })
 }
 
-export async function createScene(db: Db, input: SceneInputBody): Promise<Scene> {
+/** Creates a scene with its `scenes.create` audit row, in one batch. */
+export async function createScene(env: Env, db: Db, input: SceneInputBody, actorId: string): Promise<Scene> {
   const now = new Date()
-  const [scene] = await db.insert(scenes).values({ id: newId('scn'), ...input, createdAt: now, updatedAt: now }).returning()
-  return scene!
+  const id = newId('scn')
+  await env.DB.batch([
+    d1Statement(env, db.insert(scenes).values({ id, ...input, createdAt: now, updatedAt: now })),
+    auditStatement(env, { actorId, action: 'scenes.create', targetType: 'scene', targetId: id, before: null, after: input }),
+  ])
+  return (await findScene(db, id))!
 }
 
-/** Changes only the fields given; undefined when there is no such scene. */
-export async function updateScene(db: Db, id: string, changes: SceneUpdateBody): Promise<Scene | undefined> {
-  const [scene] = await db.update(scenes).set({ ...changes, updatedAt: new Date() }).where(eq(scenes.id, id)).returning()
-  return scene
+const findScene = (db: Db, id: string) => db.query.scenes.findFirst({ where: (s, { eq: is }) => is(s.id, id) })
+
+/**
+ * Changes only the fields given, with a `scenes.update` audit row (the changed fields before and
+ * after) in the same batch; undefined when there is no such scene.
+ */
+export async function updateScene(env: Env, db: Db, id: string, changes: SceneUpdateBody, actorId: string): Promise<Scene | undefined> {
+  const current = await findScene(db, id)
+  if (!current) return undefined
+  const before = Object.fromEntries(Object.keys(changes).map((key) => [key, current[key as keyof Scene]]))
+  await env.DB.batch([
+    d1Statement(env, db.update(scenes).set({ ...changes, updatedAt: new Date() }).where(eq(scenes.id, id))),
+    auditStatement(env, { actorId, action: 'scenes.update', targetType: 'scene', targetId: id, before, after: changes }, { onlyIfPreviousChanged: true }),
+  ])
+  return findScene(db, id)
 }
 
-/** Deletes a scene; false when there was none. */
-export async function deleteScene(db: Db, id: string): Promise<boolean> {
-  const deleted = await db.delete(scenes).where(eq(scenes.id, id)).returning({ id: scenes.id })
-  return deleted.length > 0
+/** Deletes a scene with its `scenes.delete` audit row (the scene as it was); false when there was none. */
+export async function deleteScene(env: Env, db: Db, id: string, actorId: string): Promise<boolean> {
+  const current = await findScene(db, id)
+  if (!current) return false
+  const [deleted] = await env.DB.batch([
+    d1Statement(env, db.delete(scenes).where(eq(scenes.id, id))),
+    auditStatement(env, { actorId, action: 'scenes.delete', targetType: 'scene', targetId: id, before: current, after: null }, { onlyIfPreviousChanged: true }),
+  ])
+  return (deleted?.meta.changes ?? 0) > 0
 }
