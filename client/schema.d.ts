@@ -7697,9 +7697,9 @@ export interface operations {
                 limit?: number;
                 /** @description Only changes by this user id */
                 actor?: string;
-                /** @description Only this action (settings.update, works.review, users.update, credits.grant, credits.adjust, packages.create, packages.update, packages.delete, packages.deactivate) */
+                /** @description Only this action (settings.update, works.review, users.update, credits.grant, credits.adjust, packages.create, packages.update, packages.delete, packages.deactivate, scenes.create, scenes.update, scenes.delete) */
                 action?: string;
-                /** @description Only this kind of target (setting, work, user, package, order) */
+                /** @description Only this kind of target (setting, work, user, package, order, scene) */
                 targetType?: string;
                 /** @description Only this target (a setting key, a work or user id) */
                 targetId?: string;
