@@ -113,17 +113,20 @@ export const PaginationQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
 })
 
+/** The `pagination` block of every paged answer. */
+export const PaginationBlock = z.object({
+  page: z.number().int(),
+  limit: z.number().int(),
+  total: z.number().int(),
+  totalPages: z.number().int(),
+  hasNext: z.boolean(),
+  hasPrev: z.boolean(),
+})
+
 export function paginationSchema<T extends z.ZodType>(item: T) {
   return z.object({
     items: z.array(item),
-    pagination: z.object({
-      page: z.number().int(),
-      limit: z.number().int(),
-      total: z.number().int(),
-      totalPages: z.number().int(),
-      hasNext: z.boolean(),
-      hasPrev: z.boolean(),
-    }),
+    pagination: PaginationBlock,
   })
 }
 
@@ -138,4 +141,23 @@ export function paginate<T>(items: T[], total: number, page: number, limit: numb
 /** ISO 8601 UTC, or null. */
 export function iso(date: Date | null | undefined): string | null {
   return date ? date.toISOString() : null
+}
+
+/**
+ * An image as another resource shows it (a work's picture, a chat message's image): its size,
+ * placeholder and three variant URLs, whose meaning (public, signed, scoped) `urls` describes.
+ */
+export function heldImageSchema(urls: { thumb: string; preview: string; original: string }) {
+  return z.object({
+    id: z.string(),
+    mime: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    thumbhash: z.string().nullable().openapi({ description: 'ThumbHash placeholder, base64' }),
+    variants: z.object({
+      thumb: z.string().openapi({ description: urls.thumb }),
+      preview: z.string().openapi({ description: urls.preview }),
+      original: z.string().openapi({ description: urls.original }),
+    }),
+  })
 }

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { CHAT_MESSAGE_STATUSES, CHAT_ROLES } from '../../db/schema'
+import { heldImageSchema } from '../../lib/openapi'
 
 /**
  * The AI editor's chat session and message as the API shows them. Declared here, beside the user
@@ -33,19 +34,11 @@ export const ChatSessionSchema = z
   })
 export type ChatSessionDto = z.infer<typeof ChatSessionSchema>
 
-export const ChatImageSchema = z
-  .object({
-    id: z.string(),
-    mime: z.string(),
-    width: z.number().int(),
-    height: z.number().int(),
-    thumbhash: z.string().nullable().openapi({ description: 'ThumbHash placeholder, base64' }),
-    variants: z.object({
-      thumb: z.string().openapi({ description: 'Signed URL, longest side ≤ 256, WebP' }),
-      preview: z.string().openapi({ description: 'Signed URL, longest side ≤ 1600, WebP' }),
-      original: z.string().openapi({ description: 'Signed URL, metadata-free' }),
-    }),
-  })
+export const ChatImageSchema = heldImageSchema({
+  thumb: 'Signed URL, longest side ≤ 256, WebP',
+  preview: 'Signed URL, longest side ≤ 1600, WebP',
+  original: 'Signed URL, metadata-free',
+})
   .openapi('ChatImage', {
     description:
       "An image of a message with the message's own signed URLs (`/api/messages/{id}/images/{imageId}/{variant}`): they work " +

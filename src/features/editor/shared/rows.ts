@@ -1,6 +1,7 @@
 import type { ChatMessageStatus, ChatRole } from '../../../db/schema'
 import { signResource, stableExpiry } from '../../../lib/signed-urls'
 import type { ChatMessageDto, ChatSessionDto } from '../../hub/chat-shapes'
+import { parseJsonColumn } from '../../../lib/json'
 
 /**
  * Sessions and messages as the editor's queries select them (plain SQL, so a page and its count,
@@ -51,14 +52,6 @@ export const CURRENT = 'm.superseded_by IS NULL AND m.deleted_at IS NULL'
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
-function parseJson<T>(text: string | null, fallback: T): T {
-  if (text === null) return fallback
-  try {
-    return JSON.parse(text) as T
-  } catch {
-    return fallback
-  }
-}
 
 export function toSessionDto(row: SessionRow): ChatSessionDto {
   return {
@@ -94,7 +87,7 @@ export const messageImageResource = (messageId: string, imageId: string, variant
  * left out of `images` (never the case while the message holds it).
  */
 export async function toMessageDtos(env: Env, rows: readonly MessageRow[]): Promise<ChatMessageDto[]> {
-  const ids = [...new Set(rows.flatMap((r) => parseJson<string[]>(r.image_ids, [])))]
+  const ids = [...new Set(rows.flatMap((r) => parseJsonColumn<string[]>(r.image_ids, [])))]
   const images = new Map<string, ImageRow>()
   if (ids.length > 0) {
     const { results } = await env.DB.prepare('SELECT id, mime, width, height, thumbhash FROM images WHERE id IN (SELECT value FROM json_each(?1))')
@@ -118,7 +111,7 @@ export async function toMessageDtos(env: Env, rows: readonly MessageRow[]): Prom
       }),
     )
   return Promise.all(rows.map(async (row) => {
-    const imageIds = parseJson<string[]>(row.image_ids, [])
+    const imageIds = parseJsonColumn<string[]>(row.image_ids, [])
     return {
       id: row.id,
       sessionId: row.session_id,
@@ -126,7 +119,7 @@ export async function toMessageDtos(env: Env, rows: readonly MessageRow[]): Prom
       version: row.version,
       role: row.role,
       text: row.text,
-      params: parseJson<Record<string, unknown> | null>(row.params, null),
+      params: parseJsonColumn<Record<string, unknown> | null>(row.params, null),
       imageIds,
       images: await imagesOf(row.id, imageIds),
       taskId: row.task_id,

@@ -85,11 +85,4 @@ export function offsetPagination(total: number, limit: number, offset: number, p
   }
 }
 
-export const PaginationBlock = z.object({
-  page: z.number().int(),
-  limit: z.number().int(),
-  total: z.number().int(),
-  totalPages: z.number().int(),
-  hasNext: z.boolean(),
-  hasPrev: z.boolean(),
-})
+export { PaginationBlock } from '../../../lib/openapi'

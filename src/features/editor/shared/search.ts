@@ -1,4 +1,4 @@
-import { searchTerms } from '../../works/shared/search'
+import { escapeLike, searchPlan } from '../../works/shared/search'
 
 /**
  * Search over chat sessions: a session matches when its title, or the text of one of its current
@@ -8,7 +8,6 @@ import { searchTerms } from '../../works/shared/search'
  * long term; a query of short terms only scans the user's own current messages with LIKE.
  */
 
-const MAX_SHORT_TERMS = 2
 
 export interface SessionSearch {
   /** A condition on alias `s` (chat_sessions), parameters numbered from the `firstParam` given. */
@@ -16,22 +15,15 @@ export interface SessionSearch {
   params: string[]
 }
 
-const escapeLike = (term: string) => term.replace(/[\\%_]/gu, (c) => `\\${c}`)
 
 /**
  * The condition selecting sessions that match `query`, or null when it has no terms (do not
  * filter). `userParam` is the parameter holding the user id (narrows the message subquery).
  */
 export function sessionSearchCondition(query: string, userId: string, userParam: number, firstParam: number): SessionSearch | null {
-  const terms = searchTerms(query)
-  if (terms.length === 0) return null
-  const long = terms.filter((t) => [...t].length >= 3)
-  const short = terms.filter((t) => [...t].length < 3).slice(0, MAX_SHORT_TERMS)
-  const params: string[] = []
-  const next = (value: string) => {
-    params.push(value)
-    return `?${firstParam + params.length - 1}`
-  }
+  const plan = searchPlan(query, firstParam)
+  if (!plan) return null
+  const { long, short, params, next } = plan
   // The owner phrase keeps FTS5 inside this user's rows (see migration 0012's `owner` column).
   const phrase = (text: string) => `"${text.replace(/"/gu, '""')}"`
   const matchFor = (column: string) => [`owner : ${phrase(userId)}`, ...long.map((t) => `${column} : ${phrase(t)}`)].join(' AND ')

@@ -1,6 +1,7 @@
 import type { ReviewStatus } from '../../../db/schema'
 import { signResource, stableExpiry } from '../../../lib/signed-urls'
 import type { WorkDto } from './schemas'
+import { parseJsonColumn } from '../../../lib/json'
 
 /**
  * One work as the read queries select it (works ⋈ images ⋈ users), in plain SQL so a whole
@@ -65,14 +66,6 @@ export const workImageResource = (workId: string, variant: (typeof VARIANT_NAMES
 export const publicWorkImageUrl = (workId: string, variant: (typeof VARIANT_NAMES)[number], version: number) =>
   `/api/works/${workId}/images/${variant}?v=${version}`
 
-function parseJson<T>(text: string | null, fallback: T): T {
-  if (text === null) return fallback
-  try {
-    return JSON.parse(text) as T
-  } catch {
-    return fallback
-  }
-}
 
 /**
  * The API shape of a work for `viewerId` (null: anonymous). A published work's image URLs are
@@ -100,8 +93,8 @@ export async function toWorkDto(env: Env, row: WorkRow, viewerId: string | null,
     description: row.description,
     prompt: row.prompt,
     negativePrompt: row.negative_prompt,
-    params: parseJson<Record<string, unknown> | null>(row.params, null),
-    tags: parseJson<string[]>(row.tags, []),
+    params: parseJsonColumn<Record<string, unknown> | null>(row.params, null),
+    tags: parseJsonColumn<string[]>(row.tags, []),
     category: row.category,
     isPublic: row.is_public === 1,
     reviewStatus: row.review_status,

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { REVIEW_STATUSES } from '../../../db/schema'
+import { heldImageSchema } from '../../../lib/openapi'
 
 /** Limits of the work fields (API.md "Works, gallery and social"). */
 export const WORK_LIMITS = { title: 100, description: 1000, tags: 10, tag: 30, category: 40, comment: 500, batch: 100 } as const
@@ -8,19 +9,11 @@ export const WorkAuthorSchema = z
   .object({ id: z.string(), username: z.string(), avatarUrl: z.string().nullable() })
   .openapi('WorkAuthor', { example: { id: 'usr_8f3k2m9q1x', username: 'mei', avatarUrl: '/api/users/usr_8f3k2m9q1x/avatar' } })
 
-export const WorkImageSchema = z
-  .object({
-    id: z.string(),
-    mime: z.string(),
-    width: z.number().int(),
-    height: z.number().int(),
-    thumbhash: z.string().nullable().openapi({ description: 'ThumbHash placeholder, base64' }),
-    variants: z.object({
-      thumb: z.string().openapi({ description: 'Longest side ≤ 256 px' }),
-      preview: z.string().openapi({ description: 'Longest side ≤ 1600 px' }),
-      original: z.string().openapi({ description: 'Metadata-free for anyone but the owner' }),
-    }),
-  })
+export const WorkImageSchema = heldImageSchema({
+  thumb: 'Longest side ≤ 256 px',
+  preview: 'Longest side ≤ 1600 px',
+  original: 'Metadata-free for anyone but the owner',
+})
   .openapi('WorkImage', {
     description:
       'The picture of a work. For a work in the gallery the URLs are public and immutable (`/api/works/{id}/images/{variant}?v=…`, ' +

@@ -31,7 +31,29 @@ export function searchTerms(query: string): string[] {
   return [...new Set(terms.map((t) => t.toLowerCase()))].slice(0, MAX_TERMS)
 }
 
-const escapeLike = (term: string) => term.replace(/[\\%_]/gu, (c) => `\\${c}`)
+/** A term as a LIKE pattern body: `\\`, `%` and `_` escaped (use with ESCAPE '\\'). */
+export const escapeLike = (term: string) => term.replace(/[\\%_]/gu, (c) => `\\${c}`)
+
+/**
+ * A query split for FTS5: the terms of 3+ characters (trigram MATCH), the first MAX_SHORT_TERMS
+ * shorter ones (LIKE), and a parameter allocator numbering from `firstParam`; null when the query
+ * has no terms (then do not filter).
+ */
+export function searchPlan(query: string, firstParam: number) {
+  const terms = searchTerms(query)
+  if (terms.length === 0) return null
+  const params: string[] = []
+  const next = (value: string) => {
+    params.push(value)
+    return `?${firstParam + params.length - 1}`
+  }
+  return {
+    long: terms.filter((t) => [...t].length >= 3),
+    short: terms.filter((t) => [...t].length < 3).slice(0, MAX_SHORT_TERMS),
+    params,
+    next,
+  }
+}
 
 /**
  * The SQL condition selecting works that match `query`, or null when the query has no terms
@@ -39,15 +61,9 @@ const escapeLike = (term: string) => term.replace(/[\\%_]/gu, (c) => `\\${c}`)
  * first 2 are used, the rest ignored. Bind `params` in order starting at `?firstParam`.
  */
 export function searchCondition(query: string, firstParam: number): SearchCondition | null {
-  const terms = searchTerms(query)
-  if (terms.length === 0) return null
-  const long = terms.filter((t) => [...t].length >= 3)
-  const short = terms.filter((t) => [...t].length < 3).slice(0, MAX_SHORT_TERMS)
-  const params: string[] = []
-  const next = (value: string) => {
-    params.push(value)
-    return `?${firstParam + params.length - 1}`
-  }
+  const plan = searchPlan(query, firstParam)
+  if (!plan) return null
+  const { long, short, params, next } = plan
   const conditions: string[] = []
   // One MATCH expression: each term a quoted phrase, implicitly ANDed.
   if (long.length > 0) conditions.push(`works_fts MATCH ${next(long.map((t) => `"${t}"`).join(' '))}`)
