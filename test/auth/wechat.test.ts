@@ -1,5 +1,7 @@
+import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { getMeRoute, wechatLoginRoute } from '../../src/features/auth/routes'
+import { putSetting } from '../../src/features/settings/service'
 import { callApp, callJson, countRows, dataOf, dbFirst, expectError } from '../helpers'
 
 // The Worker runs in this isolate, so spying on globalThis.fetch intercepts its call to
@@ -144,5 +146,19 @@ describe('POST /api/auth/wechat/login', () => {
     const { accessToken } = dataOf(await wechatLogin('code'), wechatLoginRoute, 200)
     const res = await callJson('PUT', '/api/users/password', { currentPassword: 'anything-1', newPassword: 'new-pass-word-1' }, { token: accessToken })
     expectError(res, 400, 'VALIDATION_ERROR')
+  })
+
+  it('in maintenance an existing WeChat user signs in, but a first sign-in creates no account (503 MAINTENANCE)', async () => {
+    mockWechat((url) => json({ openid: `openid-${url.searchParams.get('js_code')}`, session_key: 'sk' }))
+    dataOf(await wechatLogin('mt-known'), wechatLoginRoute, 200)
+    await putSetting(env, 'maintenance', true, null)
+    try {
+      const before = await counts()
+      expectError(await wechatLogin('mt-new'), 503, 'MAINTENANCE')
+      expect(await counts()).toEqual(before)
+      expect(dataOf(await wechatLogin('mt-known'), wechatLoginRoute, 200).isNewUser).toBe(false)
+    } finally {
+      await putSetting(env, 'maintenance', false, null)
+    }
   })
 })

@@ -1,9 +1,10 @@
 import { users, type User } from '../../db/schema'
 import { signupCredits, signupLedgerInsert } from '../credits/service'
 import type { Db } from '../../env'
-import { invalidCredentials, notConfigured, rateLimited, upstreamError } from '../../lib/errors'
+import { invalidCredentials, maintenance, notConfigured, rateLimited, upstreamError } from '../../lib/errors'
 import { newId, randomToken } from '../../lib/ids'
 import { config } from '../../lib/config'
+import { getSetting } from '../settings/service'
 
 interface Code2Session {
   openid?: string
@@ -59,6 +60,8 @@ export async function exchangeWechatCode(env: Env, code: string): Promise<string
 export async function findOrCreateWechatUser(env: Env, db: Db, openId: string): Promise<{ user: User; created: boolean }> {
   const existing = await db.query.users.findFirst({ where: (u, { eq }) => eq(u.wechatOpenId, openId) })
   if (existing) return { user: existing, created: false }
+  // Sign-in stays open in maintenance, but creating an account is a write like registration.
+  if (await getSetting(env, 'maintenance')) throw maintenance('Darkroom is in maintenance: new accounts wait until it ends; existing ones can sign in')
   const now = new Date()
   const username = `wx_${randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 10).toLowerCase()}`
   const id = newId('usr')
